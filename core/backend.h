@@ -1,0 +1,123 @@
+// The backend interface: what every device (CPU, CUDA) must implement. Kernels receive plans
+// (shapes, per-operand strides in elements with 0 on broadcast axes) and raw pointers that
+// already include each tensor's offset; they decide no semantics. Core builds the plans.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "device.h"
+#include "dtype.h"
+#include "pointwise_table.h"
+
+namespace tinynn {
+
+constexpr int kMaxDims = 12;
+
+// N operands iterated over one common shape; operand 0 is the output.
+template <int N>
+struct ElementwisePlan {
+  int ndim = 0;
+  std::int64_t shape[kMaxDims] = {};
+  std::int64_t strides[N][kMaxDims] = {};
+  std::int64_t numel() const {
+    std::int64_t n = 1;
+    for (int d = 0; d < ndim; ++d) n *= shape[d];
+    return n;
+  }
+};
+
+// out[outer] = reduce over inner of in[outer, inner]. Output strides cover the outer axes only.
+struct ReducePlan {
+  int outer_ndim = 0;
+  std::int64_t outer_shape[kMaxDims] = {};
+  std::int64_t out_strides[kMaxDims] = {};
+  std::int64_t in_outer_strides[kMaxDims] = {};
+  int inner_ndim = 0;
+  std::int64_t inner_shape[kMaxDims] = {};
+  std::int64_t in_inner_strides[kMaxDims] = {};
+};
+enum class ReduceOp { Sum, Prod, Max, Min, ArgMax, ArgMin };
+
+// Running sum/product along one axis, for every position of the other axes.
+struct ScanPlan {
+  int outer_ndim = 0;
+  std::int64_t outer_shape[kMaxDims] = {};
+  std::int64_t out_outer_strides[kMaxDims] = {};
+  std::int64_t in_outer_strides[kMaxDims] = {};
+  std::int64_t length = 0, out_stride = 0, in_stride = 0;
+};
+enum class ScanOp { CumSum, CumProd };
+
+// gather:      out[p] = src[p with axis coordinate replaced by index[p]]
+// scatter_add: out[p with axis coordinate replaced by index[p]] += src[p]
+// Both iterate over the index's shape; `base` strides are those of the tensor being addressed
+// through the index (src for gather, out for scatter_add) with 0 on `axis`.
+struct IndexPlan {
+  ElementwisePlan<3> iter;  // operands: direct tensor (out for gather, src for scatter), index, base
+  std::int64_t axis_stride = 0;  // stride of the addressed tensor along the axis
+  std::int64_t axis_size = 0;    // valid indices are [0, axis_size)
+};
+
+// out[batch, M, N] = a[batch, M, K] @ b[batch, K, N]; batch strides may be 0 (broadcast).
+// The output is contiguous. a and b may have any row/column strides (transposed views).
+struct MatmulPlan {
+  int batch_ndim = 0;
+  std::int64_t batch_shape[kMaxDims] = {};
+  std::int64_t a_batch_strides[kMaxDims] = {};
+  std::int64_t b_batch_strides[kMaxDims] = {};
+  std::int64_t out_batch_strides[kMaxDims] = {};
+  std::int64_t m = 0, n = 0, k = 0;
+  std::int64_t a_row_stride = 0, a_col_stride = 0;
+  std::int64_t b_row_stride = 0, b_col_stride = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Device device() const = 0;
+
+  // Memory. Contents of new memory are unspecified.
+  virtual void* allocate(std::size_t nbytes) = 0;
+  virtual void deallocate(void* ptr, std::size_t nbytes) = 0;
+  virtual void copy_from_host(void* dst, const void* host_src, std::size_t nbytes) = 0;
+  virtual void copy_to_host(void* host_dst, const void* src, std::size_t nbytes) = 0;
+  virtual void synchronize() = 0;
+
+  // out = value, over a 1-operand plan.
+  virtual void fill(const ElementwisePlan<1>& plan, DType t, void* out, double value) = 0;
+  // out = convert(in): copies between layouts and dtypes.
+  virtual void copy(const ElementwisePlan<2>& plan, DType out_t, void* out, DType in_t,
+                    const void* in) = 0;
+  // out = op(in), both of dtype t.
+  virtual void unary(UnaryOp op, const UnaryParams& params, const ElementwisePlan<2>& plan,
+                     DType t, void* out, const void* in) = 0;
+  // out = op(a, b); a, b of dtype t; out of dtype t, or Bool for comparisons.
+  virtual void binary(BinaryOp op, const ElementwisePlan<3>& plan, DType t, void* out,
+                      const void* a, const void* b) = 0;
+  // out = cond ? a : b; cond is Bool, a/b/out of dtype t.
+  virtual void where(const ElementwisePlan<4>& plan, DType t, void* out, const bool* cond,
+                     const void* a, const void* b) = 0;
+  // Sum/Prod/Max/Min write dtype t (Sum/Prod of Bool write Int64); ArgMax/ArgMin write Int64
+  // flat indices into the inner (reduced) block. An empty inner block: Sum 0, Prod 1; the op
+  // layer rejects empty Max/Min/Arg*.
+  virtual void reduce(ReduceOp op, const ReducePlan& plan, DType t, void* out, const void* in) = 0;
+  virtual void scan(ScanOp op, const ScanPlan& plan, DType t, void* out, const void* in) = 0;
+  // Index tensors are Int64. Throws IndexError on an index outside [0, axis_size).
+  virtual void gather(const IndexPlan& plan, DType t, void* out, const std::int64_t* index,
+                      const void* src) = 0;
+  virtual void scatter_add(const IndexPlan& plan, DType t, void* out, const std::int64_t* index,
+                           const void* src) = 0;
+  virtual void matmul(const MatmulPlan& plan, DType t, void* out, const void* a, const void* b) = 0;
+};
+
+// The backend serving a device; throws DeviceError when the device is absent or not compiled in.
+Backend& backend_for(Device device);
+
+namespace detail {
+// Defined by kernels/: the CPU backend always, the CUDA backend when compiled in (else nullptr).
+Backend& cpu_backend();
+Backend* cuda_backend(int index);
+int cuda_device_count_impl();
+}  // namespace detail
+
+}  // namespace tinynn

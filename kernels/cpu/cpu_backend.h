@@ -1,0 +1,30 @@
+// The CPU backend: reference loops everywhere, oneDNN for matmul when built with it.
+#pragma once
+#include <tinynn/core/backend.h>
+
+namespace tinynn::cpu {
+
+class CpuBackend final : public Backend {
+ public:
+  Device device() const override { return Device::cpu(); }
+  void* allocate(std::size_t nbytes) override;
+  void deallocate(void* ptr, std::size_t nbytes) override;
+  void copy_from_host(void* dst, const void* host_src, std::size_t nbytes) override;
+  void copy_to_host(void* host_dst, const void* src, std::size_t nbytes) override;
+  void synchronize() override {}
+
+  void fill(const ElementwisePlan<1>& plan, DType t, void* out, double value) override;
+  void copy(const ElementwisePlan<2>& plan, DType out_t, void* out, DType in_t, const void* in) override;
+  void unary(UnaryOp op, const UnaryParams& params, const ElementwisePlan<2>& plan, DType t, void* out,
+             const void* in) override;
+  void binary(BinaryOp op, const ElementwisePlan<3>& plan, DType t, void* out, const void* a, const void* b) override;
+  void where(const ElementwisePlan<4>& plan, DType t, void* out, const bool* cond, const void* a,
+             const void* b) override;
+  void reduce(ReduceOp op, const ReducePlan& plan, DType t, void* out, const void* in) override;
+  void scan(ScanOp op, const ScanPlan& plan, DType t, void* out, const void* in) override;
+  void gather(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) override;
+  void scatter_add(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) override;
+  void matmul(const MatmulPlan& plan, DType t, void* out, const void* a, const void* b) override;
+};
+
+}  // namespace tinynn::cpu

@@ -1,0 +1,64 @@
+// CPU gather and scatter_add. Indices are validated as they are read; scatter_add runs on one
+// thread so that colliding indices add up in a fixed order (deterministic).
+#include <fmt/format.h>
+
+#include <atomic>
+
+#include <tinynn/core/detail/dispatch.h>
+#include <tinynn/core/error.h>
+
+#include "cpu_backend.h"
+#include "strided_loop.h"
+
+namespace tinynn::cpu {
+
+namespace {
+
+[[noreturn]] void bad_index(const char* fn, std::int64_t index, std::int64_t size) {
+  throw IndexError(fmt::format("tinynn::{}: index {} is out of range for an axis of size {}", fn, index, size));
+}
+
+}  // namespace
+
+void CpuBackend::gather(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) {
+  // Worker threads cannot throw across OpenMP; they record the first bad index instead.
+  std::atomic<bool> failed{false};
+  std::atomic<std::int64_t> bad{0};
+  TINYNN_DISPATCH_ALL(t, {
+    T* o = static_cast<T*>(out);
+    const T* s = static_cast<const T*>(src);
+    for_each_run(plan.iter, [&](const std::int64_t* off, std::int64_t n, const std::int64_t* st) {
+      for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t j = index[off[1] + i * st[1]];
+        if (j < 0 || j >= plan.axis_size) {
+          failed = true;
+          bad = j;
+          return;
+        }
+        o[off[0] + i * st[0]] = s[off[2] + i * st[2] + j * plan.axis_stride];
+      }
+    });
+  })
+  if (failed.load()) bad_index("gather", bad.load(), plan.axis_size);
+}
+
+void CpuBackend::scatter_add(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) {
+  TINYNN_DISPATCH_ALL(t, {
+    T* o = static_cast<T*>(out);
+    const T* s = static_cast<const T*>(src);
+    // Bool adds as logical or.
+    for_each_run(
+        plan.iter,
+        [&](const std::int64_t* off, std::int64_t n, const std::int64_t* st) {
+          for (std::int64_t i = 0; i < n; ++i) {
+            const std::int64_t j = index[off[1] + i * st[1]];
+            if (j < 0 || j >= plan.axis_size) bad_index("scatter_add", j, plan.axis_size);
+            T& dst = o[off[2] + i * st[2] + j * plan.axis_stride];
+            dst = static_cast<T>(dst + s[off[0] + i * st[0]]);
+          }
+        },
+        /*allow_parallel=*/false);
+  })
+}
+
+}  // namespace tinynn::cpu

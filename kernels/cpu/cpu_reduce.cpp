@@ -1,0 +1,137 @@
+// CPU reductions and scans. Floating sums accumulate in double (accurate, and the same result
+// for any thread count because each output is reduced by one thread in a fixed order).
+#include <cmath>
+#include <type_traits>
+
+#include <tinynn/core/detail/dispatch.h>
+
+#include "cpu_backend.h"
+#include "strided_loop.h"
+
+namespace tinynn::cpu {
+
+namespace {
+
+template <class T>
+using Acc = std::conditional_t<std::is_floating_point_v<T>, double, std::int64_t>;
+
+template <class T>
+bool is_nan(T v) {
+  if constexpr (std::is_floating_point_v<T>) return std::isnan(v);
+  else return false;
+}
+
+// Calls visit(flat_inner_index, value) for every element of one inner block.
+template <class T, class Visit>
+void visit_inner(const ReducePlan& plan, const T* base, Visit&& visit) {
+  std::int64_t total = 1;
+  for (int d = 0; d < plan.inner_ndim; ++d) total *= plan.inner_shape[d];
+  if (plan.inner_ndim == 1) {
+    const std::int64_t s = plan.in_inner_strides[0];
+    for (std::int64_t i = 0; i < total; ++i) visit(i, base[i * s]);
+    return;
+  }
+  std::int64_t index[kMaxDims] = {};
+  std::int64_t offset = 0;
+  for (std::int64_t i = 0; i < total; ++i) {
+    visit(i, base[offset]);
+    for (int d = plan.inner_ndim - 1; d >= 0; --d) {
+      ++index[d];
+      offset += plan.in_inner_strides[d];
+      if (index[d] < plan.inner_shape[d]) break;
+      offset -= plan.in_inner_strides[d] * plan.inner_shape[d];
+      index[d] = 0;
+    }
+  }
+}
+
+template <class T, class O>
+O reduce_block(ReduceOp op, const ReducePlan& plan, const T* base) {
+  switch (op) {
+    case ReduceOp::Sum: {
+      Acc<T> acc = 0;
+      visit_inner(plan, base, [&](std::int64_t, T v) { acc += static_cast<Acc<T>>(v); });
+      return static_cast<O>(acc);
+    }
+    case ReduceOp::Prod: {
+      Acc<T> acc = 1;
+      visit_inner(plan, base, [&](std::int64_t, T v) { acc *= static_cast<Acc<T>>(v); });
+      return static_cast<O>(acc);
+    }
+    default: break;
+  }
+  // Max/Min and their arg forms: the first extreme wins; a NaN is the extreme (as in PyTorch).
+  const bool want_max = op == ReduceOp::Max || op == ReduceOp::ArgMax;
+  T best{};
+  std::int64_t best_i = -1;
+  visit_inner(plan, base, [&](std::int64_t i, T v) {
+    if (best_i >= 0 && is_nan(best)) return;
+    if (best_i < 0 || is_nan(v) || (want_max ? v > best : v < best)) {
+      best = v;
+      best_i = i;
+    }
+  });
+  if (op == ReduceOp::ArgMax || op == ReduceOp::ArgMin) return static_cast<O>(best_i);
+  return static_cast<O>(best);
+}
+
+template <class T, class O>
+void reduce_typed(ReduceOp op, const ReducePlan& plan, O* out, const T* in) {
+  // Iterate the outer axes as a 2-operand elementwise plan (out, in) with a dummy inner axis.
+  ElementwisePlan<2> outer;
+  outer.ndim = plan.outer_ndim;
+  for (int d = 0; d < plan.outer_ndim; ++d) {
+    outer.shape[d] = plan.outer_shape[d];
+    outer.strides[0][d] = plan.out_strides[d];
+    outer.strides[1][d] = plan.in_outer_strides[d];
+  }
+  std::int64_t inner_total = 1;
+  for (int d = 0; d < plan.inner_ndim; ++d) inner_total *= plan.inner_shape[d];
+  const bool parallel = outer.numel() * inner_total >= kParallelGrain;
+  for_each_run(
+      outer,
+      [&](const std::int64_t* off, std::int64_t n, const std::int64_t* st) {
+        for (std::int64_t i = 0; i < n; ++i) out[off[0] + i * st[0]] = reduce_block<T, O>(op, plan, in + off[1] + i * st[1]);
+      },
+      parallel);
+}
+
+template <class T>
+void scan_typed(ScanOp op, const ScanPlan& plan, T* out, const T* in) {
+  ElementwisePlan<2> outer;
+  outer.ndim = plan.outer_ndim;
+  for (int d = 0; d < plan.outer_ndim; ++d) {
+    outer.shape[d] = plan.outer_shape[d];
+    outer.strides[0][d] = plan.out_outer_strides[d];
+    outer.strides[1][d] = plan.in_outer_strides[d];
+  }
+  for_each_run(outer, [&](const std::int64_t* off, std::int64_t n, const std::int64_t* st) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      T* o = out + off[0] + i * st[0];
+      const T* x = in + off[1] + i * st[1];
+      Acc<T> acc = op == ScanOp::CumSum ? 0 : 1;
+      for (std::int64_t j = 0; j < plan.length; ++j) {
+        if (op == ScanOp::CumSum) acc += x[j * plan.in_stride];
+        else acc *= x[j * plan.in_stride];
+        o[j * plan.out_stride] = static_cast<T>(acc);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void CpuBackend::reduce(ReduceOp op, const ReducePlan& plan, DType t, void* out, const void* in) {
+  const bool to_int64 = op == ReduceOp::ArgMax || op == ReduceOp::ArgMin ||
+                        (t == DType::Bool && (op == ReduceOp::Sum || op == ReduceOp::Prod));
+  TINYNN_DISPATCH_ALL(t, {
+    if (to_int64) reduce_typed<T, std::int64_t>(op, plan, static_cast<std::int64_t*>(out), static_cast<const T*>(in));
+    else reduce_typed<T, T>(op, plan, static_cast<T*>(out), static_cast<const T*>(in));
+  })
+}
+
+void CpuBackend::scan(ScanOp op, const ScanPlan& plan, DType t, void* out, const void* in) {
+  TINYNN_DISPATCH_NUMERIC(t, scan_typed<T>(op, plan, static_cast<T*>(out), static_cast<const T*>(in)))
+}
+
+}  // namespace tinynn::cpu

@@ -1,0 +1,100 @@
+// oneDNN matmul: the last batch axis maps to oneDNN's batch dimension (size 1 where the plan
+// broadcasts it, which oneDNN broadcasts itself); leading batch axes, if any remain after core
+// coalesced them, loop here. Transposed operands are described by strides, never copied.
+#include "onednn_matmul.h"
+
+#include <dnnl.hpp>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace tinynn::cpu {
+
+namespace {
+
+using dims = dnnl::memory::dims;
+using dt = dnnl::memory::data_type;
+
+std::atomic<bool> g_enabled{true};
+std::atomic<std::size_t> g_created{0};
+
+struct CachedMatmul {
+  dnnl::matmul::primitive_desc pd;
+  dnnl::matmul primitive;
+};
+
+struct Runtime {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+  std::mutex mutex;  // guards the cache and serializes execution on the one stream
+  std::map<std::vector<std::int64_t>, CachedMatmul> cache;  // creating primitives is the slow part
+};
+
+Runtime& runtime() {
+  static Runtime rt;
+  return rt;
+}
+
+}  // namespace
+
+void set_onednn_matmul_enabled(bool enabled) { g_enabled = enabled; }
+bool onednn_matmul_enabled() { return g_enabled; }
+std::size_t onednn_matmul_primitives_created() { return g_created; }
+
+bool onednn_matmul_f32(const MatmulPlan& p, float* out, const float* a, const float* b) {
+  if (!g_enabled || p.k == 0) return false;
+  const int nb = p.batch_ndim;
+  // oneDNN batch axis = the plan's last batch axis (or a single batch of 1).
+  const std::int64_t batch = nb > 0 ? p.batch_shape[nb - 1] : 1;
+  const std::int64_t sa = nb > 0 ? p.a_batch_strides[nb - 1] : 0;
+  const std::int64_t sb = nb > 0 ? p.b_batch_strides[nb - 1] : 0;
+  const std::int64_t so = nb > 0 ? p.out_batch_strides[nb - 1] : p.m * p.n;
+  const std::int64_t ba = sa == 0 ? 1 : batch, bb = sb == 0 ? 1 : batch;
+  // A broadcast (size-1) batch axis still needs a plausible stride for oneDNN's checks.
+  const std::int64_t sa_md = sa == 0 ? p.m * p.k : sa, sb_md = sb == 0 ? p.k * p.n : sb;
+
+  std::vector<std::int64_t> key{ba, bb, batch, p.m, p.n, p.k, sa_md, sb_md, so,
+                                p.a_row_stride, p.a_col_stride, p.b_row_stride, p.b_col_stride};
+  Runtime& rt = runtime();
+  std::lock_guard<std::mutex> lock(rt.mutex);
+  auto it = rt.cache.find(key);
+  if (it == rt.cache.end()) {
+    try {
+      const dnnl::memory::desc a_md(dims{ba, p.m, p.k}, dt::f32, dims{sa_md, p.a_row_stride, p.a_col_stride});
+      const dnnl::memory::desc b_md(dims{bb, p.k, p.n}, dt::f32, dims{sb_md, p.b_row_stride, p.b_col_stride});
+      const dnnl::memory::desc o_md(dims{batch, p.m, p.n}, dt::f32, dims{so, p.n, 1});
+      const dnnl::matmul::desc desc(a_md, b_md, o_md);
+      dnnl::matmul::primitive_desc pd(desc, rt.engine);
+      dnnl::matmul primitive(pd);
+      it = rt.cache.emplace(key, CachedMatmul{pd, primitive}).first;
+      ++g_created;
+    } catch (const dnnl::error&) {
+      return false;  // layout oneDNN does not implement: the reference loop takes it
+    }
+  }
+  const auto& pd = it->second.pd;
+
+  // Loop over the leading batch axes the primitive does not cover.
+  std::int64_t outer = 1;
+  for (int d = 0; d + 1 < nb; ++d) outer *= p.batch_shape[d];
+  for (std::int64_t o = 0; o < outer; ++o) {
+    std::int64_t rest = o, off_a = 0, off_b = 0, off_o = 0;
+    for (int d = nb - 2; d >= 0; --d) {
+      const std::int64_t idx = rest % p.batch_shape[d];
+      rest /= p.batch_shape[d];
+      off_a += idx * p.a_batch_strides[d];
+      off_b += idx * p.b_batch_strides[d];
+      off_o += idx * p.out_batch_strides[d];
+    }
+    dnnl::memory am(pd.src_desc(), rt.engine, const_cast<float*>(a + off_a));
+    dnnl::memory bm(pd.weights_desc(), rt.engine, const_cast<float*>(b + off_b));
+    dnnl::memory om(pd.dst_desc(), rt.engine, out + off_o);
+    it->second.primitive.execute(rt.stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, om}});
+  }
+  rt.stream.wait();
+  return true;
+}
+
+}  // namespace tinynn::cpu

@@ -1,0 +1,42 @@
+// The CUDA backend: one instance per GPU, one stream each. Elementwise kernels come from the
+// shared pointwise table; reductions, indexing and cuBLAS matmul are the CUDA issue's work.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <tinynn/core/backend.h>
+
+namespace tinynn::cuda {
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(int index);
+  ~CudaBackend() override;
+  Device device() const override { return Device::cuda(index_); }
+  cudaStream_t stream() const { return stream_; }
+  void activate() const;  // makes this GPU current for the calling thread
+
+  void* allocate(std::size_t nbytes) override;
+  void deallocate(void* ptr, std::size_t nbytes) override;
+  void copy_from_host(void* dst, const void* host_src, std::size_t nbytes) override;
+  void copy_to_host(void* host_dst, const void* src, std::size_t nbytes) override;
+  void synchronize() override;
+
+  void fill(const ElementwisePlan<1>& plan, DType t, void* out, double value) override;
+  void copy(const ElementwisePlan<2>& plan, DType out_t, void* out, DType in_t, const void* in) override;
+  void unary(UnaryOp op, const UnaryParams& params, const ElementwisePlan<2>& plan, DType t, void* out,
+             const void* in) override;
+  void binary(BinaryOp op, const ElementwisePlan<3>& plan, DType t, void* out, const void* a, const void* b) override;
+  void where(const ElementwisePlan<4>& plan, DType t, void* out, const bool* cond, const void* a,
+             const void* b) override;
+  void reduce(ReduceOp op, const ReducePlan& plan, DType t, void* out, const void* in) override;
+  void scan(ScanOp op, const ScanPlan& plan, DType t, void* out, const void* in) override;
+  void gather(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) override;
+  void scatter_add(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) override;
+  void matmul(const MatmulPlan& plan, DType t, void* out, const void* a, const void* b) override;
+
+ private:
+  int index_;
+  cudaStream_t stream_ = nullptr;
+};
+
+}  // namespace tinynn::cuda

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages tinynn builds against, only those still missing.
+# Idempotent; works as root or through sudo; fails with one clear line when it cannot.
+set -euo pipefail
+
+# Why each package is here: see the dependency table in README.md.
+packages=(
+  cmake g++ make pkg-config
+  libdnnl-dev        # oneDNN: CPU matmul and other heavy kernels
+  libfmt-dev         # fmt: error messages and printing
+  catch2             # Catch2 2.13: the test framework
+  nlohmann-json3-dev # JSON configs, safetensors headers
+  libstb-dev         # stb_image: image-folder datasets
+  zlib1g-dev         # gzip-compressed IDX files
+  liblapacke-dev     # LAPACK(E): linear algebra on the CPU
+  libcli11-dev       # CLI11: the tinynn command line
+  dataset-fashion-mnist  # the default training data
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo_cmd=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo_cmd=(sudo)
+else
+  echo "install-deps: missing packages (${missing[*]}) and not root, and sudo is not available" >&2
+  exit 1
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-deps: apt-get not found; install these by hand: ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+if ! "${sudo_cmd[@]}" apt-get update -qq; then
+  echo "install-deps: 'apt-get update' failed; check the network or apt sources" >&2
+  exit 1
+fi
+if ! "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+  echo "install-deps: 'apt-get install ${missing[*]}' failed" >&2
+  exit 1
+fi
+echo "install-deps: done"

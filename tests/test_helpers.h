@@ -1,0 +1,38 @@
+// Shared test helpers: compare a tensor with expected shape and values, and match error text.
+#pragma once
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <tinynn/tinynn.h>
+
+namespace tinynn::test {
+
+// Every element of t (row-major) equals `expected` within tol; the shape must match too.
+inline void check_values(const Tensor& t, const Shape& shape, const std::vector<double>& expected, double tol = 1e-6) {
+  INFO("tensor: " << t);
+  REQUIRE(t.shape() == shape);
+  const auto got = t.to_vector<double>();
+  REQUIRE(got.size() == expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    INFO("element " << i << ": got " << got[i] << ", expected " << expected[i]);
+    if (std::isnan(expected[i])) {
+      CHECK(std::isnan(got[i]));
+    } else if (std::isinf(expected[i])) {
+      CHECK(got[i] == expected[i]);
+    } else {
+      CHECK(std::abs(got[i] - expected[i]) <= tol * std::max(1.0, std::abs(expected[i])));
+    }
+  }
+}
+
+// `expr` throws a `Type` whose message contains `text`.
+#define TINYNN_REQUIRE_THROWS_CONTAINING(expr, Type, text)        \
+  do {                                                            \
+    REQUIRE_THROWS_AS(expr, Type);                                \
+    REQUIRE_THROWS_WITH(expr, Catch::Matchers::Contains(text));   \
+  } while (0)
+
+}  // namespace tinynn::test

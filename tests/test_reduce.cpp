@@ -1,0 +1,88 @@
+// Reductions over axes with keepdim, arg-reductions, statistics, scans and softmax.
+#include "test_helpers.h"
+
+using namespace tinynn;
+using tinynn::test::check_values;
+
+TEST_CASE("sum, mean, prod over any set of axes with keepdim", "[reduce]") {
+  Tensor a = arange(0, 24, 1, {DType::Float32}).reshape({2, 3, 4});
+  check_values(sum(a), {}, {276});
+  check_values(sum(a, {0}), {3, 4}, {12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34});
+  check_values(sum(a, {1, 2}), {2}, {66, 210});
+  check_values(sum(a, {-1}, true), {2, 3, 1}, {6, 22, 38, 54, 70, 86});
+  check_values(sum(a, {0, 2}, true), {1, 3, 1}, {60, 92, 124});
+  check_values(mean(a, {2}), {2, 3}, {1.5, 5.5, 9.5, 13.5, 17.5, 21.5});
+  check_values(prod(tensor({{1.0, 2.0}, {3.0, 4.0}}), {1}), {2}, {2, 12});
+  check_values(a.permute({2, 1, 0}).sum({2}), {4, 3}, {12, 20, 28, 14, 22, 30, 16, 24, 32, 18, 26, 34});  // strided input
+}
+
+TEST_CASE("reductions of integers and booleans, and of empty tensors", "[reduce]") {
+  CHECK(sum(tensor({1, 2, 3})).dtype() == DType::Int64);
+  CHECK(sum(tensor({1, 2, 3}) > 1).item<std::int64_t>() == 2);
+  CHECK(mean(tensor({1, 2})).dtype() == DType::Float32);
+  check_values(sum(zeros({0, 3}), {0}), {3}, {0, 0, 0});
+  check_values(prod(zeros({2, 0}), {1}), {2}, {1, 1});
+  CHECK(std::isnan(mean(zeros({0})).item()));
+  TINYNN_REQUIRE_THROWS_CONTAINING(amax(zeros({0, 3})), ShapeError, "amax: cannot reduce an empty axis");
+}
+
+TEST_CASE("max, min, argmax, argmin", "[reduce]") {
+  Tensor a = tensor({{3.0, 7.0, 7.0}, {-1.0, -5.0, 2.0}});
+  check_values(amax(a), {}, {7});
+  check_values(amax(a, {1}), {2}, {7, 2});
+  check_values(amin(a, {0}), {3}, {-1, -5, 2});
+  check_values(a.max({0}, true), {1, 3}, {3, 7, 7});
+  check_values(argmax(a, 1), {2}, {1, 2});  // the first of tied maxima, as PyTorch
+  check_values(argmin(a, 0), {3}, {1, 1, 1});
+  check_values(argmax(a), {}, {1});  // into the flattened tensor
+  check_values(argmin(a), {}, {4});
+  check_values(argmax(a, 1, true), {2, 1}, {1, 2});
+  CHECK(argmax(a).dtype() == DType::Int64);
+  Tensor n = tensor({1.0, NAN, 3.0});
+  CHECK(std::isnan(amax(n).item()));  // NaN propagates
+  CHECK(argmax(n).item<std::int64_t>() == 1);
+  TINYNN_REQUIRE_THROWS_CONTAINING(sum(a, {0, 0}), ValueError, "axis 0 appears twice");
+  TINYNN_REQUIRE_THROWS_CONTAINING(sum(a, {2}), IndexError, "sum: axis 2 is out of range");
+}
+
+TEST_CASE("var, std, logsumexp, norm", "[reduce]") {
+  Tensor x = tensor({2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0});
+  check_values(var(x), {}, {32.0 / 7.0});
+  check_values(var(x, {}, false, 0), {}, {4.0});
+  check_values(tinynn::std(x, {}, false, 0), {}, {2.0});
+  Tensor m = tensor({{1.0, 2.0}, {3.0, 5.0}});
+  check_values(var(m, {1}), {2}, {0.5, 2.0});
+  check_values(logsumexp(tensor({0.0, 0.0}), {0}), {}, {std::log(2.0)});
+  check_values(logsumexp(tensor({1000.0, 1000.0}), {0}), {}, {1000 + std::log(2.0)}, 1e-6);  // stable
+  check_values(logsumexp(tensor({-INFINITY, -INFINITY}), {0}), {}, {-INFINITY});
+  check_values(logsumexp(m, {1}, true), {2, 1}, {2 + std::log(1 + std::exp(-1.0)), 5 + std::log(1 + std::exp(-2.0))});
+  Tensor v = tensor({1.0, -2.0, 3.0});
+  check_values(norm(v, 1), {}, {6});  // the primer's L1 example
+  check_values(norm(v), {}, {std::sqrt(14.0)});
+  check_values(norm(v, INFINITY), {}, {3});
+  check_values(norm(v, -INFINITY), {}, {1});
+  check_values(norm(tensor({0.0, 2.0, 0.0, -1.0}), 0), {}, {2});
+  check_values(norm(v, 3), {}, {std::cbrt(36.0)});
+  check_values(norm(m, 2, {0}), {2}, {std::sqrt(10.0), std::sqrt(29.0)});
+  TINYNN_REQUIRE_THROWS_CONTAINING(norm(v, -1), ValueError, "order -1");
+}
+
+TEST_CASE("cumsum and cumprod along an axis", "[reduce][scan]") {
+  Tensor a = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
+  check_values(cumsum(a, 1), {2, 3}, {1, 3, 6, 4, 9, 15});
+  check_values(cumsum(a, 0), {2, 3}, {1, 2, 3, 5, 7, 9});
+  check_values(cumprod(a, -1), {2, 3}, {1, 2, 6, 4, 20, 120});
+  check_values(cumsum(a.t(), 1), {3, 2}, {1, 5, 2, 7, 3, 9});  // strided input
+  Tensor i = cumsum(tensor({1, 2, 3}), 0);
+  CHECK(i.dtype() == DType::Int64);
+  check_values(i, {3}, {1, 3, 6});
+  CHECK(cumsum(zeros({0}), 0).numel() == 0);
+}
+
+TEST_CASE("softmax and log_softmax along an axis", "[reduce][softmax]") {
+  Tensor x = tensor({{1.0, 2.0, 3.0}, {1000.0, 1000.0, 1000.0}});
+  const double e1 = std::exp(1.0), e2 = std::exp(2.0), e3 = std::exp(3.0), s = e1 + e2 + e3;
+  check_values(softmax(x, 1), {2, 3}, {e1 / s, e2 / s, e3 / s, 1.0 / 3, 1.0 / 3, 1.0 / 3});
+  check_values(log_softmax(x, -1), {2, 3}, {1 - std::log(s), 2 - std::log(s), 3 - std::log(s), -std::log(3.0), -std::log(3.0), -std::log(3.0)}, 1e-5);
+  check_values(sum(softmax(x, 0), {0}), {3}, {1, 1, 1});
+}
