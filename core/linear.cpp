@@ -49,12 +49,16 @@ Tensor batched_matmul(const char* fn, const Tensor& a_in, const Tensor& b_in, co
   Tensor out = empty(out_shape, t, a.device());
   if (out.numel() == 0) return out;
 
-  // Batch axes: broadcast strides, coalesced like an elementwise plan over three operands.
-  const Tensor a_view = a.expand([&] { Shape s = batch; s.push_back(m); s.push_back(k); return s; }());
-  const Tensor b_view = b.expand([&] { Shape s = batch; s.push_back(k); s.push_back(n); return s; }());
-  std::array<Shape, 3> batch_strides{Shape(out.strides().begin(), out.strides().end() - 2),
-                                     Shape(a_view.strides().begin(), a_view.strides().end() - 2),
-                                     Shape(b_view.strides().begin(), b_view.strides().end() - 2)};
+  // Batch axes: broadcast strides (0 where an operand has size 1 or lacks the axis), coalesced
+  // like an elementwise plan over three operands.
+  auto batch_strides_of = [&batch](const Tensor& t) {
+    Shape strides(batch.size(), 0);
+    const std::size_t rank = t.shape().size() - 2, lead = batch.size() - rank;
+    for (std::size_t i = 0; i < rank; ++i) strides[lead + i] = t.shape()[i] == 1 ? 0 : t.strides()[i];
+    return strides;
+  };
+  std::array<Shape, 3> batch_strides{Shape(out.strides().begin(), out.strides().end() - 2), batch_strides_of(a),
+                                     batch_strides_of(b)};
   const auto batch_plan = detail::make_elementwise_plan<3>(batch, batch_strides);
   MatmulPlan plan;
   plan.batch_ndim = batch.empty() || numel_of(batch) == 1 ? 0 : batch_plan.ndim;

@@ -5,10 +5,10 @@
 
 #include <dnnl.hpp>
 
+#include <array>
 #include <atomic>
-#include <map>
 #include <mutex>
-#include <vector>
+#include <unordered_map>
 
 namespace tinynn::cpu {
 
@@ -20,16 +20,26 @@ using dt = dnnl::memory::data_type;
 std::atomic<bool> g_enabled{true};
 std::atomic<std::size_t> g_created{0};
 
+using Key = std::array<std::int64_t, 13>;
+struct KeyHash {
+  std::size_t operator()(const Key& k) const {
+    std::size_t h = 0;
+    for (auto v : k) h = h * 1000003u ^ static_cast<std::size_t>(v);
+    return h;
+  }
+};
+
+// A primitive with its memory objects; each call only swaps the data pointers.
 struct CachedMatmul {
-  dnnl::matmul::primitive_desc pd;
   dnnl::matmul primitive;
+  dnnl::memory a, b, out;
 };
 
 struct Runtime {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
   std::mutex mutex;  // guards the cache and serializes execution on the one stream
-  std::map<std::vector<std::int64_t>, CachedMatmul> cache;  // creating primitives is the slow part
+  std::unordered_map<Key, CachedMatmul, KeyHash> cache;  // creating primitives is the slow part
 };
 
 Runtime& runtime() {
@@ -55,7 +65,7 @@ bool onednn_matmul_f32(const MatmulPlan& p, float* out, const float* a, const fl
   // A broadcast (size-1) batch axis still needs a plausible stride for oneDNN's checks.
   const std::int64_t sa_md = sa == 0 ? p.m * p.k : sa, sb_md = sb == 0 ? p.k * p.n : sb;
 
-  std::vector<std::int64_t> key{ba, bb, batch, p.m, p.n, p.k, sa_md, sb_md, so,
+  const Key key{ba, bb, batch, p.m, p.n, p.k, sa_md, sb_md, so,
                                 p.a_row_stride, p.a_col_stride, p.b_row_stride, p.b_col_stride};
   Runtime& rt = runtime();
   std::lock_guard<std::mutex> lock(rt.mutex);
@@ -67,14 +77,15 @@ bool onednn_matmul_f32(const MatmulPlan& p, float* out, const float* a, const fl
       const dnnl::memory::desc o_md(dims{batch, p.m, p.n}, dt::f32, dims{so, p.n, 1});
       const dnnl::matmul::desc desc(a_md, b_md, o_md);
       dnnl::matmul::primitive_desc pd(desc, rt.engine);
-      dnnl::matmul primitive(pd);
-      it = rt.cache.emplace(key, CachedMatmul{pd, primitive}).first;
+      CachedMatmul entry{dnnl::matmul(pd), dnnl::memory(pd.src_desc(), rt.engine, nullptr),
+                         dnnl::memory(pd.weights_desc(), rt.engine, nullptr), dnnl::memory(pd.dst_desc(), rt.engine, nullptr)};
+      it = rt.cache.emplace(key, std::move(entry)).first;
       ++g_created;
     } catch (const dnnl::error&) {
       return false;  // layout oneDNN does not implement: the reference loop takes it
     }
   }
-  const auto& pd = it->second.pd;
+  CachedMatmul& mm = it->second;
 
   // Loop over the leading batch axes the primitive does not cover.
   std::int64_t outer = 1;
@@ -88,10 +99,10 @@ bool onednn_matmul_f32(const MatmulPlan& p, float* out, const float* a, const fl
       off_b += idx * p.b_batch_strides[d];
       off_o += idx * p.out_batch_strides[d];
     }
-    dnnl::memory am(pd.src_desc(), rt.engine, const_cast<float*>(a + off_a));
-    dnnl::memory bm(pd.weights_desc(), rt.engine, const_cast<float*>(b + off_b));
-    dnnl::memory om(pd.dst_desc(), rt.engine, out + off_o);
-    it->second.primitive.execute(rt.stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, om}});
+    mm.a.set_data_handle(const_cast<float*>(a + off_a));
+    mm.b.set_data_handle(const_cast<float*>(b + off_b));
+    mm.out.set_data_handle(out + off_o);
+    mm.primitive.execute(rt.stream, {{DNNL_ARG_SRC, mm.a}, {DNNL_ARG_WEIGHTS, mm.b}, {DNNL_ARG_DST, mm.out}});
   }
   rt.stream.wait();
   return true;
