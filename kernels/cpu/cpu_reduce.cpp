@@ -75,16 +75,23 @@ O reduce_block(ReduceOp op, const ReducePlan& plan, const T* base) {
   return static_cast<O>(best);
 }
 
+// A (out, in) elementwise plan over the outer axes of a reduction or scan; each position of it
+// owns one whole inner block or line.
+ElementwisePlan<2> outer_plan(int ndim, const std::int64_t* shape, const std::int64_t* out_strides,
+                              const std::int64_t* in_strides) {
+  ElementwisePlan<2> outer;
+  outer.ndim = ndim;
+  for (int d = 0; d < ndim; ++d) {
+    outer.shape[d] = shape[d];
+    outer.strides[0][d] = out_strides[d];
+    outer.strides[1][d] = in_strides[d];
+  }
+  return outer;
+}
+
 template <class T, class O>
 void reduce_typed(ReduceOp op, const ReducePlan& plan, O* out, const T* in) {
-  // Iterate the outer axes as a 2-operand elementwise plan (out, in) with a dummy inner axis.
-  ElementwisePlan<2> outer;
-  outer.ndim = plan.outer_ndim;
-  for (int d = 0; d < plan.outer_ndim; ++d) {
-    outer.shape[d] = plan.outer_shape[d];
-    outer.strides[0][d] = plan.out_strides[d];
-    outer.strides[1][d] = plan.in_outer_strides[d];
-  }
+  const auto outer = outer_plan(plan.outer_ndim, plan.outer_shape, plan.out_strides, plan.in_outer_strides);
   std::int64_t inner_total = 1;
   for (int d = 0; d < plan.inner_ndim; ++d) inner_total *= plan.inner_shape[d];
   const bool parallel = outer.numel() * inner_total >= kParallelGrain;
@@ -98,13 +105,7 @@ void reduce_typed(ReduceOp op, const ReducePlan& plan, O* out, const T* in) {
 
 template <class T>
 void scan_typed(ScanOp op, const ScanPlan& plan, T* out, const T* in) {
-  ElementwisePlan<2> outer;
-  outer.ndim = plan.outer_ndim;
-  for (int d = 0; d < plan.outer_ndim; ++d) {
-    outer.shape[d] = plan.outer_shape[d];
-    outer.strides[0][d] = plan.out_outer_strides[d];
-    outer.strides[1][d] = plan.in_outer_strides[d];
-  }
+  const auto outer = outer_plan(plan.outer_ndim, plan.outer_shape, plan.out_outer_strides, plan.in_outer_strides);
   for_each_run(outer, [&](const std::int64_t* off, std::int64_t n, const std::int64_t* st) {
     for (std::int64_t i = 0; i < n; ++i) {
       T* o = out + off[0] + i * st[0];

@@ -21,8 +21,8 @@ run(${CMAKE_COMMAND} -S ${consumer} -B ${WORK_DIR}/find -DCMAKE_BUILD_TYPE=Relea
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/find -j ${cores})
 run(${WORK_DIR}/find/consumer)
 
-message(STATUS "== add_subdirectory(tinynn)")
+message(STATUS "== add_subdirectory(tinynn), reference kernels only (TINYNN_ONEDNN=OFF, TINYNN_CUDA=OFF)")
 run(${CMAKE_COMMAND} -S ${consumer} -B ${WORK_DIR}/subdir -DCMAKE_BUILD_TYPE=Release
-    -DTINYNN_CONSUMER_MODE=subdirectory -DTINYNN_SOURCE_DIR=${SOURCE_DIR} -DTINYNN_CUDA=OFF)
+    -DTINYNN_CONSUMER_MODE=subdirectory -DTINYNN_SOURCE_DIR=${SOURCE_DIR} -DTINYNN_CUDA=OFF -DTINYNN_ONEDNN=OFF)
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/subdir -j ${cores} --target consumer)
 run(${WORK_DIR}/subdir/consumer)
