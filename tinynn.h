@@ -1,7 +1,9 @@
 // The whole public API of tinynn in one include.
 #pragma once
+#include "autograd/autograd.h"
 #include "core/creation.h"
 #include "core/error.h"
+#include "core/grad_mode.h"
 #include "core/linear.h"
 #include "core/ops.h"
 #include "core/print.h"

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "backend.h"
+#include "detail/autograd_hooks.h"
 #include "detail/plan.h"
 #include "error.h"
 #include "ops.h"
@@ -76,7 +77,7 @@ Tensor batched_matmul(const char* fn, const Tensor& a_in, const Tensor& b_in, co
   plan.b_row_stride = b.strides()[br - 2];
   plan.b_col_stride = b.strides()[br - 1];
   backend_for(a.device()).matmul(plan, t, out.raw_data(), a.raw_data(), b.raw_data());
-  return out;
+  return detail::recorded({detail::OpKind::Matmul, {a, b}}, out);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "backend.h"
 #include "creation.h"
+#include "detail/autograd_hooks.h"
 #include "detail/plan.h"
 #include "error.h"
 #include "reduce.h"
@@ -33,7 +34,10 @@ Tensor unary(UnaryOp op, const Tensor& x, UnaryParams params) {
   if (out.numel() == 0) return out;
   const auto plan = detail::plan_for<2>(out, {&in});
   backend_for(in.device()).unary(op, params, plan, t, out.raw_data(), in.raw_data());
-  return out;
+  detail::OpRecord rec{detail::OpKind::Unary, {in}};
+  rec.unary = op;
+  rec.params = params;
+  return detail::recorded(std::move(rec), out);
 }
 
 Tensor neg(const Tensor& x) { return unary(UnaryOp::Neg, x); }
@@ -49,6 +53,7 @@ Tensor sin(const Tensor& x) { return unary(UnaryOp::Sin, x); }
 Tensor cos(const Tensor& x) { return unary(UnaryOp::Cos, x); }
 Tensor tanh(const Tensor& x) { return unary(UnaryOp::Tanh, x); }
 Tensor sigmoid(const Tensor& x) { return unary(UnaryOp::Sigmoid, x); }
+Tensor erf(const Tensor& x) { return unary(UnaryOp::Erf, x); }
 Tensor relu(const Tensor& x) { return unary(UnaryOp::Relu, x); }
 Tensor gelu(const Tensor& x) { return unary(UnaryOp::Gelu, x); }
 Tensor softplus(const Tensor& x) { return unary(UnaryOp::Softplus, x); }
@@ -81,7 +86,9 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   if (out.numel() == 0) return out;
   const auto plan = detail::plan_for<3>(out, {&ta, &tb});
   backend_for(a.device()).binary(op, plan, t, out.raw_data(), ta.raw_data(), tb.raw_data());
-  return out;
+  detail::OpRecord rec{detail::OpKind::Binary, {ta, tb}};
+  rec.binary = op;
+  return detail::recorded(std::move(rec), out);
 }
 
 namespace {
@@ -145,7 +152,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const auto plan = detail::plan_for<4>(out, {&cond, &ta, &tb});
   backend_for(a.device()).where(plan, t, out.raw_data(), static_cast<const bool*>(cond.raw_data()), ta.raw_data(),
                                 tb.raw_data());
-  return out;
+  return detail::recorded({detail::OpKind::Where, {cond, ta, tb}}, out);
 }
 
 Tensor where(const Tensor& cond, Scalar a, const Tensor& b) {

@@ -123,6 +123,11 @@ struct Sigmoid {
   }
   template <class T> TINYNN_HD static T df(T, T y, UnaryParams) { return y * (T(1) - y); }
 };
+struct Erf {
+  static constexpr bool floating_only = true;
+  template <class T> TINYNN_HD static T f(T x, UnaryParams) { return std::erf(x); }
+  template <class T> TINYNN_HD static T df(T x, T, UnaryParams) { return T(1.12837916709551257390) * std::exp(-x * x); }
+};
 // Exact GELU, x * Phi(x), as torch.nn.functional.gelu's default.
 struct Gelu {
   static constexpr bool floating_only = true;
@@ -212,7 +217,7 @@ TINYNN_COMPARISON(Ge, a >= b)
   X(Neg, neg) X(Abs, abs) X(Sign, sign) X(Square, square) X(Relu, relu)                      \
   X(LeakyRelu, leaky_relu) X(Clamp, clamp) X(PowScalar, pow_scalar) X(Exp, exp) X(Log, log)  \
   X(Log1p, log1p) X(Sqrt, sqrt) X(Rsqrt, rsqrt) X(Sin, sin) X(Cos, cos) X(Tanh, tanh)        \
-  X(Sigmoid, sigmoid) X(Gelu, gelu) X(Softplus, softplus)
+  X(Sigmoid, sigmoid) X(Erf, erf) X(Gelu, gelu) X(Softplus, softplus)
 
 #define TINYNN_BINARY_OPS(X)                                                                 \
   X(Add, add) X(Sub, sub) X(Mul, mul) X(Div, div) X(Pow, pow) X(Minimum, minimum)            \

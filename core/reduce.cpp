@@ -10,6 +10,7 @@
 
 #include "backend.h"
 #include "creation.h"
+#include "detail/autograd_hooks.h"
 #include "detail/plan.h"
 #include "error.h"
 #include "ops.h"
@@ -78,7 +79,12 @@ Tensor reduce(ReduceOp op, const Tensor& x, const Axes& axes, bool keepdim) {
     ++plan.outer_ndim;
   }
   backend_for(x.device()).reduce(op, plan, x.dtype(), out.raw_data(), x.raw_data());
-  return out.reshape(out_shape);
+  detail::OpRecord rec{detail::OpKind::Reduce, {x}};
+  rec.reduce = op;
+  rec.keepdim = keepdim;
+  for (int d = 0; d < x.dim(); ++d)
+    if (mask[d]) rec.axes.push_back(d);
+  return detail::recorded(std::move(rec), out.reshape(out_shape));
 }
 
 Tensor scan(ScanOp op, const Tensor& x, std::int64_t axis, const char* fn) {
@@ -98,7 +104,9 @@ Tensor scan(ScanOp op, const Tensor& x, std::int64_t axis, const char* fn) {
   plan.in_stride = in.strides()[ax];
   plan.out_stride = out.strides()[ax];
   backend_for(in.device()).scan(op, plan, t, out.raw_data(), in.raw_data());
-  return out;
+  detail::OpRecord rec{op == ScanOp::CumSum ? detail::OpKind::CumSum : detail::OpKind::CumProd, {in}};
+  rec.axis = ax;
+  return detail::recorded(std::move(rec), out);
 }
 
 Tensor as_floating(const Tensor& x) { return is_floating(x.dtype()) ? x : x.to(DType::Float32); }

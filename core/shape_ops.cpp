@@ -5,6 +5,7 @@
 
 #include "backend.h"
 #include "creation.h"
+#include "detail/autograd_hooks.h"
 #include "detail/plan.h"
 #include "error.h"
 #include "ops.h"
@@ -48,12 +49,38 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t axis) {
     t = promote_types(t, x.dtype());
   }
   Tensor out = empty(shape, t, first.device());
+  detail::OpRecord rec{detail::OpKind::Cat, tensors};
+  rec.axis = ax;
   std::int64_t at = 0;
   for (const Tensor& x : tensors) {
     if (x.numel() > 0) detail::copy_tensor(out.narrow(ax, at, x.shape()[ax]), x);
     at += x.shape()[ax];
+    rec.shape.push_back(x.shape()[ax]);
   }
-  return out;
+  return detail::recorded(std::move(rec), out);
+}
+
+Tensor slice_backward(const Tensor& grad, const Shape& shape, std::int64_t axis, std::int64_t start, std::int64_t end,
+                      std::int64_t step) {
+  Tensor out = zeros(shape, {grad.dtype(), grad.device()});
+  const Tensor window = out.slice(axis, start, end, step);
+  if (window.shape() != grad.shape())
+    throw ShapeError(fmt::format("tinynn::slice_backward: gradient {} does not fit slice {} of {}", shape_str(grad.shape()),
+                                 shape_str(window.shape()), shape_str(shape)));
+  if (grad.numel() > 0) detail::copy_tensor(window, grad);
+  detail::OpRecord rec{detail::OpKind::SliceBackward, {grad}};
+  rec.axis = normalize_axis(axis, static_cast<int>(shape.size()), "slice_backward");
+  rec.start = start;
+  rec.end = end;
+  rec.step = step;
+  return detail::recorded(std::move(rec), out);
+}
+
+Tensor flip(const Tensor& x, std::int64_t axis) {
+  const int ax = normalize_axis(axis, x.dim(), "flip");
+  if (x.dim() == 0) return x;
+  const std::int64_t n = x.shape()[ax];
+  return index_select(x, ax, arange(n - 1, -1, -1, {DType::Int64, x.device()}));
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, std::int64_t axis) {
@@ -110,7 +137,9 @@ Tensor gather(const Tensor& x, std::int64_t axis, const Tensor& index) {
   const IndexPlan plan = index_plan(out, index, x, ax);
   backend_for(x.device()).gather(plan, x.dtype(), out.raw_data(), static_cast<const std::int64_t*>(index.raw_data()),
                                  x.raw_data());
-  return out;
+  detail::OpRecord rec{detail::OpKind::Gather, {x, index}};
+  rec.axis = ax;
+  return detail::recorded(std::move(rec), out);
 }
 
 Tensor scatter_add(const Tensor& x, std::int64_t axis, const Tensor& index, const Tensor& src) {
@@ -125,13 +154,16 @@ Tensor scatter_add(const Tensor& x, std::int64_t axis, const Tensor& index, cons
       throw ShapeError(fmt::format("tinynn::scatter_add: index of shape {} is longer than source {} along axis {}",
                                    shape_str(index.shape()), shape_str(src.shape()), axis));
   }
-  Tensor out = x.clone();
-  if (index.numel() == 0) return out;
+  Tensor out = x.detach().clone();
   const Tensor s = src.to(x.dtype());
-  const IndexPlan plan = index_plan(s, index, out, ax);
-  backend_for(x.device()).scatter_add(plan, x.dtype(), out.raw_data(),
-                                      static_cast<const std::int64_t*>(index.raw_data()), s.raw_data());
-  return out;
+  if (index.numel() > 0) {
+    const IndexPlan plan = index_plan(s, index, out, ax);
+    backend_for(x.device()).scatter_add(plan, x.dtype(), out.raw_data(),
+                                        static_cast<const std::int64_t*>(index.raw_data()), s.raw_data());
+  }
+  detail::OpRecord rec{detail::OpKind::ScatterAdd, {x, index, s}};
+  rec.axis = ax;
+  return detail::recorded(std::move(rec), out);
 }
 
 Tensor index_select(const Tensor& x, std::int64_t axis, const Tensor& index) {

@@ -19,6 +19,12 @@ Tensor select(const Tensor& x, std::int64_t axis, std::int64_t index);
 
 // Joins tensors of equal shape except along `axis`; dtypes promote.
 Tensor cat(const std::vector<Tensor>& tensors, std::int64_t axis = 0);
+// The transpose of x.slice(axis, start, end, step): zeros of `shape` with `grad` in that window.
+// Slicing's backward, and differentiable itself (its backward is the slice).
+Tensor slice_backward(const Tensor& grad, const Shape& shape, std::int64_t axis, std::int64_t start, std::int64_t end,
+                      std::int64_t step = 1);
+// The elements of x in reverse order along `axis`.
+Tensor flip(const Tensor& x, std::int64_t axis);
 // Joins tensors of equal shape along a new axis.
 Tensor stack(const std::vector<Tensor>& tensors, std::int64_t axis = 0);
 // Picks the entries `index` (1-D Int64) along `axis`.

@@ -4,10 +4,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "backend.h"
 #include "creation.h"
+#include "detail/autograd_hooks.h"
 #include "detail/dispatch.h"
 #include "detail/plan.h"
 #include "error.h"
@@ -17,6 +19,22 @@
 #include "shape_ops.h"
 
 namespace tinynn {
+
+namespace {
+std::atomic<std::int64_t> g_live_tensors{0};
+}  // namespace
+
+TensorImpl::TensorImpl() { ++g_live_tensors; }
+TensorImpl::~TensorImpl() { --g_live_tensors; }
+
+namespace detail {
+std::int64_t live_tensor_count() { return g_live_tensors; }
+}  // namespace detail
+
+Tensor Tensor::detach() const {
+  const auto& im = checked();
+  return make_tensor(im.storage, im.shape, im.strides, im.offset, im.dtype);
+}
 
 Tensor make_tensor(std::shared_ptr<Storage> storage, Shape shape, Shape strides, std::int64_t offset,
                    DType dtype) {
@@ -133,7 +151,7 @@ Tensor Tensor::to(DType t) const {
   if (t == dtype()) return *this;
   Tensor out = empty(shape(), t, device());
   copy_into(out, *this);
-  return out;
+  return detail::recorded({detail::OpKind::ToDType, {*this}}, out);
 }
 
 Tensor Tensor::to(Device d) const {
@@ -150,7 +168,7 @@ Tensor Tensor::to(Device d) const {
     Tensor host = src.to(Device::cpu());
     backend_for(d).copy_from_host(out.raw_data(), host.raw_data(), bytes);
   }
-  return out;
+  return detail::recorded({detail::OpKind::ToDevice, {*this}}, out);
 }
 
 Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
@@ -158,14 +176,24 @@ Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 Tensor Tensor::clone() const {
   Tensor out = empty(shape(), dtype(), device());
   copy_into(out, *this);
-  return out;
+  return detail::recorded({detail::OpKind::Clone, {*this}}, out);
 }
 
 // ---- views ------------------------------------------------------------------------------
 
 namespace {
-Tensor view_of(const Tensor& t, Shape shape, Shape strides, std::int64_t offset) {
-  return make_tensor(t.impl()->storage, std::move(shape), std::move(strides), offset, t.dtype());
+// A view of t's storage, recorded as `kind` (with rec's other fields) when t requires grad.
+Tensor view_of(const Tensor& t, Shape shape, Shape strides, std::int64_t offset,
+               detail::OpRecord rec = {detail::OpKind::Reshape, {}}) {
+  Tensor out = make_tensor(t.impl()->storage, std::move(shape), std::move(strides), offset, t.dtype());
+  rec.inputs = {t};
+  return detail::recorded(std::move(rec), out);
+}
+
+detail::OpRecord permute_record(Axes order) {
+  detail::OpRecord rec{detail::OpKind::Permute, {}};
+  rec.axes = std::move(order);
+  return rec;
 }
 
 // Resolves one -1 entry and checks the element count.
@@ -246,7 +274,10 @@ Tensor Tensor::transpose(std::int64_t a, std::int64_t b) const {
   Shape shape = this->shape(), strides = this->strides();
   std::swap(shape[ia], shape[ib]);
   std::swap(strides[ia], strides[ib]);
-  return view_of(*this, shape, strides, offset());
+  Axes order(static_cast<std::size_t>(dim()));
+  for (int i = 0; i < dim(); ++i) order[i] = i;
+  std::swap(order[ia], order[ib]);
+  return view_of(*this, shape, strides, offset(), permute_record(order));
 }
 
 Tensor Tensor::permute(const Axes& order) const {
@@ -261,7 +292,7 @@ Tensor Tensor::permute(const Axes& order) const {
     shape[i] = this->shape()[ax];
     strides[i] = this->strides()[ax];
   }
-  return view_of(*this, shape, strides, offset());
+  return view_of(*this, shape, strides, offset(), permute_record(order));
 }
 
 Tensor Tensor::t() const {
@@ -324,7 +355,7 @@ Tensor Tensor::expand(const Shape& target) const {
     shape[i] = want;
     strides[i] = existing && have == want ? this->strides()[i - lead] : 0;
   }
-  return view_of(*this, shape, strides, offset());
+  return view_of(*this, shape, strides, offset(), {detail::OpKind::Expand, {}});
 }
 
 Tensor Tensor::slice(std::int64_t axis, std::int64_t start, std::int64_t end, std::int64_t step) const {
@@ -337,7 +368,12 @@ Tensor Tensor::slice(std::int64_t axis, std::int64_t start, std::int64_t end, st
   Shape shape = this->shape(), strides = this->strides();
   shape[ax] = (e - s + step - 1) / step;
   strides[ax] *= step;
-  return view_of(*this, shape, strides, offset() + s * this->strides()[ax]);
+  detail::OpRecord rec{detail::OpKind::Slice, {}};
+  rec.axis = ax;
+  rec.start = s;
+  rec.end = e;
+  rec.step = step;
+  return view_of(*this, shape, strides, offset() + s * this->strides()[ax], std::move(rec));
 }
 
 Tensor Tensor::narrow(std::int64_t axis, std::int64_t start, std::int64_t length) const {
@@ -362,7 +398,10 @@ Tensor Tensor::select(std::int64_t axis, std::int64_t index) const {
   const std::int64_t off = offset() + i * strides[ax];
   shape.erase(shape.begin() + ax);
   strides.erase(strides.begin() + ax);
-  return view_of(*this, shape, strides, off);
+  detail::OpRecord rec{detail::OpKind::Select, {}};
+  rec.axis = ax;
+  rec.start = i;
+  return view_of(*this, shape, strides, off, std::move(rec));
 }
 
 // ---- member shorthands ---------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "device.h"
@@ -17,12 +18,22 @@ namespace tinynn {
 
 using Axes = std::vector<std::int64_t>;
 
+namespace detail {
+struct AutogradMeta;  // defined in autograd/; present when a tensor requires grad
+}
+
 struct TensorImpl {
+  TensorImpl();
+  ~TensorImpl();
+  TensorImpl(const TensorImpl&) = delete;
+  TensorImpl& operator=(const TensorImpl&) = delete;
+
   std::shared_ptr<Storage> storage;
   Shape shape;
   Shape strides;  // in elements
   std::int64_t offset = 0;  // in elements, into storage
   DType dtype = DType::Float32;
+  std::shared_ptr<detail::AutogradMeta> autograd;
 };
 
 class Tensor {
@@ -91,6 +102,20 @@ class Tensor {
   Tensor sqrt() const;
   Tensor pow(Scalar exponent) const;
   Tensor matmul(const Tensor& other) const;
+
+  // Autograd (see autograd/autograd.h for grad(), guards and gradcheck).
+  bool requires_grad() const;
+  // Marks a floating-point leaf as a variable whose gradient backward() accumulates in grad().
+  Tensor& requires_grad_(bool enabled = true);
+  bool is_leaf() const;          // not produced by a recorded operation
+  Tensor grad() const;           // accumulated gradient; undefined until a backward reaches it
+  void set_grad(const Tensor& gradient);  // Tensor() clears it ("grad = None")
+  void zero_grad();              // clears the gradient, as PyTorch's default set_to_none
+  std::string grad_fn_name() const;       // "MatmulBackward", or "" for leaves
+  // Same data, cut from the graph: never requires grad.
+  Tensor detach() const;
+  // Reverse-mode differentiation from this tensor. A non-scalar needs `gradient` (same shape).
+  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false, bool create_graph = false) const;
 
   const std::shared_ptr<TensorImpl>& impl() const { return impl_; }
 

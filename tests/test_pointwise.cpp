@@ -36,6 +36,7 @@ std::map<std::string, UnaryCase> unary_cases() {
       {"cos", {[](double x) { return std::cos(x); }}},
       {"tanh", {[](double x) { return (std::exp(2 * x) - 1) / (std::exp(2 * x) + 1); }}},
       {"sigmoid", {[](double x) { return 1 / (1 + std::exp(-x)); }}},
+      {"erf", {[](double x) { return 1 - std::erfc(x); }}},
       {"gelu", {[](double x) { return 0.5 * x * std::erfc(-x / std::sqrt(2.0)); }}},
       {"softplus", {[](double x) { return std::log(1 + std::exp(x)); }}},
   };

@@ -1,0 +1,68 @@
+// Reverse-mode autograd for users: grad() like torch.autograd.grad, grad-mode guards,
+// gradcheck/gradgradcheck, and the helper that sums a broadcast gradient back to a shape.
+// Tensor::backward(), grad(), requires_grad_() and detach() are declared on Tensor itself.
+#pragma once
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "../core/error.h"
+#include "../core/grad_mode.h"
+#include "../core/tensor.h"
+
+namespace tinynn {
+
+// Gradients of `outputs` with respect to `inputs`, without touching any grad(). grad_outputs
+// may be empty for scalar outputs. retain_graph defaults to create_graph. An input the outputs
+// do not depend on throws unless allow_unused, which returns an undefined Tensor for it.
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs = {}, std::optional<bool> retain_graph = std::nullopt,
+                         bool create_graph = false, bool allow_unused = false);
+
+// No graph is recorded while one of these is alive (inference, optimizer updates).
+class NoGradGuard {
+ public:
+  NoGradGuard() : previous_(is_grad_enabled()) { set_grad_enabled(false); }
+  ~NoGradGuard() { set_grad_enabled(previous_); }
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Recording is on while one of these is alive, even inside a NoGradGuard.
+class EnableGradGuard {
+ public:
+  EnableGradGuard() : previous_(is_grad_enabled()) { set_grad_enabled(true); }
+  ~EnableGradGuard() { set_grad_enabled(previous_); }
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Sums `g` over the axes along which a tensor of `shape` was broadcast to g's shape: the
+// gradient of a broadcast input. Every broadcasting backward goes through this one helper.
+Tensor sum_to_shape(const Tensor& g, const Shape& shape);
+
+// Thrown by gradcheck/gradgradcheck with the first mismatching element described.
+class GradcheckError : public Error {
+  using Error::Error;
+};
+
+using DifferentiableFn = std::function<Tensor(const std::vector<Tensor>&)>;
+
+// Compares the analytic Jacobian of fn (by backward passes) with central finite differences,
+// element by element: |analytic - numeric| <= atol + rtol * |numeric|. Inputs must be float64
+// (finite differences in float32 are too coarse); those that require grad are checked.
+// Returns true, or throws GradcheckError naming the input, element, and both values.
+bool gradcheck(const DifferentiableFn& fn, const std::vector<Tensor>& inputs, double eps = 1e-6, double atol = 1e-5,
+               double rtol = 1e-3);
+// gradcheck of the first derivative itself (a vector-Jacobian product with fixed random
+// weights, computed with create_graph): checks second-order gradients.
+bool gradgradcheck(const DifferentiableFn& fn, const std::vector<Tensor>& inputs, double eps = 1e-6, double atol = 1e-5,
+                   double rtol = 1e-3);
+
+}  // namespace tinynn

@@ -1,0 +1,16 @@
+// Backward formulas shared between the formula files (internal to autograd/).
+#pragma once
+#include <vector>
+
+#include "../core/backend.h"
+#include "../core/tensor.h"
+
+namespace tinynn::detail {
+
+Tensor unary_backward(UnaryOp op, const UnaryParams& p, const Tensor& x, const Tensor& saved_y, const Tensor& g);
+std::vector<Tensor> binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& g,
+                                    const std::vector<bool>& needs);
+std::vector<Tensor> where_backward(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& g,
+                                   const std::vector<bool>& needs);
+
+}  // namespace tinynn::detail

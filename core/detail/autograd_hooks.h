@@ -1,0 +1,60 @@
+// The seam between core and autograd. Core ops describe what they did in an OpRecord and hand
+// it to record_op() when a graph must be recorded; autograd (which defines record_op) turns the
+// record into a graph node with its backward formula. Core never sees a node or a formula.
+#pragma once
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <vector>
+
+#include "../backend.h"
+#include "../tensor.h"
+
+namespace tinynn::detail {
+
+// Every differentiable structural op. Adding one here without a backward formula fails to
+// compile (autograd switches over all of them) and without a gradcheck case fails a test.
+enum class OpKind {
+  Unary, Binary, Where,          // pointwise
+  Reduce, CumSum, CumProd,       // reductions and scans (Reduce: Sum/Prod/Max/Min)
+  Reshape, Permute, Expand,      // views
+  Slice, Select, SliceBackward,  // slicing and its transpose
+  Cat, Gather, ScatterAdd,       // assembling and picking
+  Matmul, ToDType, ToDevice, Clone,
+  Count_  // number of kinds, not a kind
+};
+const char* op_kind_name(OpKind kind);
+
+struct OpRecord {
+  OpKind kind = OpKind::Clone;
+  std::vector<Tensor> inputs;  // in the op's argument order; non-differentiable ones may be included
+  UnaryOp unary = UnaryOp::Neg;
+  BinaryOp binary = BinaryOp::Add;
+  UnaryParams params;
+  ReduceOp reduce = ReduceOp::Sum;
+  Axes axes;                 // Reduce: reduced axes (normalized); Permute: the order
+  bool keepdim = false;
+  std::int64_t axis = 0, start = 0, end = 0, step = 1;  // Slice/Select/Cat/Gather/ScatterAdd/scans
+  Shape shape;               // SliceBackward: the full shape; Cat: sizes along axis
+};
+
+// True when grad mode is on, the output will be floating point, and some input requires grad.
+bool should_record(std::initializer_list<const Tensor*> inputs);
+bool should_record(const std::vector<Tensor>& inputs);
+// Attaches a graph node to `output` (defined in autograd/).
+void record_op(OpRecord record, const Tensor& output);
+
+// Records `record` (its inputs already set) for a floating-point output when needed; returns output.
+inline Tensor recorded(OpRecord record, const Tensor& output) {
+  if (is_floating(output.dtype()) && should_record(record.inputs)) record_op(std::move(record), output);
+  return output;
+}
+
+// How many graph nodes of `kind` were recorded so far (tests check every kind is gradchecked).
+std::int64_t recorded_op_count(OpKind kind);
+
+// Counts of live TensorImpl objects and autograd nodes (tests check graphs are freed).
+std::int64_t live_tensor_count();
+std::int64_t live_node_count();
+
+}  // namespace tinynn::detail

@@ -1,0 +1,10 @@
+// Whether operations record autograd graphs on this thread (on by default). The RAII guards
+// users normally reach for are in autograd/grad_mode_guard.h.
+#pragma once
+
+namespace tinynn {
+
+bool is_grad_enabled();
+void set_grad_enabled(bool enabled);
+
+}  // namespace tinynn
