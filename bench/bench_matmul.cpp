@@ -1,49 +1,21 @@
 // Matmul throughput of tinynn::matmul against a direct oneDNN matmul call on the same shapes,
 // and the per-call overhead of a 1-element add. Prints one TSV line per measurement:
 //   name <tab> shape <tab> seconds_per_call <tab> GFLOP/s
-#include <dnnl.hpp>
-
 #include <cstdio>
 #include <string>
 
 #include <tinynn/tinynn.h>
 
 #include "bench_util.h"
+#include "onednn_direct.h"
 
 using namespace tinynn;
 using tinynn::bench::median_seconds;
 
 namespace {
 
-struct Shape3 {
-  std::int64_t m, k, n;
-  bool transpose_a = false;  // A stored as [k, m] and used transposed (the backward's dW = X^T dY)
-};
-
-// The limit: one oneDNN primitive and its memory objects made once; a call is execute + wait.
-struct DirectOnednnMatmul {
-  dnnl::engine eng{dnnl::engine::kind::cpu, 0};
-  dnnl::stream strm{eng};
-  dnnl::matmul prim;
-  dnnl::memory am, bm, cm;
-
-  DirectOnednnMatmul(const Shape3& s, float* a, float* b, float* c) {
-    using dims = dnnl::memory::dims;
-    const dims a_strides = s.transpose_a ? dims{1, s.m} : dims{s.k, 1};
-    dnnl::memory::desc a_md({s.m, s.k}, dnnl::memory::data_type::f32, a_strides);
-    dnnl::memory::desc b_md({s.k, s.n}, dnnl::memory::data_type::f32, dims{s.n, 1});
-    dnnl::memory::desc c_md({s.m, s.n}, dnnl::memory::data_type::f32, dims{s.n, 1});
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), eng);
-    prim = dnnl::matmul(pd);
-    am = dnnl::memory(a_md, eng, a);
-    bm = dnnl::memory(b_md, eng, b);
-    cm = dnnl::memory(c_md, eng, c);
-  }
-  void operator()() {
-    prim.execute(strm, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
-    strm.wait();
-  }
-};
+using Shape3 = tinynn::bench::MatmulShape;
+using tinynn::bench::DirectOnednnMatmul;
 
 void report(const char* name, const Shape3& s, double seconds) {
   const double gflops = 2.0 * s.m * s.k * s.n / seconds / 1e9;

@@ -3,31 +3,17 @@
 
 Run with Debian's interpreter (/usr/bin/python3, python3-torch) or any python with torch.
 """
-import os
-import statistics
 import sys
-import time
 
 import torch
 
-
-def median_seconds(fn, repeats, calls=1, warmup=2):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        times.append((time.perf_counter() - start) / calls)
-    return statistics.median(times)
+from torch_timing import median_seconds, setup
 
 
 def main():
     scale = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", os.cpu_count())))
+    label = setup()
     torch.manual_seed(0)
-    label = f"torch_{torch.__version__.split('+')[0]}"
     shapes = [(1024, 1024, 1024, False), (2048, 2048, 2048, False), (128, 784, 256, False),
               (128, 256, 128, False), (784, 128, 256, True)]
     with torch.no_grad():

@@ -44,6 +44,24 @@ def main(path):
             row += f" {theirs * 1e6:.3f} |" if theirs else " - |"
         print(row)
 
+    print()
+    print("| autograd | tinynn (µs) |" + "".join(f" {t} (µs) |" for t in torch_names))
+    print("|---|---|" + "---|" * len(torch_names))
+    for label, key in (("chain op, no grad (per op)", "chain_forward_nograd_per_op"),
+                       ("chain op, recorded (per op)", "chain_forward_recorded_per_op"),
+                       ("chain op, forward + backward (per op)", "chain_forward_backward_per_op"),
+                       ("MLP 784-256-128-10 @128, forward + backward", "mlp_forward_backward")):
+        shape = "1" if "chain" in key else "128x784-256-128-10"
+        row = f"| {label} | {med[('tinynn_' + key, shape)] * 1e6:.2f} |"
+        for t in torch_names:
+            theirs = med.get((f"{t}_{key}", shape))
+            row += f" {theirs * 1e6:.2f} |" if theirs else " - |"
+        print(row)
+    floor = med[("onednn_mlp_matmul_floor", "128x784-256-128-10")]
+    step = med[("tinynn_mlp_forward_backward", "128x784-256-128-10")]
+    print(f"| MLP floor: its 8 matmuls called directly through oneDNN | {floor * 1e6:.2f} | |")
+    print(f"\nMLP forward + backward / matmul floor: {step / floor:.2f}")
+
 
 if __name__ == "__main__":
     main(sys.argv[1])

@@ -15,7 +15,11 @@ if "$torch_python" -c "import torch" 2>/dev/null; then have_torch=1; else echo "
 
 for ((i = 1; i <= repeats; i++)); do
   echo "run $i/$repeats" >&2
-  "$build/bin/bench_matmul" >>"$out/results.tsv"
-  if [ "$have_torch" = 1 ]; then OMP_NUM_THREADS=$(nproc) "$torch_python" "$here/bench_matmul_torch.py" >>"$out/results.tsv"; fi
+  for bench in matmul autograd; do
+    "$build/bin/bench_$bench" >>"$out/results.tsv"
+    if [ "$have_torch" = 1 ]; then
+      OMP_NUM_THREADS=$(nproc) "$torch_python" "$here/bench_${bench}_torch.py" >>"$out/results.tsv"
+    fi
+  done
 done
 python3 "$here/report.py" "$out/results.tsv"

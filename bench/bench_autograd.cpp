@@ -1,0 +1,87 @@
+// Autograd overhead: recording + backward of a chain of tiny ops (per node), and forward +
+// backward of the MLP 784-256-128-10 at batch 128 against the sum of its eight matmuls
+// called directly through oneDNN (the floor). TSV: name, shape, seconds, 0.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <tinynn/tinynn.h>
+
+#include "bench_util.h"
+#include "onednn_direct.h"
+
+using namespace tinynn;
+using tinynn::bench::interleaved_median_seconds;
+using tinynn::bench::median_seconds;
+
+namespace {
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
+  return -mean(gather(log_softmax(logits, 1), 1, target.unsqueeze(1)));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int scale = argc > 1 ? std::stoi(argv[1]) : 1;
+
+  // Per-node cost: a chain of 1000 multiplications of a 1-element tensor.
+  constexpr int kChain = 1000;
+  Tensor leaf = ones({1}).requires_grad_();
+  auto chain_forward = [&] {
+    Tensor y = leaf;
+    for (int i = 0; i < kChain; ++i) y = y * 1.0001;
+    return y;
+  };
+  const double t_forward_nograd = median_seconds([&] { NoGradGuard g; chain_forward(); }, 21 * scale);
+  const double t_forward_record = median_seconds([&] { chain_forward(); }, 21 * scale);
+  const double t_forward_backward = median_seconds([&] { chain_forward().backward(); leaf.zero_grad(); }, 21 * scale);
+  std::printf("tinynn_chain_forward_nograd_per_op\t1\t%.9f\t0\n", t_forward_nograd / kChain);
+  std::printf("tinynn_chain_forward_recorded_per_op\t1\t%.9f\t0\n", t_forward_record / kChain);
+  std::printf("tinynn_chain_forward_backward_per_op\t1\t%.9f\t0\n", t_forward_backward / kChain);
+
+  // The MLP 784-256-128-10, batch 128, cross-entropy: one forward + backward.
+  Generator gen(0);
+  const std::int64_t batch = 128;
+  const std::vector<std::int64_t> sizes = {784, 256, 128, 10};
+  std::vector<Tensor> weights, biases;
+  for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
+    weights.push_back((randn({sizes[l], sizes[l + 1]}, {}, &gen) * 0.05).requires_grad_());
+    biases.push_back(zeros({sizes[l + 1]}).requires_grad_());
+  }
+  const Tensor x = rand({batch, sizes[0]}, {}, &gen);
+  const Tensor target = randint(0, 10, {batch}, {DType::Int64}, &gen);
+  auto mlp_step = [&] {
+    Tensor h = x;
+    for (std::size_t l = 0; l < weights.size(); ++l) {
+      h = matmul(h, weights[l]) + biases[l];
+      if (l + 1 < weights.size()) h = relu(h);
+    }
+    cross_entropy(h, target).backward();
+    for (auto& w : weights) w.zero_grad();
+    for (auto& b : biases) b.zero_grad();
+  };
+
+  // The floor: forward X W for 3 layers; backward dW = X^T dY for 3 layers, dX = dY W^T for 2.
+  std::vector<tinynn::bench::MatmulShape> floor_shapes;
+  for (std::size_t l = 0; l + 1 < sizes.size(); ++l) floor_shapes.push_back({batch, sizes[l], sizes[l + 1]});
+  for (std::size_t l = 0; l + 1 < sizes.size(); ++l) floor_shapes.push_back({sizes[l], batch, sizes[l + 1], true});
+  for (std::size_t l = 1; l + 1 < sizes.size(); ++l) floor_shapes.push_back({batch, sizes[l + 1], sizes[l], false, true});
+  std::vector<std::vector<float>> buffers;
+  std::vector<tinynn::bench::DirectOnednnMatmul> floor_calls;
+  floor_calls.reserve(floor_shapes.size());
+  for (const auto& s : floor_shapes) {
+    buffers.emplace_back(static_cast<std::size_t>(s.m * s.k), 0.5f);
+    buffers.emplace_back(static_cast<std::size_t>(s.k * s.n), 0.5f);
+    buffers.emplace_back(static_cast<std::size_t>(s.m * s.n), 0.0f);
+    const std::size_t n = buffers.size();
+    floor_calls.emplace_back(s, buffers[n - 3].data(), buffers[n - 2].data(), buffers[n - 1].data());
+  }
+  auto floor = [&] {
+    for (auto& call : floor_calls) call();
+  };
+  const auto [t_step, t_floor] = interleaved_median_seconds(mlp_step, floor, 31 * scale, 5);
+  std::printf("tinynn_mlp_forward_backward\t128x784-256-128-10\t%.9f\t0\n", t_step);
+  std::printf("onednn_mlp_matmul_floor\t128x784-256-128-10\t%.9f\t0\n", t_floor);
+  return 0;
+}

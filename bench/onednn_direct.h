@@ -1,0 +1,43 @@
+// The speed limit benchmarks compare against: one oneDNN matmul primitive and its memory
+// objects created once; a call is execute + wait. A is [m, k] (or stored [k, m] and read
+// transposed), B is [k, n], C is [m, n], all float32.
+#pragma once
+#include <dnnl.hpp>
+
+#include <cstdint>
+
+namespace tinynn::bench {
+
+struct MatmulShape {
+  std::int64_t m, k, n;
+  bool transpose_a = false;  // A stored as [k, m] (the backward's X^T dY)
+  bool transpose_b = false;  // B stored as [n, k] (the backward's dY W^T)
+};
+
+class DirectOnednnMatmul {
+ public:
+  DirectOnednnMatmul(const MatmulShape& s, float* a, float* b, float* c) {
+    using dims = dnnl::memory::dims;
+    const auto f32 = dnnl::memory::data_type::f32;
+    const dnnl::memory::desc a_md({s.m, s.k}, f32, s.transpose_a ? dims{1, s.m} : dims{s.k, 1});
+    const dnnl::memory::desc b_md({s.k, s.n}, f32, s.transpose_b ? dims{1, s.k} : dims{s.n, 1});
+    const dnnl::memory::desc c_md({s.m, s.n}, f32, dims{s.n, 1});
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), engine_);
+    primitive_ = dnnl::matmul(pd);
+    a_ = dnnl::memory(a_md, engine_, a);
+    b_ = dnnl::memory(b_md, engine_, b);
+    c_ = dnnl::memory(c_md, engine_, c);
+  }
+  void operator()() {
+    primitive_.execute(stream_, {{DNNL_ARG_SRC, a_}, {DNNL_ARG_WEIGHTS, b_}, {DNNL_ARG_DST, c_}});
+    stream_.wait();
+  }
+
+ private:
+  dnnl::engine engine_{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream_{engine_};
+  dnnl::matmul primitive_;
+  dnnl::memory a_, b_, c_;
+};
+
+}  // namespace tinynn::bench
