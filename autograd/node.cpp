@@ -60,6 +60,7 @@ FormulaNode::FormulaNode(OpRecord record, const Tensor& output) : record_(std::m
   for (const Tensor& in : record_.inputs) {
     next.push_back(gradient_edge(in));
     input_shapes.push_back(in.shape());
+    saved_versions_.push_back(in.impl()->storage->version());
   }
 }
 
@@ -107,6 +108,11 @@ std::vector<Tensor> FormulaNode::apply(const Tensor& grad) {
   if (released())
     throw Error(fmt::format("tinynn::backward: {} was already run and its saved tensors freed; call the first "
                             "backward() with retain_graph=true to backward through a graph twice", name()));
+  for (std::size_t i = 0; i < record_.inputs.size(); ++i)
+    if (record_.inputs[i].impl()->storage->version() != saved_versions_[i])
+      throw Error(fmt::format("tinynn::backward: input {} of {} (shape {}) was modified in place after it was saved "
+                              "for the gradient; compute on a clone() instead", i, name(),
+                              shape_str(record_.inputs[i].shape())));
   std::vector<bool> needs(next.size());
   for (std::size_t i = 0; i < next.size(); ++i) needs[i] = next[i] != nullptr;
   return backward_formula(record_, output_, grad, needs);

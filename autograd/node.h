@@ -79,6 +79,7 @@ class FormulaNode final : public Node {
  private:
   OpRecord record_;
   Tensor output_;  // detached
+  std::vector<std::uint64_t> saved_versions_;  // storage versions of the inputs when recorded
 };
 
 // The node a gradient for `t` flows into: its grad_fn, or (for a leaf requiring grad) its

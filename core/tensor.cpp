@@ -13,6 +13,7 @@
 #include "detail/dispatch.h"
 #include "detail/plan.h"
 #include "error.h"
+#include "grad_mode.h"
 #include "linear.h"
 #include "ops.h"
 #include "reduce.h"
@@ -172,6 +173,19 @@ Tensor Tensor::to(Device d) const {
 }
 
 Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  if (requires_grad() && is_grad_enabled())
+    throw ValueError("tinynn::copy_: in-place write into a tensor that requires grad while grad mode is on; "
+                     "wrap the update in a NoGradGuard");
+  detail::check_same_device("copy_", *this, src);
+  if (broadcast_shapes(shape(), src.shape(), "copy_") != shape())
+    throw ShapeError(fmt::format("tinynn::copy_: source of shape {} does not broadcast to {}", shape_str(src.shape()),
+                                 shape_str(shape())));
+  if (numel() > 0) copy_into(*this, src);
+  impl()->storage->bump_version();
+  return *this;
+}
 
 Tensor Tensor::clone() const {
   Tensor out = empty(shape(), dtype(), device());

@@ -71,6 +71,10 @@ class Tensor {
   Tensor to(Device d) const;
   Tensor contiguous() const;  // self if already contiguous
   Tensor clone() const;
+  // In place: writes `src` (broadcast to this shape, converted to this dtype) into this tensor's
+  // memory. Refused on a tensor that requires grad while grad mode is on (wrap updates in a
+  // NoGradGuard); a tensor saved for a backward that is then modified makes that backward throw.
+  Tensor& copy_(const Tensor& src);
 
   // Views (share storage).
   Tensor reshape(const Shape& shape) const;  // view when possible, else a copy

@@ -167,3 +167,20 @@ TEST_CASE("graphs are released: tensor and node counts return to where they were
   CHECK(detail::live_tensor_count() == tensors_before);
   CHECK(detail::live_node_count() <= nodes_before + 1);
 }
+
+TEST_CASE("in-place writes: refused under grad, and detected in saved tensors", "[autograd][inplace]") {
+  Tensor w = tensor({1.0, 2.0}).requires_grad_();
+  TINYNN_REQUIRE_THROWS_CONTAINING(w.copy_(zeros({2})), ValueError, "wrap the update in a NoGradGuard");
+  {
+    NoGradGuard no_grad;
+    w.copy_(tensor({3.0, 4.0}));  // an optimizer-style update
+  }
+  check_values(w, {2}, {3, 4});
+  Tensor x = tensor({1.0, 2.0});
+  Tensor y = (w * x).sum();  // saves x
+  x.copy_(tensor(5.0));      // broadcast write into the saved tensor
+  check_values(x, {2}, {5, 5});
+  TINYNN_REQUIRE_THROWS_CONTAINING(y.backward(), Error, "was modified in place after it was saved");
+  TINYNN_REQUIRE_THROWS_CONTAINING(x.copy_(ones({3})), ShapeError, "copy_: cannot broadcast [2] with [3]");
+  TINYNN_REQUIRE_THROWS_CONTAINING(x.copy_(ones({2, 2})), ShapeError, "source of shape [2, 2] does not broadcast to [2]");
+}

@@ -28,11 +28,19 @@ inline void check_values(const Tensor& t, const Shape& shape, const std::vector<
   }
 }
 
-// `expr` throws a `Type` whose message contains `text`.
-#define TINYNN_REQUIRE_THROWS_CONTAINING(expr, Type, text)        \
-  do {                                                            \
-    REQUIRE_THROWS_AS(expr, Type);                                \
-    REQUIRE_THROWS_WITH(expr, Catch::Matchers::Contains(text));   \
+// `expr` throws a `Type` whose message contains `text`; `expr` runs exactly once.
+#define TINYNN_REQUIRE_THROWS_CONTAINING(expr, Type, text)                                   \
+  do {                                                                                       \
+    bool tinynn_thrown_ = false;                                                             \
+    try {                                                                                    \
+      (void)(expr);                                                                          \
+    } catch (const Type& tinynn_error_) {                                                    \
+      tinynn_thrown_ = true;                                                                 \
+      REQUIRE_THAT(std::string(tinynn_error_.what()), Catch::Matchers::Contains(text));      \
+    } catch (const std::exception& tinynn_other_) {                                          \
+      FAIL(#expr " threw another exception type: " << tinynn_other_.what());                 \
+    }                                                                                        \
+    if (!tinynn_thrown_) FAIL(#expr " did not throw " #Type);                                \
   } while (0)
 
 }  // namespace tinynn::test
