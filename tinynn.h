@@ -12,3 +12,4 @@
 #include "core/shape_ops.h"
 #include "core/tensor.h"
 #include "core/version.h"
+#include "nn/nn.h"

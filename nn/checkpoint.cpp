@@ -1,0 +1,106 @@
+// Checkpoints on top of safetensors. Scalars are stored as decimal text (round-trip exact, and
+// infinities survive, which JSON numbers would not).
+#include "checkpoint.h"
+
+#include <fmt/format.h>
+
+namespace tinynn::nn {
+
+namespace {
+
+constexpr const char* kFormat = "tinynn-checkpoint-1";
+
+std::string number(double v) { return fmt::format("{}", v); }
+
+double parse_number(const std::string& path, const std::string& key, const std::string& text) {
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw CheckpointError(fmt::format("tinynn: checkpoint '{}': metadata '{}' is not a number: '{}'", path, key, text));
+}
+
+const std::string& required(const SafetensorsFile& f, const std::string& path, const std::string& key) {
+  const auto it = f.metadata.find(key);
+  if (it == f.metadata.end())
+    throw CheckpointError(fmt::format("tinynn: checkpoint '{}': metadata '{}' is missing", path, key));
+  return it->second;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer, const Scheduler* scheduler,
+                     const TrainingProgress& progress) {
+  std::map<std::string, Tensor> tensors;
+  std::map<std::string, std::string> meta{{"format", kFormat},
+                                          {"epoch", std::to_string(progress.epoch)},
+                                          {"step", std::to_string(progress.step)},
+                                          {"rng_seed", std::to_string(progress.rng_seed)},
+                                          {"rng_offset", std::to_string(progress.rng_offset)},
+                                          {"config", progress.config_json}};
+  for (const auto& [name, t] : model.state_dict()) tensors["model." + name] = t;
+  if (optimizer != nullptr) {
+    const OptimizerState s = optimizer->state_dict();
+    meta["optimizer"] = optimizer->name();
+    for (const auto& [name, t] : s.tensors) tensors["optimizer." + name] = t;
+    for (const auto& [name, v] : s.scalars) meta["optimizer." + name] = number(v);
+  }
+  if (scheduler != nullptr) {
+    meta["scheduler"] = scheduler->name();
+    for (const auto& [name, v] : scheduler->state_dict().scalars) meta["scheduler." + name] = number(v);
+  }
+  save_safetensors(path, tensors, meta);
+}
+
+TrainingProgress load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer, Scheduler* scheduler) {
+  const SafetensorsFile f = load_safetensors(path);
+  if (required(f, path, "format") != kFormat)
+    throw CheckpointError(fmt::format("tinynn: checkpoint '{}': format '{}' is not {}", path, required(f, path, "format"), kFormat));
+  std::map<std::string, Tensor> weights;
+  OptimizerState opt_state;
+  for (const auto& [name, t] : f.tensors) {
+    if (name.rfind("model.", 0) == 0) weights[name.substr(6)] = t;
+    else if (name.rfind("optimizer.", 0) == 0) opt_state.tensors[name.substr(10)] = t;
+  }
+  const auto expected = model.state_dict();
+  for (const auto& [name, t] : weights) {
+    const auto it = expected.find(name);
+    if (it != expected.end() && it->second.dtype() != t.dtype())
+      throw CheckpointError(fmt::format("tinynn: checkpoint '{}': '{}' is {} in the file but {} in the model", path, name,
+                                        dtype_name(t.dtype()), dtype_name(it->second.dtype())));
+  }
+  try {
+    model.load_state_dict(weights);
+  } catch (const Error& e) {
+    throw CheckpointError(fmt::format("tinynn: checkpoint '{}' does not fit this model (another architecture?): {}", path,
+                                      e.what()));
+  }
+  if (optimizer != nullptr) {
+    const auto it = f.metadata.find("optimizer");
+    if (it == f.metadata.end() || it->second != optimizer->name())
+      throw CheckpointError(fmt::format("tinynn: checkpoint '{}' holds no {} optimizer state", path, optimizer->name()));
+    for (const auto& [key, value] : f.metadata)
+      if (key.rfind("optimizer.", 0) == 0) opt_state.scalars[key.substr(10)] = parse_number(path, key, value);
+    optimizer->load_state_dict(opt_state);
+  }
+  if (scheduler != nullptr) {
+    const auto it = f.metadata.find("scheduler");
+    if (it == f.metadata.end() || it->second != scheduler->name())
+      throw CheckpointError(fmt::format("tinynn: checkpoint '{}' holds no '{}' scheduler state", path, scheduler->name()));
+    SchedulerState s;
+    for (const auto& [key, value] : f.metadata)
+      if (key.rfind("scheduler.", 0) == 0) s.scalars[key.substr(10)] = parse_number(path, key, value);
+    scheduler->load_state_dict(s);
+  }
+  TrainingProgress p;
+  p.epoch = static_cast<std::int64_t>(parse_number(path, "epoch", required(f, path, "epoch")));
+  p.step = static_cast<std::int64_t>(parse_number(path, "step", required(f, path, "step")));
+  p.rng_seed = std::stoull(required(f, path, "rng_seed"));
+  p.rng_offset = std::stoull(required(f, path, "rng_offset"));
+  p.config_json = required(f, path, "config");
+  return p;
+}
+
+}  // namespace tinynn::nn

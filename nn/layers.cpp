@@ -1,0 +1,84 @@
+// Linear, activations, Dropout.
+#include "layers.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "../core/creation.h"
+#include "../core/error.h"
+#include "../core/linear.h"
+#include "../core/ops.h"
+#include "../core/reduce.h"
+#include "init.h"
+
+namespace tinynn::nn {
+
+Linear::Linear(std::int64_t in_features, std::int64_t out_features, bool bias, Generator* gen)
+    : in_(in_features), out_(out_features) {
+  if (in_features <= 0 || out_features <= 0)
+    throw ValueError(fmt::format("tinynn::nn::Linear: sizes must be positive, got {} -> {}", in_features, out_features));
+  const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
+  Tensor w = empty({out_features, in_features});
+  init::uniform_(w, -bound, bound, gen);
+  weight_ = register_parameter("weight", w);
+  if (bias) {
+    Tensor b = empty({out_features});
+    init::uniform_(b, -bound, bound, gen);
+    bias_ = register_parameter("bias", b);
+  }
+}
+
+std::string Linear::describe() const {
+  return fmt::format("Linear({} -> {}{})", in_, out_, bias_.defined() ? "" : ", no bias");
+}
+
+Tensor Linear::forward(const Tensor& input) {
+  if (input.dim() == 0 || input.shape().back() != in_)
+    throw ShapeError(fmt::format("tinynn::nn::{}: input of shape {} has {} features, expected {}", describe(),
+                                 shape_str(input.shape()), input.dim() == 0 ? 0 : input.shape().back(), in_));
+  Tensor y = matmul(input, weight_.t());
+  return bias_.defined() ? y + bias_ : y;
+}
+
+Activation::Activation(Kind kind, double param, std::int64_t axis) : kind_(kind), param_(param), axis_(axis) {}
+
+std::string Activation::type_name() const {
+  switch (kind_) {
+    case Kind::ReLU: return "ReLU";
+    case Kind::LeakyReLU: return "LeakyReLU";
+    case Kind::Sigmoid: return "Sigmoid";
+    case Kind::Tanh: return "Tanh";
+    case Kind::GELU: return "GELU";
+    case Kind::Softmax: return "Softmax";
+    case Kind::LogSoftmax: return "LogSoftmax";
+  }
+  return "Activation";
+}
+
+Tensor Activation::forward(const Tensor& x) {
+  switch (kind_) {
+    case Kind::ReLU: return relu(x);
+    case Kind::LeakyReLU: return leaky_relu(x, param_);
+    case Kind::Sigmoid: return sigmoid(x);
+    case Kind::Tanh: return tanh(x);
+    case Kind::GELU: return gelu(x);
+    case Kind::Softmax: return softmax(x, axis_);
+    case Kind::LogSoftmax: return log_softmax(x, axis_);
+  }
+  return x;
+}
+
+Dropout::Dropout(double p, Generator* gen) : p_(p), gen_(gen) {
+  if (!(p >= 0.0 && p < 1.0)) throw ValueError(fmt::format("tinynn::nn::Dropout: p must be in [0, 1), got {}", p));
+}
+
+std::string Dropout::describe() const { return fmt::format("Dropout(p={})", p_); }
+
+Tensor Dropout::forward(const Tensor& x) {
+  if (!is_training() || p_ == 0.0) return x;
+  const Tensor keep = bernoulli(x.shape(), 1.0 - p_, {x.dtype(), x.device()}, gen_);
+  return x * keep * (1.0 / (1.0 - p_));
+}
+
+}  // namespace tinynn::nn

@@ -1,0 +1,225 @@
+// Optimizer updates, written as tensor expressions (device independent) applied in place
+// under NoGradGuard, in the order PyTorch's single-tensor implementations use.
+#include "optim.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "../autograd/autograd.h"
+#include "../core/creation.h"
+#include "../core/error.h"
+#include "../core/ops.h"
+
+namespace tinynn::nn {
+
+namespace {
+
+std::vector<ParamGroup> single_group(std::vector<Tensor> params, double lr, double weight_decay) {
+  return {ParamGroup{std::move(params), lr, weight_decay}};
+}
+
+void check_hyper(const char* opt, const char* what, double value, bool allow_zero = true) {
+  if (!(allow_zero ? value >= 0.0 : value > 0.0) || !std::isfinite(value))
+    throw ValueError(fmt::format("tinynn::nn::{}: {} must be {}, got {}", opt, what, allow_zero ? "non-negative" : "positive",
+                                 value));
+}
+
+// The buffer `name` of a parameter, created from `init()` on first use.
+template <class Init>
+Tensor& buffer(std::map<std::string, Tensor>& buffers, const std::string& name, Init init) {
+  auto it = buffers.find(name);
+  if (it == buffers.end()) it = buffers.emplace(name, init()).first;
+  return it->second;
+}
+
+}  // namespace
+
+Optimizer::Optimizer(std::vector<ParamGroup> groups) : groups_(std::move(groups)) {
+  std::size_t count = 0;
+  for (const auto& g : groups_) {
+    check_hyper("Optimizer", "lr", g.lr);
+    check_hyper("Optimizer", "weight_decay", g.weight_decay);
+    for (const auto& p : g.params)
+      if (!p.requires_grad())
+        throw ValueError("tinynn::nn::Optimizer: every parameter must require grad (use Module::parameters())");
+    count += g.params.size();
+  }
+  buffers_.resize(count);
+  steps_.assign(count, 0);
+}
+
+void Optimizer::step() {
+  NoGradGuard no_grad;
+  std::size_t index = 0;
+  for (const auto& group : groups_)
+    for (const auto& p : group.params) {
+      const Tensor g = p.grad();
+      if (g.defined()) {
+        Tensor param = p;
+        ++steps_[index];
+        update(index, param, g, group);
+      }
+      ++index;
+    }
+}
+
+void Optimizer::zero_grad() {
+  for (auto& group : groups_)
+    for (auto& p : group.params) p.zero_grad();
+}
+
+void Optimizer::set_lr(double lr) {
+  check_hyper(name().c_str(), "lr", lr);
+  for (auto& g : groups_) g.lr = lr;
+}
+
+OptimizerState Optimizer::state_dict() const {
+  OptimizerState s;
+  for (std::size_t i = 0; i < buffers_.size(); ++i) {
+    for (const auto& [name, t] : buffers_[i]) s.tensors[fmt::format("{}.{}", i, name)] = t;
+    s.scalars[fmt::format("step.{}", i)] = static_cast<double>(steps_[i]);
+  }
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    s.scalars[fmt::format("group.{}.lr", g)] = groups_[g].lr;
+    s.scalars[fmt::format("group.{}.weight_decay", g)] = groups_[g].weight_decay;
+  }
+  s.scalars["parameters"] = static_cast<double>(buffers_.size());
+  return s;
+}
+
+void Optimizer::load_state_dict(const OptimizerState& s) {
+  const auto count = s.scalars.find("parameters");
+  if (count == s.scalars.end() || static_cast<std::size_t>(count->second) != buffers_.size())
+    throw ValueError(fmt::format("tinynn::nn::{}::load_state_dict: the state is for {} parameters, this optimizer has {}",
+                                 name(), count == s.scalars.end() ? 0.0 : count->second, buffers_.size()));
+  std::vector<std::map<std::string, Tensor>> buffers(buffers_.size());
+  std::vector<const Tensor*> params;
+  for (const auto& g : groups_)
+    for (const auto& p : g.params) params.push_back(&p);
+  for (const auto& [key, t] : s.tensors) {
+    const auto dot = key.find('.');
+    const auto i = static_cast<std::size_t>(std::stoul(key.substr(0, dot)));
+    if (i >= buffers.size() || t.shape() != params[i]->shape())
+      throw ShapeError(fmt::format("tinynn::nn::{}::load_state_dict: buffer '{}' does not match parameter {}", name(), key, i));
+    buffers[i][key.substr(dot + 1)] = t.to(params[i]->device()).to(params[i]->dtype());
+  }
+  for (std::size_t i = 0; i < steps_.size(); ++i) steps_[i] = static_cast<std::int64_t>(s.scalars.at(fmt::format("step.{}", i)));
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    groups_[g].lr = s.scalars.at(fmt::format("group.{}.lr", g));
+    groups_[g].weight_decay = s.scalars.at(fmt::format("group.{}.weight_decay", g));
+  }
+  buffers_ = std::move(buffers);
+}
+
+// ---- SGD ------------------------------------------------------------------------------------
+
+SGD::SGD(std::vector<Tensor> params, SGDOptions o) : SGD(single_group(std::move(params), o.lr, o.weight_decay), o) {}
+SGD::SGD(std::vector<ParamGroup> groups, SGDOptions o) : Optimizer(std::move(groups)), o_(o) {
+  check_hyper("SGD", "momentum", o.momentum);
+  if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
+    throw ValueError("tinynn::nn::SGD: Nesterov momentum needs momentum > 0 and dampening 0");
+}
+
+void SGD::update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) {
+  Tensor d = group.weight_decay != 0 ? grad + param * group.weight_decay : grad;
+  if (o_.momentum != 0) {
+    auto& bufs = buffers_[index];
+    auto it = bufs.find("momentum");
+    if (it == bufs.end()) it = bufs.emplace("momentum", d.clone()).first;
+    else it->second = it->second * o_.momentum + d * (1.0 - o_.dampening);
+    d = o_.nesterov ? d + it->second * o_.momentum : it->second;
+  }
+  param.copy_(param - d * group.lr);
+}
+
+// ---- Adam / AdamW -------------------------------------------------------------------------
+
+AdamOptions adamw_options(double lr, double weight_decay) {
+  AdamOptions o;
+  o.lr = lr;
+  o.weight_decay = weight_decay;
+  o.decoupled_weight_decay = true;
+  return o;
+}
+
+Adam::Adam(std::vector<Tensor> params, AdamOptions o) : Adam(single_group(std::move(params), o.lr, o.weight_decay), o) {}
+Adam::Adam(std::vector<ParamGroup> groups, AdamOptions o) : Optimizer(std::move(groups)), o_(o) {
+  if (!(o.beta1 >= 0 && o.beta1 < 1) || !(o.beta2 >= 0 && o.beta2 < 1))
+    throw ValueError(fmt::format("tinynn::nn::Adam: betas must be in [0, 1), got ({}, {})", o.beta1, o.beta2));
+  check_hyper("Adam", "eps", o.eps);
+}
+
+void Adam::update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) {
+  const auto step = static_cast<double>(steps_[index]);
+  Tensor g = grad;
+  if (group.weight_decay != 0) {
+    if (o_.decoupled_weight_decay) param.copy_(param * (1.0 - group.lr * group.weight_decay));
+    else g = g + param * group.weight_decay;
+  }
+  auto& bufs = buffers_[index];
+  Tensor& m = buffer(bufs, "exp_avg", [&] { return zeros_like(param); });
+  Tensor& v = buffer(bufs, "exp_avg_sq", [&] { return zeros_like(param); });
+  m = m * o_.beta1 + g * (1.0 - o_.beta1);
+  v = v * o_.beta2 + g * g * (1.0 - o_.beta2);
+  const double bias1 = 1.0 - std::pow(o_.beta1, step), bias2_sqrt = std::sqrt(1.0 - std::pow(o_.beta2, step));
+  Tensor second = v;
+  if (o_.amsgrad) {
+    Tensor& vmax = buffer(bufs, "max_exp_avg_sq", [&] { return zeros_like(param); });
+    vmax = maximum(vmax, v);
+    second = vmax;
+  }
+  const Tensor denom = sqrt(second) / bias2_sqrt + o_.eps;
+  param.copy_(param - m / denom * (group.lr / bias1));
+}
+
+// ---- RMSprop ----------------------------------------------------------------------------------
+
+RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions o)
+    : Optimizer(single_group(std::move(params), o.lr, o.weight_decay)), o_(o) {
+  check_hyper("RMSprop", "alpha", o.alpha);
+  check_hyper("RMSprop", "eps", o.eps);
+  check_hyper("RMSprop", "momentum", o.momentum);
+}
+
+void RMSprop::update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) {
+  const Tensor g = group.weight_decay != 0 ? grad + param * group.weight_decay : grad;
+  auto& bufs = buffers_[index];
+  Tensor& sq = buffer(bufs, "square_avg", [&] { return zeros_like(param); });
+  sq = sq * o_.alpha + g * g * (1.0 - o_.alpha);
+  Tensor avg;
+  if (o_.centered) {
+    Tensor& ga = buffer(bufs, "grad_avg", [&] { return zeros_like(param); });
+    ga = ga * o_.alpha + g * (1.0 - o_.alpha);
+    avg = sqrt(sq - ga * ga) + o_.eps;
+  } else {
+    avg = sqrt(sq) + o_.eps;
+  }
+  if (o_.momentum > 0) {
+    Tensor& buf = buffer(bufs, "momentum_buffer", [&] { return zeros_like(param); });
+    buf = buf * o_.momentum + g / avg;
+    param.copy_(param - buf * group.lr);
+  } else {
+    param.copy_(param - g / avg * group.lr);
+  }
+}
+
+// ---- Adagrad ----------------------------------------------------------------------------------
+
+Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions o)
+    : Optimizer(single_group(std::move(params), o.lr, o.weight_decay)), o_(o) {
+  check_hyper("Adagrad", "lr_decay", o.lr_decay);
+  check_hyper("Adagrad", "initial_accumulator_value", o.initial_accumulator_value);
+  check_hyper("Adagrad", "eps", o.eps);
+}
+
+void Adagrad::update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) {
+  const auto step = static_cast<double>(steps_[index]);
+  const Tensor g = group.weight_decay != 0 ? grad + param * group.weight_decay : grad;
+  const double clr = group.lr / (1.0 + (step - 1.0) * o_.lr_decay);
+  Tensor& sum_sq = buffer(buffers_[index], "sum", [&] { return full_like(param, o_.initial_accumulator_value); });
+  sum_sq = sum_sq + g * g;
+  param.copy_(param - g / (sqrt(sum_sq) + o_.eps) * clr);
+}
+
+}  // namespace tinynn::nn

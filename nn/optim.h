@@ -1,0 +1,142 @@
+// Optimizers with PyTorch's update rules: SGD (momentum, dampening, Nesterov), Adam and AdamW
+// (amsgrad), RMSprop, Adagrad. Parameter groups carry their own lr and weight decay.
+// `weight_decay` is applied by the optimizer (Adam/SGD: added to the gradient, as PyTorch;
+// AdamW: decoupled, p *= 1 - lr * wd); it is never part of the reported loss, unlike the
+// L1/L2 penalties of nn/regularization.h.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "../core/tensor.h"
+
+namespace tinynn::nn {
+
+struct ParamGroup {
+  std::vector<Tensor> params;
+  double lr = 1e-3;
+  double weight_decay = 0.0;
+};
+
+// An optimizer's resumable state: per-parameter tensors named "<param index>.<buffer>" and
+// scalars (step counts, group hyperparameters) by name.
+struct OptimizerState {
+  std::map<std::string, Tensor> tensors;
+  std::map<std::string, double> scalars;
+};
+
+class Optimizer {
+ public:
+  explicit Optimizer(std::vector<ParamGroup> groups);
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  virtual std::string name() const = 0;
+  // One update of every parameter that has a gradient (recording nothing).
+  void step();
+  void zero_grad();
+  std::vector<ParamGroup>& param_groups() { return groups_; }
+  const std::vector<ParamGroup>& param_groups() const { return groups_; }
+  double lr(std::size_t group = 0) const { return groups_.at(group).lr; }
+  void set_lr(double lr);  // every group
+
+  OptimizerState state_dict() const;
+  // Restores buffers, step counts and group lr/weight decay; the parameter layout must match.
+  void load_state_dict(const OptimizerState& state);
+
+ protected:
+  // Updates one parameter (its index among all parameters is `index`) given its gradient.
+  virtual void update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) = 0;
+  // Per-parameter buffers (momentum, exp_avg, ...) and step counts, by parameter index.
+  std::vector<std::map<std::string, Tensor>> buffers_;
+  std::vector<std::int64_t> steps_;
+
+ private:
+  std::vector<ParamGroup> groups_;
+};
+
+struct SGDOptions {
+  double lr = 1e-2;
+  double momentum = 0.0;
+  double dampening = 0.0;
+  bool nesterov = false;
+  double weight_decay = 0.0;
+};
+class SGD : public Optimizer {
+ public:
+  SGD(std::vector<Tensor> params, SGDOptions options);
+  SGD(std::vector<ParamGroup> groups, SGDOptions options);  // groups' lr/weight_decay override options'
+  std::string name() const override { return "SGD"; }
+
+ protected:
+  void update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) override;
+
+ private:
+  SGDOptions o_;
+};
+
+struct AdamOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  bool amsgrad = false;
+  bool decoupled_weight_decay = false;  // true is AdamW
+};
+class Adam : public Optimizer {
+ public:
+  Adam(std::vector<Tensor> params, AdamOptions options);
+  Adam(std::vector<ParamGroup> groups, AdamOptions options);
+  std::string name() const override { return o_.decoupled_weight_decay ? "AdamW" : "Adam"; }
+
+ protected:
+  void update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) override;
+
+ private:
+  AdamOptions o_;
+};
+// Adam with decoupled weight decay (default 0.01, as torch.optim.AdamW).
+AdamOptions adamw_options(double lr = 1e-3, double weight_decay = 1e-2);
+
+struct RMSpropOptions {
+  double lr = 1e-2;
+  double alpha = 0.99;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  double momentum = 0.0;
+  bool centered = false;
+};
+class RMSprop : public Optimizer {
+ public:
+  RMSprop(std::vector<Tensor> params, RMSpropOptions options);
+  std::string name() const override { return "RMSprop"; }
+
+ protected:
+  void update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) override;
+
+ private:
+  RMSpropOptions o_;
+};
+
+struct AdagradOptions {
+  double lr = 1e-2;
+  double lr_decay = 0.0;
+  double weight_decay = 0.0;
+  double initial_accumulator_value = 0.0;
+  double eps = 1e-10;
+};
+class Adagrad : public Optimizer {
+ public:
+  Adagrad(std::vector<Tensor> params, AdagradOptions options);
+  std::string name() const override { return "Adagrad"; }
+
+ protected:
+  void update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) override;
+
+ private:
+  AdagradOptions o_;
+};
+
+}  // namespace tinynn::nn

@@ -1,0 +1,64 @@
+// Penalties and clipping.
+#include "regularization.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "../autograd/autograd.h"
+#include "../core/ops.h"
+#include "../core/reduce.h"
+
+namespace tinynn::nn {
+
+Tensor regularization_penalty(const Module& model, const GlobalPenalty& global) {
+  const auto own = model.named_penalties();
+  Tensor total;
+  for (const auto& [name, p] : model.named_parameters()) {
+    const auto it = own.find(name);
+    const bool is_bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
+    const Penalty penalty = it != own.end() ? it->second : (is_bias ? global.bias : global.weight);
+    if (!penalty.active()) continue;
+    Tensor term;
+    if (penalty.l1 != 0.0) term = sum(abs(p)) * penalty.l1;
+    if (penalty.l2 != 0.0) term = term.defined() ? term + sum(square(p)) * penalty.l2 : sum(square(p)) * penalty.l2;
+    total = total.defined() ? total + term : term;
+  }
+  return total;
+}
+
+double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm, double norm_type, bool error_if_nonfinite) {
+  if (!(max_norm > 0)) throw ValueError(fmt::format("tinynn::nn::clip_grad_norm: max_norm must be positive, got {}", max_norm));
+  if (!(norm_type == 1.0 || norm_type == 2.0 || std::isinf(norm_type)))
+    throw ValueError(fmt::format("tinynn::nn::clip_grad_norm: norm_type must be 1, 2 or inf, got {}", norm_type));
+  NoGradGuard no_grad;
+  double total = 0.0;
+  for (const Tensor& p : parameters) {
+    const Tensor g = p.grad();
+    if (!g.defined()) continue;
+    const double n = norm(g, norm_type).item();
+    total = std::isinf(norm_type) ? std::max(total, n) : total + (norm_type == 2.0 ? n * n : n);
+    if (std::isnan(n)) total = n;
+  }
+  if (norm_type == 2.0) total = std::sqrt(total);
+  if (!std::isfinite(total)) {
+    if (error_if_nonfinite)
+      throw NonFiniteError(fmt::format("tinynn::nn::clip_grad_norm: the total gradient norm is {}; the gradients contain "
+                                       "NaN or infinite values", total));
+    return total;
+  }
+  const double scale = max_norm / (total + 1e-6);
+  if (scale < 1.0)
+    for (const Tensor& p : parameters)
+      if (p.grad().defined()) Tensor(p).set_grad(p.grad() * scale);
+  return total;
+}
+
+void clip_grad_value(const std::vector<Tensor>& parameters, double value) {
+  if (!(value > 0)) throw ValueError(fmt::format("tinynn::nn::clip_grad_value: value must be positive, got {}", value));
+  NoGradGuard no_grad;
+  for (const Tensor& p : parameters)
+    if (p.grad().defined()) Tensor(p).set_grad(clamp(p.grad(), -value, value));
+}
+
+}  // namespace tinynn::nn

@@ -1,0 +1,35 @@
+// L1/L2 penalties and gradient clipping. A penalty is a differentiable term added to the data
+// loss (reported separately); decoupled weight decay is an optimizer option, never this.
+#pragma once
+#include <vector>
+
+#include "../core/error.h"
+#include "module.h"
+
+namespace tinynn::nn {
+
+// Defaults for parameters that have no penalty of their own (Module::set_penalty): one for
+// biases (names ending in "bias"), one for every other parameter.
+struct GlobalPenalty {
+  Penalty weight;
+  Penalty bias;
+};
+
+// sum over parameters of l1 * sum|p| + l2 * sum p^2: a scalar that requires grad when any
+// penalty is active, else an undefined Tensor (nothing to add).
+Tensor regularization_penalty(const Module& model, const GlobalPenalty& global = {});
+
+// Scales all gradients by one factor so their global `norm_type` norm (2, 1 or inf) is at most
+// max_norm; returns the norm before clipping. A non-finite norm throws (the step is poisoned)
+// unless error_if_nonfinite is false, in which case the gradients are left as they are.
+double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm, double norm_type = 2.0,
+                      bool error_if_nonfinite = true);
+// Clamps every gradient element to [-value, value].
+void clip_grad_value(const std::vector<Tensor>& parameters, double value);
+
+// Thrown for a NaN or infinite loss, gradient or norm.
+class NonFiniteError : public Error {
+  using Error::Error;
+};
+
+}  // namespace tinynn::nn

@@ -1,0 +1,179 @@
+// safetensors reading (validated before any allocation) and atomic writing.
+#include "safetensors.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "../core/creation.h"
+
+namespace tinynn::nn {
+
+namespace {
+
+using json = nlohmann::json;
+constexpr std::uint64_t kMaxHeader = 100u << 20;  // a header above 100 MiB is corrupt, not large
+
+const char* dtype_tag(DType t) {
+  switch (t) {
+    case DType::Float32: return "F32";
+    case DType::Float64: return "F64";
+    case DType::Int64: return "I64";
+    case DType::Bool: return "BOOL";
+  }
+  return "?";
+}
+
+bool parse_dtype(const std::string& tag, DType& out) {
+  if (tag == "F32") out = DType::Float32;
+  else if (tag == "F64") out = DType::Float64;
+  else if (tag == "I64") out = DType::Int64;
+  else if (tag == "BOOL") out = DType::Bool;
+  else return false;
+  return true;
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw CheckpointError(fmt::format("tinynn: checkpoint '{}': {}", path, what));
+}
+
+void write_all(int fd, const void* data, std::size_t n, const std::string& path) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      fail(path, fmt::format("write failed: {}", std::strerror(errno)));
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+}  // namespace
+
+void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  json header = json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::vector<Tensor> host;
+  std::uint64_t offset = 0;
+  for (const auto& [name, t] : tensors) {
+    if (name == "__metadata__") fail(path, "'__metadata__' cannot name a tensor");
+    Tensor h = t.detach().to(Device::cpu()).contiguous();
+    const std::uint64_t bytes = static_cast<std::uint64_t>(h.numel()) * dtype_size(h.dtype());
+    header[name] = {{"dtype", dtype_tag(h.dtype())}, {"shape", h.shape()}, {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+    host.push_back(h);
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data 8-byte aligned
+  const std::uint64_t header_size = text.size();
+
+  const std::filesystem::path target(path);
+  const std::string tmp = (target.parent_path() / ("." + target.filename().string() + ".tmp")).string();
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail(path, fmt::format("cannot create '{}': {}", tmp, std::strerror(errno)));
+  try {
+    unsigned char size_le[8];
+    for (int i = 0; i < 8; ++i) size_le[i] = static_cast<unsigned char>(header_size >> (8 * i));
+    write_all(fd, size_le, 8, path);
+    write_all(fd, text.data(), text.size(), path);
+    for (const Tensor& h : host) write_all(fd, h.raw_data(), static_cast<std::size_t>(h.numel()) * dtype_size(h.dtype()), path);
+    if (::fsync(fd) != 0) fail(path, fmt::format("fsync failed: {}", std::strerror(errno)));
+  } catch (...) {
+    ::close(fd);
+    std::remove(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string reason = std::strerror(errno);
+    std::remove(tmp.c_str());
+    fail(path, fmt::format("cannot rename the temporary file into place: {}", reason));
+  }
+  // Make the rename itself durable.
+  const std::string dir = target.parent_path().empty() ? "." : target.parent_path().string();
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+SafetensorsFile load_safetensors(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, fmt::format("cannot open: {}", std::strerror(errno)));
+  in.seekg(0, std::ios::end);
+  const auto file_size = static_cast<std::uint64_t>(in.tellg());
+  in.seekg(0);
+  if (file_size < 8) fail(path, fmt::format("file is {} bytes, too short for a safetensors header", file_size));
+  unsigned char size_le[8];
+  in.read(reinterpret_cast<char*>(size_le), 8);
+  std::uint64_t header_size = 0;
+  for (int i = 0; i < 8; ++i) header_size |= static_cast<std::uint64_t>(size_le[i]) << (8 * i);
+  if (header_size > kMaxHeader || header_size > file_size - 8)
+    fail(path, fmt::format("header size {} does not fit in a file of {} bytes (truncated or not safetensors)", header_size,
+                           file_size));
+  std::string text(header_size, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(header_size));
+  json header;
+  try {
+    header = json::parse(text);
+  } catch (const json::exception& e) {
+    fail(path, fmt::format("header is not valid JSON: {}", e.what()));
+  }
+  if (!header.is_object()) fail(path, "header is not a JSON object");
+  const std::uint64_t data_start = 8 + header_size, data_size = file_size - data_start;
+
+  SafetensorsFile out;
+  for (const auto& [name, entry] : header.items()) {
+    if (name == "__metadata__") {
+      if (!entry.is_object()) fail(path, "__metadata__ is not an object");
+      for (const auto& [k, v] : entry.items()) {
+        if (!v.is_string()) fail(path, fmt::format("metadata '{}' is not a string", k));
+        out.metadata[k] = v.get<std::string>();
+      }
+      continue;
+    }
+    DType dtype;
+    if (!entry.is_object() || !entry.contains("dtype") || !entry["dtype"].is_string() ||
+        !parse_dtype(entry["dtype"].get<std::string>(), dtype))
+      fail(path, fmt::format("tensor '{}' has a missing or unsupported dtype (supported: F32, F64, I64, BOOL)", name));
+    if (!entry.contains("shape") || !entry["shape"].is_array()) fail(path, fmt::format("tensor '{}' has no shape", name));
+    Shape shape;
+    std::uint64_t numel = 1;
+    for (const auto& d : entry["shape"]) {
+      if (!d.is_number_unsigned() || d.get<std::uint64_t>() > (1ull << 40))
+        fail(path, fmt::format("tensor '{}' has an invalid shape {}", name, entry["shape"].dump()));
+      shape.push_back(d.get<std::int64_t>());
+      numel *= d.get<std::uint64_t>();
+      if (numel > (1ull << 40)) fail(path, fmt::format("tensor '{}' has an impossibly large shape", name));
+    }
+    const auto& offsets = entry.value("data_offsets", json());
+    if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
+      fail(path, fmt::format("tensor '{}' has invalid data_offsets", name));
+    const auto begin = offsets[0].get<std::uint64_t>(), end = offsets[1].get<std::uint64_t>();
+    if (begin > end || end > data_size)
+      fail(path, fmt::format("tensor '{}' spans bytes [{}, {}) outside the {} data bytes (truncated file?)", name, begin,
+                             end, data_size));
+    if (end - begin != numel * dtype_size(dtype))
+      fail(path, fmt::format("tensor '{}' has {} bytes but shape {} of {} needs {}", name, end - begin, shape_str(shape),
+                             dtype_name(dtype), numel * dtype_size(dtype)));
+    Tensor t = empty(shape, dtype);
+    in.seekg(static_cast<std::streamoff>(data_start + begin));
+    in.read(static_cast<char*>(t.raw_data()), static_cast<std::streamsize>(end - begin));
+    if (!in) fail(path, fmt::format("could not read the data of tensor '{}'", name));
+    out.tensors[name] = t;
+  }
+  return out;
+}
+
+}  // namespace tinynn::nn
