@@ -176,7 +176,8 @@ void Adam::update(std::size_t index, Tensor& param, const Tensor& grad, const Pa
 // ---- RMSprop ----------------------------------------------------------------------------------
 
 RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions o)
-    : Optimizer(single_group(std::move(params), o.lr, o.weight_decay)), o_(o) {
+    : RMSprop(single_group(std::move(params), o.lr, o.weight_decay), o) {}
+RMSprop::RMSprop(std::vector<ParamGroup> groups, RMSpropOptions o) : Optimizer(std::move(groups)), o_(o) {
   check_hyper("RMSprop", "alpha", o.alpha);
   check_hyper("RMSprop", "eps", o.eps);
   check_hyper("RMSprop", "momentum", o.momentum);
@@ -207,7 +208,8 @@ void RMSprop::update(std::size_t index, Tensor& param, const Tensor& grad, const
 // ---- Adagrad ----------------------------------------------------------------------------------
 
 Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions o)
-    : Optimizer(single_group(std::move(params), o.lr, o.weight_decay)), o_(o) {
+    : Adagrad(single_group(std::move(params), o.lr, o.weight_decay), o) {}
+Adagrad::Adagrad(std::vector<ParamGroup> groups, AdagradOptions o) : Optimizer(std::move(groups)), o_(o) {
   check_hyper("Adagrad", "lr_decay", o.lr_decay);
   check_hyper("Adagrad", "initial_accumulator_value", o.initial_accumulator_value);
   check_hyper("Adagrad", "eps", o.eps);

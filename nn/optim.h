@@ -111,6 +111,7 @@ struct RMSpropOptions {
 class RMSprop : public Optimizer {
  public:
   RMSprop(std::vector<Tensor> params, RMSpropOptions options);
+  RMSprop(std::vector<ParamGroup> groups, RMSpropOptions options);
   std::string name() const override { return "RMSprop"; }
 
  protected:
@@ -130,6 +131,7 @@ struct AdagradOptions {
 class Adagrad : public Optimizer {
  public:
   Adagrad(std::vector<Tensor> params, AdagradOptions options);
+  Adagrad(std::vector<ParamGroup> groups, AdagradOptions options);
   std::string name() const override { return "Adagrad"; }
 
  protected:

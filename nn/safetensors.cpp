@@ -153,9 +153,11 @@ SafetensorsFile load_safetensors(const std::string& path) {
     for (const auto& d : entry["shape"]) {
       if (!d.is_number_unsigned() || d.get<std::uint64_t>() > (1ull << 40))
         fail(path, fmt::format("tensor '{}' has an invalid shape {}", name, entry["shape"].dump()));
-      shape.push_back(d.get<std::int64_t>());
-      numel *= d.get<std::uint64_t>();
-      if (numel > (1ull << 40)) fail(path, fmt::format("tensor '{}' has an impossibly large shape", name));
+      const auto size = d.get<std::uint64_t>();
+      // Checked before multiplying, so a hostile header cannot overflow the element count.
+      if (size != 0 && numel > (1ull << 40) / size) fail(path, fmt::format("tensor '{}' has an impossibly large shape", name));
+      shape.push_back(static_cast<std::int64_t>(size));
+      numel *= size;
     }
     const auto& offsets = entry.value("data_offsets", json());
     if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
