@@ -2,6 +2,8 @@
 // schedulers, initializers and checkpoints.
 #pragma once
 #include "checkpoint.h"
+#include "data_loader.h"
+#include "dataset.h"
 #include "init.h"
 #include "layers.h"
 #include "losses.h"

@@ -1,0 +1,97 @@
+// Batching, seeded shuffling and the prefetch thread.
+#include "data_loader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "../core/creation.h"
+#include "../core/shape_ops.h"
+
+namespace tinynn::nn {
+
+DataLoader::DataLoader(Dataset data, std::int64_t batch_size, bool shuffle, bool drop_last, std::uint64_t seed, bool prefetch)
+    : data_(std::move(data)), batch_size_(batch_size), shuffle_(shuffle), drop_last_(drop_last), prefetch_(prefetch),
+      seed_(seed) {
+  if (batch_size <= 0) throw ValueError(fmt::format("tinynn::nn::DataLoader: batch_size must be positive, got {}", batch_size));
+  if (data_.size() == 0) throw DataError("tinynn::nn::DataLoader: the data set is empty");
+}
+
+DataLoader::~DataLoader() { stop_worker(); }
+
+std::int64_t DataLoader::batches_per_epoch() const {
+  const std::int64_t n = data_.size();
+  return drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+}
+
+Batch DataLoader::make_batch(std::int64_t index) const {
+  const std::int64_t begin = index * batch_size_;
+  const std::int64_t end = std::min(begin + batch_size_, data_.size());
+  const std::vector<std::int64_t> rows(order_.begin() + begin, order_.begin() + end);
+  const Tensor idx = from_vector(rows, {end - begin});
+  return {index_select(data_.inputs, 0, idx), index_select(data_.targets, 0, idx), index};
+}
+
+void DataLoader::stop_worker() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  std::lock_guard<std::mutex> lock(mutex_);
+  ready_.clear();
+  stop_ = false;
+  worker_done_ = true;
+  worker_error_ = nullptr;
+}
+
+void DataLoader::start_epoch(std::int64_t epoch, std::int64_t skip) {
+  stop_worker();
+  if (shuffle_) {
+    order_ = permutation(data_.size(), seed_, static_cast<std::uint64_t>(epoch) + 1);
+  } else {
+    order_.resize(static_cast<std::size_t>(data_.size()));
+    for (std::int64_t i = 0; i < data_.size(); ++i) order_[static_cast<std::size_t>(i)] = i;
+  }
+  next_index_ = std::clamp<std::int64_t>(skip, 0, batches_per_epoch());
+  if (!prefetch_) return;
+  worker_done_ = false;
+  worker_ = std::thread([this, first = next_index_] {
+    try {
+      for (std::int64_t i = first; i < batches_per_epoch(); ++i) {
+        Batch b = make_batch(i);
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [this] { return stop_ || ready_.size() < 2; });
+        if (stop_) return;
+        ready_.push_back(std::move(b));
+        changed_.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      worker_error_ = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    worker_done_ = true;
+    changed_.notify_all();
+  });
+}
+
+bool DataLoader::next(Batch& batch) {
+  if (next_index_ >= batches_per_epoch()) return false;
+  if (!prefetch_) {
+    batch = make_batch(next_index_++);
+    return true;
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [this] { return !ready_.empty() || worker_done_; });
+  if (worker_error_) std::rethrow_exception(worker_error_);
+  if (ready_.empty()) return false;
+  batch = std::move(ready_.front());
+  ready_.pop_front();
+  ++next_index_;
+  changed_.notify_all();
+  return true;
+}
+
+}  // namespace tinynn::nn

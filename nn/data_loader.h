@@ -1,0 +1,56 @@
+// DataLoader: batches of a Dataset in a seeded order, with the next batch assembled on a
+// background thread while the current one trains.
+#pragma once
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "dataset.h"
+
+namespace tinynn::nn {
+
+struct Batch {
+  Tensor inputs, targets;
+  std::int64_t index = 0;  // within the epoch
+};
+
+class DataLoader {
+ public:
+  // The order of epoch e is permutation(size, seed, e) when shuffling, so a run resumed at
+  // (epoch, batch) sees exactly the batches an uninterrupted run would.
+  DataLoader(Dataset data, std::int64_t batch_size, bool shuffle, bool drop_last, std::uint64_t seed,
+             bool prefetch = true);
+  ~DataLoader();
+  DataLoader(const DataLoader&) = delete;
+  DataLoader& operator=(const DataLoader&) = delete;
+
+  std::int64_t batches_per_epoch() const;
+  std::int64_t batch_size() const { return batch_size_; }
+  const Dataset& dataset() const { return data_; }
+  // Starts epoch `epoch`, skipping its first `skip` batches.
+  void start_epoch(std::int64_t epoch, std::int64_t skip = 0);
+  // The next batch of the epoch; false when the epoch is over.
+  bool next(Batch& batch);
+
+ private:
+  Batch make_batch(std::int64_t index) const;
+  void stop_worker();
+
+  Dataset data_;
+  std::int64_t batch_size_;
+  bool shuffle_, drop_last_, prefetch_;
+  std::uint64_t seed_;
+  std::vector<std::int64_t> order_;
+  std::int64_t next_index_ = 0;
+
+  // Background assembly: the worker fills `ready_` (at most two batches ahead).
+  std::thread worker_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Batch> ready_;
+  std::exception_ptr worker_error_;
+  bool stop_ = false, worker_done_ = true;
+};
+
+}  // namespace tinynn::nn
