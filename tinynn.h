@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/grad_mode.h"
 #include "core/linear.h"
+#include "core/parallel.h"
 #include "core/ops.h"
 #include "core/print.h"
 #include "core/random.h"

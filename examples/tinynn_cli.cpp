@@ -1,17 +1,44 @@
-// The `tinynn` command: `info` reports the build and devices; `train` will run JSON configs
-// (the config trainer is not built yet and says so). Errors become one line and exit code 1.
+// The `tinynn` command: train, eval, predict, validate and info. Every error becomes one line on
+// stderr and a documented exit code (see `tinynn --help` and README.md); the last line `train`
+// prints on stdout is one JSON object with the final test metrics.
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
+#include <atomic>
+#include <csignal>
+#include <cmath>
 #include <iostream>
 #include <thread>
 
 #include <tinynn/tinynn.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+namespace nn = tinynn::nn;
+using nlohmann::json;
 
 namespace {
+
+// Exit codes (documented in the README and in --help).
+enum Exit : int {
+  kOk = 0,
+  kInternal = 1,
+  kUsage = 2,       // invalid config or command line
+  kData = 3,        // missing or corrupt data files
+  kCheckpoint = 4,  // missing or corrupt checkpoint, unwritable run directory
+  kDiverged = 5,    // non-finite loss or gradient with training.on_nonfinite = "stop"
+  kDevice = 6,      // a device that is not present
+  kInterrupted = 130,
+};
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) {
+  g_stop = true;
+  // A second Ctrl-C ends the process at once.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
+
+json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 int run_info() {
   std::cout << tinynn::build_summary() << "\n";
@@ -19,8 +46,107 @@ int run_info() {
   std::cout << "CUDA backend:  " << (tinynn::built_with_cuda() ? "compiled in" : "not compiled in") << "\n";
   const int gpus = tinynn::cuda_device_count();
   std::cout << "CUDA devices:  " << gpus << (gpus == 0 && tinynn::built_with_cuda() ? " (no GPU or driver found)" : "") << "\n";
-  std::cout << "CPU threads:   " << std::thread::hardware_concurrency() << "\n";
-  return 0;
+  std::cout << "CPU threads:   " << tinynn::num_threads() << " (cores: " << std::thread::hardware_concurrency() << ")\n";
+  return kOk;
+}
+
+int run_validate(const std::string& path, const std::vector<std::string>& sets) {
+  const nn::Config c = nn::load_config(path, sets);
+  std::cout << fmt::format("{}: valid ({} layers, {} loss, {} optimizer, {} data, {} epochs)\n", path, c.layers.size(),
+                           c.loss.type, c.optimizer.type, c.data.type, c.training.epochs);
+  return kOk;
+}
+
+int run_train(const std::string& path, const std::vector<std::string>& sets, const nn::TrainOptions& options) {
+  nn::Config config = nn::load_config(path, sets);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  const nn::TrainResult r = nn::train(config, options);
+  if (r.interrupted) return kInterrupted;
+  std::cerr << fmt::format("run directory: {} (config.json, metrics.jsonl, metrics.csv, curves.svg, last/best.safetensors)\n",
+                           r.run_dir);
+  std::cout << json{{"test_accuracy", number_or_null(r.test_accuracy)},
+                    {"test_loss", number_or_null(r.test_loss)},
+                    {"epochs", r.epochs},
+                    {"seconds", r.seconds},
+                    {"samples_per_second", r.samples_per_second}}
+                   .dump()
+            << std::endl;
+  return kOk;
+}
+
+// The config stored in a checkpoint (the resolved one the run used).
+nn::Config checkpoint_config(const nn::TrainingProgress& progress, const std::string& checkpoint) {
+  if (progress.config_json.empty())
+    throw nn::CheckpointError(fmt::format("tinynn: checkpoint '{}' holds no config (was it written by tinynn train?)", checkpoint));
+  return nn::parse_config(progress.config_json, checkpoint);
+}
+
+int run_eval(const std::string& path, const std::string& checkpoint, const std::vector<std::string>& sets,
+             const std::optional<std::string>& device_name) {
+  nn::Config config = nn::load_config(path, sets);
+  // Normalize exactly as the run did: its statistics are in the checkpoint's config.
+  const nn::Config saved = checkpoint_config(nn::read_progress(checkpoint), checkpoint);
+  if (saved.resolved["data"].contains("mean")) config.data.mean = saved.resolved["data"]["mean"].get<double>();
+  if (saved.resolved["data"].contains("std")) config.data.std = saved.resolved["data"]["std"].get<double>();
+  const tinynn::Device device = nn::resolve_device(device_name.value_or(config.training.device));
+  nn::DataSplits data = nn::load_data(config);
+  const bool classification = data.test.is_classification();
+  tinynn::Generator gen(config.training.seed);
+  auto model = nn::build_model(config, data.test.sample_shape(),
+                               classification ? data.test.num_classes : data.test.targets.shape()[1], &gen);
+  nn::load_checkpoint(checkpoint, *model);
+  model->to(device);
+  nn::DataLoader loader(data.test, config.training.batch_size, false, false, 0);
+  const nn::EvalResult r = nn::evaluate(*model, loader, nn::make_loss(config, data.train), device, classification);
+  std::cout << json{{"test_accuracy", number_or_null(r.accuracy)}, {"test_loss", number_or_null(r.loss)}, {"samples", r.samples}}
+                   .dump()
+            << std::endl;
+  return kOk;
+}
+
+int run_predict(const std::string& checkpoint, const std::vector<std::string>& images, int top) {
+  const nn::TrainingProgress progress = nn::read_progress(checkpoint);
+  nn::Config config = checkpoint_config(progress, checkpoint);
+  if (progress.sample_shape.empty())
+    throw nn::CheckpointError(fmt::format("tinynn: checkpoint '{}' does not record the input shape", checkpoint));
+  const auto class_names = config.resolved["data"].value("class_names", std::vector<std::string>{});
+  if (class_names.empty())
+    throw nn::ConfigError("tinynn predict: the checkpoint's config lists no classes; predict works for classification models");
+  tinynn::Generator gen(0);
+  auto model = nn::build_model(config, progress.sample_shape, static_cast<std::int64_t>(class_names.size()), &gen);
+  nn::load_checkpoint(checkpoint, *model);
+  model->eval();
+  const tinynn::Shape& s = progress.sample_shape;
+  if (s.size() < 2)
+    throw nn::DataError(fmt::format("tinynn predict: the model takes samples of shape {}, not images", tinynn::shape_str(s)));
+  const auto size = std::make_pair(static_cast<int>(s[s.size() - 2]), static_cast<int>(s[s.size() - 1]));
+  const int channels = s.size() == 3 ? static_cast<int>(s[0]) : 1;
+  tinynn::NoGradGuard no_grad;
+  for (const auto& path : images) {
+    tinynn::Tensor x = nn::load_image(path, channels, size).reshape(s).unsqueeze(0);
+    if (config.data.scale) x = x / 255.0;
+    if (config.data.normalize) x = (x - config.resolved["data"]["mean"].get<double>()) / config.resolved["data"]["std"].get<double>();
+    const tinynn::Tensor probs = tinynn::softmax((*model)(x), 1).select(0, 0);
+    auto p = probs.to_vector<double>();
+    std::vector<std::size_t> order(p.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&p](auto a, auto b) { return p[a] > p[b]; });
+    std::string line = fmt::format("{}: {} ({:.1f}%)", path, class_names.at(order[0]), 100 * p[order[0]]);
+    for (int k = 1; k < top && k < static_cast<int>(order.size()); ++k)
+      line += fmt::format(", {} ({:.1f}%)", class_names.at(order[static_cast<std::size_t>(k)]), 100 * p[order[static_cast<std::size_t>(k)]]);
+    std::cout << line << "\n";
+  }
+  return kOk;
+}
+
+int exit_code_for(const std::exception& e) {
+  if (dynamic_cast<const nn::ConfigError*>(&e)) return kUsage;
+  if (dynamic_cast<const nn::DataError*>(&e)) return kData;
+  if (dynamic_cast<const nn::CheckpointError*>(&e)) return kCheckpoint;
+  if (dynamic_cast<const nn::DivergenceError*>(&e)) return kDiverged;
+  if (dynamic_cast<const tinynn::DeviceError*>(&e)) return kDevice;
+  return kInternal;
 }
 
 }  // namespace
@@ -29,27 +155,62 @@ int main(int argc, char** argv) {
   CLI::App app{"tinynn: train neural networks from JSON configs, or embed the library in C++"};
   app.require_subcommand(1);
   app.set_version_flag("--version", tinynn::version());
+  app.footer(
+      "Exit codes: 0 ok, 1 internal error, 2 invalid config or arguments, 3 data error, 4 checkpoint or run-directory "
+      "error, 5 training diverged, 6 device not present, 130 interrupted (a checkpoint was written).");
 
-  auto* info = app.add_subcommand("info", "Print the version, the backends compiled in, and the devices present");
+  std::vector<std::string> sets;
+  std::string config_path, checkpoint;
+  std::optional<std::string> device;
+  nn::TrainOptions train_options;
+  int threads = 0, top = 3;
+  std::vector<std::string> images;
+
   auto* train = app.add_subcommand("train", "Train a model from a JSON config");
-  std::string config;
-  train->add_option("config", config, "Path to the JSON config")->required();
+  train->add_option("config", config_path, "JSON config (see configs/README.md)")->required()->check(CLI::ExistingFile);
+  train->add_option("--set", sets, "Override a config value, e.g. --set training.epochs=1 (repeatable)");
+  train->add_option("--device", device, "cpu, cuda, cuda:N or auto (overrides training.device)");
+  train->add_flag("--resume", train_options.resume, "Continue from RUN_DIR/last.safetensors");
+  train->add_option("--run-dir", train_options.run_dir, "Where results go (overrides output.run_dir)");
+  train->add_option("--threads", threads, "CPU threads (0: every core; overrides training.threads)");
+
+  auto* eval = app.add_subcommand("eval", "Evaluate a checkpoint on the config's test set");
+  eval->add_option("config", config_path, "JSON config")->required()->check(CLI::ExistingFile);
+  eval->add_option("--checkpoint", checkpoint, "A .safetensors checkpoint written by train")->required();
+  eval->add_option("--set", sets, "Override a config value (repeatable)");
+  eval->add_option("--device", device, "cpu, cuda, cuda:N or auto");
+
+  auto* predict = app.add_subcommand("predict", "Classify images with a trained checkpoint");
+  predict->add_option("--checkpoint", checkpoint, "A .safetensors checkpoint written by train")->required();
+  predict->add_option("images", images, "Image files (PNG, JPEG, BMP, GIF, ...)")->required();
+  predict->add_option("--top", top, "How many classes to show per image")->check(CLI::Range(1, 100));
+
+  auto* validate = app.add_subcommand("validate", "Check a config without training");
+  validate->add_option("config", config_path, "JSON config")->required()->check(CLI::ExistingFile);
+  validate->add_option("--set", sets, "Override a config value (repeatable)");
+
+  auto* info = app.add_subcommand("info", "Print the version, the backends compiled in, the devices and threads");
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int code = app.exit(e);
+    return code == 0 ? kOk : kUsage;
   }
   try {
     if (info->parsed()) return run_info();
+    if (validate->parsed()) return run_validate(config_path, sets);
     if (train->parsed()) {
-      std::cerr << "tinynn train: the config trainer is not built yet (it is the 'Train from JSON configs' issue); "
-                   "nothing was trained\n";
-      return 2;
+      train_options.device = device;
+      if (threads > 0) train_options.threads = threads;
+      train_options.stop = &g_stop;
+      return run_train(config_path, sets, train_options);
     }
+    if (eval->parsed()) return run_eval(config_path, checkpoint, sets, device);
+    if (predict->parsed()) return run_predict(checkpoint, images, top);
   } catch (const std::exception& e) {
-    std::cerr << "tinynn: error: " << e.what() << "\n";
-    return 1;
+    std::cerr << "\ntinynn: error: " << e.what() << std::endl;
+    return exit_code_for(e);
   }
-  return 0;
+  return kOk;
 }

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <sstream>
+
 namespace tinynn::nn {
 
 namespace {
@@ -29,7 +31,31 @@ const std::string& required(const SafetensorsFile& f, const std::string& path, c
   return it->second;
 }
 
+// Progress fields from a checkpoint's metadata.
+TrainingProgress progress_of(const SafetensorsFile& f, const std::string& path) {
+  TrainingProgress p;
+  p.epoch = static_cast<std::int64_t>(parse_number(path, "epoch", required(f, path, "epoch")));
+  p.step = static_cast<std::int64_t>(parse_number(path, "step", required(f, path, "step")));
+  p.rng_seed = std::stoull(required(f, path, "rng_seed"));
+  p.rng_offset = std::stoull(required(f, path, "rng_offset"));
+  p.config_json = required(f, path, "config");
+  for (const auto& [key, value] : f.metadata)
+    if (key.rfind("extra.", 0) == 0) p.extra[key.substr(6)] = parse_number(path, key, value);
+  if (const auto it = f.metadata.find("sample_shape"); it != f.metadata.end() && it->second.size() > 2) {
+    std::stringstream dims(it->second.substr(1, it->second.size() - 2));
+    for (std::string d; std::getline(dims, d, ',');) p.sample_shape.push_back(static_cast<std::int64_t>(parse_number(path, "sample_shape", d.substr(d.find_first_not_of(' ')))));
+  }
+  return p;
+}
+
 }  // namespace
+
+TrainingProgress read_progress(const std::string& path) {
+  const SafetensorsFile f = load_safetensors(path);
+  if (required(f, path, "format") != kFormat)
+    throw CheckpointError(fmt::format("tinynn: checkpoint '{}': format '{}' is not {}", path, required(f, path, "format"), kFormat));
+  return progress_of(f, path);
+}
 
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer, const Scheduler* scheduler,
                      const TrainingProgress& progress) {
@@ -40,6 +66,8 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
                                           {"rng_seed", std::to_string(progress.rng_seed)},
                                           {"rng_offset", std::to_string(progress.rng_offset)},
                                           {"config", progress.config_json}};
+  for (const auto& [name, v] : progress.extra) meta["extra." + name] = number(v);
+  meta["sample_shape"] = shape_str(progress.sample_shape);
   for (const auto& [name, t] : model.state_dict()) tensors["model." + name] = t;
   if (optimizer != nullptr) {
     const OptimizerState s = optimizer->state_dict();
@@ -94,13 +122,7 @@ TrainingProgress load_checkpoint(const std::string& path, Module& model, Optimiz
       if (key.rfind("scheduler.", 0) == 0) s.scalars[key.substr(10)] = parse_number(path, key, value);
     scheduler->load_state_dict(s);
   }
-  TrainingProgress p;
-  p.epoch = static_cast<std::int64_t>(parse_number(path, "epoch", required(f, path, "epoch")));
-  p.step = static_cast<std::int64_t>(parse_number(path, "step", required(f, path, "step")));
-  p.rng_seed = std::stoull(required(f, path, "rng_seed"));
-  p.rng_offset = std::stoull(required(f, path, "rng_offset"));
-  p.config_json = required(f, path, "config");
-  return p;
+  return progress_of(f, path);
 }
 
 }  // namespace tinynn::nn

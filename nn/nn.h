@@ -1,7 +1,9 @@
 // Everything for training in one include: modules, layers, losses, regularization, optimizers,
 // schedulers, initializers and checkpoints.
 #pragma once
+#include "builders.h"
 #include "checkpoint.h"
+#include "config.h"
 #include "data_loader.h"
 #include "dataset.h"
 #include "init.h"
@@ -14,3 +16,4 @@
 #include "safetensors.h"
 #include "scheduler.h"
 #include "sequential.h"
+#include "trainer.h"

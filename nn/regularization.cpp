@@ -27,20 +27,27 @@ Tensor regularization_penalty(const Module& model, const GlobalPenalty& global) 
   return total;
 }
 
+double total_grad_norm(const std::vector<Tensor>& parameters, double norm_type) {
+  NoGradGuard no_grad;
+  double total = 0.0;
+  bool nan = false;
+  for (const Tensor& p : parameters) {
+    const Tensor g = p.grad();
+    if (!g.defined()) continue;
+    const double n = norm(g, norm_type).item();
+    nan = nan || std::isnan(n);
+    total = std::isinf(norm_type) ? std::max(total, n) : total + (norm_type == 2.0 ? n * n : n);
+  }
+  if (nan) return std::nan("");
+  return norm_type == 2.0 ? std::sqrt(total) : total;
+}
+
 double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm, double norm_type, bool error_if_nonfinite) {
   if (!(max_norm > 0)) throw ValueError(fmt::format("tinynn::nn::clip_grad_norm: max_norm must be positive, got {}", max_norm));
   if (!(norm_type == 1.0 || norm_type == 2.0 || std::isinf(norm_type)))
     throw ValueError(fmt::format("tinynn::nn::clip_grad_norm: norm_type must be 1, 2 or inf, got {}", norm_type));
   NoGradGuard no_grad;
-  double total = 0.0;
-  for (const Tensor& p : parameters) {
-    const Tensor g = p.grad();
-    if (!g.defined()) continue;
-    const double n = norm(g, norm_type).item();
-    total = std::isinf(norm_type) ? std::max(total, n) : total + (norm_type == 2.0 ? n * n : n);
-    if (std::isnan(n)) total = n;
-  }
-  if (norm_type == 2.0) total = std::sqrt(total);
+  const double total = total_grad_norm(parameters, norm_type);
   if (!std::isfinite(total)) {
     if (error_if_nonfinite)
       throw NonFiniteError(fmt::format("tinynn::nn::clip_grad_norm: the total gradient norm is {}; the gradients contain "

@@ -19,6 +19,9 @@ struct GlobalPenalty {
 // penalty is active, else an undefined Tensor (nothing to add).
 Tensor regularization_penalty(const Module& model, const GlobalPenalty& global = {});
 
+// The `norm_type` norm (2, 1 or inf) of all gradients taken together (0 when none exist).
+double total_grad_norm(const std::vector<Tensor>& parameters, double norm_type = 2.0);
+
 // Scales all gradients by one factor so their global `norm_type` norm (2, 1 or inf) is at most
 // max_norm; returns the norm before clipping. A non-finite norm throws (the step is poisoned)
 // unless error_if_nonfinite is false, in which case the gradients are left as they are.

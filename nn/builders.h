@@ -1,0 +1,32 @@
+// From a validated Config to the objects a run needs: the data (read, transformed, split),
+// the model, the loss, the optimizer and the scheduler. Each error names the config path.
+#pragma once
+#include <functional>
+#include <memory>
+
+#include "../core/random.h"
+#include "config.h"
+#include "dataset.h"
+#include "optim.h"
+#include "scheduler.h"
+#include "sequential.h"
+
+namespace tinynn::nn {
+
+// Reads the data and applies scale/normalize/flatten and the validation split. Statistics it
+// computes (mean/std) are written into config.resolved so prediction can repeat them.
+DataSplits load_data(Config& config);
+
+// Builds the layers; Linear input sizes follow from the data's sample shape, and a final linear
+// without "units" gets one output per class (or regression target).
+std::shared_ptr<Sequential> build_model(const Config& config, const Shape& sample_shape, std::int64_t outputs,
+                                        Generator* gen);
+
+using LossFn = std::function<Tensor(const Tensor& outputs, const Tensor& targets)>;
+LossFn make_loss(const Config& config, const Dataset& train);
+
+std::unique_ptr<Optimizer> make_optimizer(const Config& config, Module& model);
+// Null for "none". Closed-form schedules step once per epoch; plateau steps on the monitored metric.
+std::unique_ptr<Scheduler> make_scheduler(const Config& config, Optimizer& optimizer);
+
+}  // namespace tinynn::nn

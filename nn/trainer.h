@@ -1,0 +1,62 @@
+// The training loop behind `tinynn train`, usable from C++ too: reads the data, builds the model,
+// trains in the documented step order, evaluates, writes the run directory (resolved config,
+// metrics.jsonl/.csv, last/best checkpoints, curves.svg) and reports test metrics.
+#pragma once
+#include <atomic>
+#include <cmath>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "builders.h"
+#include "config.h"
+#include "data_loader.h"
+
+namespace tinynn::nn {
+
+struct EpochRecord {
+  std::int64_t epoch = 0;  // 1-based
+  double train_loss = NAN, train_accuracy = NAN, penalty = 0.0;
+  double val_loss = NAN, val_accuracy = NAN;
+  double lr = 0.0, grad_norm = NAN, seconds = 0.0, samples_per_second = 0.0;
+  std::int64_t skipped_steps = 0;
+};
+
+struct TrainOptions {
+  std::string run_dir;                 // overrides output.run_dir when set
+  bool resume = false;                 // continue from run_dir/last.safetensors
+  std::optional<std::string> device;   // overrides training.device
+  std::optional<int> threads;          // overrides training.threads
+  std::ostream* log = nullptr;         // progress and epoch lines (std::cerr when null)
+  const std::atomic<bool>* stop = nullptr;  // when set: finish the step, checkpoint, return
+};
+
+struct TrainResult {
+  double test_loss = NAN, test_accuracy = NAN;
+  std::int64_t epochs = 0;               // epochs completed
+  double seconds = 0.0;                  // training time, evaluation excluded
+  double samples_per_second = 0.0;       // training samples per second of training time
+  bool interrupted = false, stopped_early = false;
+  std::string run_dir;
+  std::vector<EpochRecord> history;
+};
+
+// Thrown when training hits a NaN/inf loss or gradient with on_nonfinite = "stop".
+class DivergenceError : public Error {
+  using Error::Error;
+};
+
+TrainResult train(Config& config, const TrainOptions& options = {});
+
+struct EvalResult {
+  double loss = NAN, accuracy = NAN;  // accuracy: NaN for regression
+  std::int64_t samples = 0;
+};
+// Loss and accuracy over every batch, in eval mode and recording nothing.
+EvalResult evaluate(Module& model, DataLoader& loader, const LossFn& loss, Device device, bool classification);
+
+// The training curves (loss, and accuracy for classification) as an SVG file.
+void write_curves_svg(const std::vector<EpochRecord>& history, const std::string& path, const std::string& title);
+
+}  // namespace tinynn::nn
