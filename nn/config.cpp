@@ -289,7 +289,13 @@ void read_sections(const json& doc, Config& c, json& out) {
   t.batch_size = tr.integer("batch_size", 128, 1, 1 << 24);
   t.seed = static_cast<std::uint64_t>(tr.integer("seed", 42, 0));
   t.device = tr.text("device", "auto");
-  if (t.device != "auto") Device::parse(t.device);  // a malformed name fails here; presence is checked at run time
+  if (t.device != "auto") {  // a malformed name fails here; presence is checked when training starts
+    try {
+      Device::parse(t.device);
+    } catch (const ValueError&) {
+      fail(tr.at("device"), fmt::format("unknown device '{}': expected cpu, cuda, cuda:N or auto", t.device));
+    }
+  }
   t.eval_interval = tr.integer("eval_interval", 1, 1);
   Reader es = tr.child("early_stopping", {"patience", "metric"});
   t.early_stopping_patience = es.integer("patience", 0, 0);
@@ -384,12 +390,12 @@ Device resolve_device(const std::string& name, const std::string& path) {
   Device d;
   try {
     d = Device::parse(name);
-  } catch (const ValueError& e) {
-    fail(path, e.what());
+  } catch (const ValueError&) {
+    fail(path, fmt::format("unknown device '{}': expected cpu, cuda, cuda:N or auto", name));
   }
   if (d.is_cuda() && d.index >= cuda_device_count())
-    fail(path, fmt::format("'{}' requested, but {}", name,
-                           cuda_device_count() == 0 ? "no CUDA device is available" : "that CUDA device is not present"));
+    throw DeviceError(fmt::format("config: {}: '{}' requested, but {}", path, name,
+                                  cuda_device_count() == 0 ? "no CUDA device is available" : "that CUDA device is not present"));
   return d;
 }
 

@@ -127,7 +127,8 @@ Config parse_config(const std::string& text, const std::string& source, const st
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 // Applies "a.b[2].c=value" to a JSON document (value parsed as JSON, else taken as a string).
 void apply_override(nlohmann::json& doc, const std::string& assignment);
-// The device a config asks for, resolved ("auto" is CUDA when present); a clear error if absent.
+// The device a config asks for, resolved ("auto" is CUDA when present). A malformed name is a
+// ConfigError; a device that is not present is a DeviceError naming `path`.
 Device resolve_device(const std::string& name, const std::string& path = "training.device");
 
 }  // namespace tinynn::nn

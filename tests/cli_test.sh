@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# End-to-end tests of the tinynn command. Usage: cli_test.sh TINYNN SOURCE_DIR SCRATCH_DIR CASE
+# Each CASE is one CTest test; a failing check prints what was expected and what happened.
+set -uo pipefail
+tinynn=$1 src=$2 scratch=$3 case_name=$4
+work="$scratch/$case_name"
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+fashion=/usr/share/datasets/fashion-mnist
+
+fail() { echo "FAILED: $*" >&2; exit 1; }
+# run EXPECTED_CODE ARGS...: runs tinynn, keeps stdout/stderr in out.txt/err.txt, checks the code.
+run() {
+  local expected=$1; shift
+  "$tinynn" "$@" >out.txt 2>err.txt
+  local code=$?
+  [ "$code" = "$expected" ] || { cat err.txt >&2; fail "tinynn $* exited $code, expected $expected"; }
+}
+# expect_error CODE TEXT ARGS...: exit code and a one-line message containing TEXT.
+expect_error() {
+  local code=$1 text=$2; shift 2
+  run "$code" "$@"
+  grep -qF -- "$text" err.txt || { cat err.txt >&2; fail "stderr of 'tinynn $*' lacks: $text"; }
+  [ "$(grep -c 'tinynn: error' err.txt)" = 1 ] || fail "expected exactly one error line"
+}
+json_field() { grep -o "\"$1\":[-0-9.e]*" out.txt | tail -1 | cut -d: -f2; }
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }' || fail "$3: $1 < $2"; }
+
+case "$case_name" in
+help)
+  run 0 --help && grep -q "Exit codes" out.txt || fail "--help lacks the exit codes"
+  for cmd in train eval predict validate info; do run 0 "$cmd" --help; grep -q "Usage" out.txt || fail "$cmd --help"; done
+  run 0 info && grep -q "tinynn 0" out.txt || fail "info"
+  run 2 && grep -q "subcommand" err.txt || fail "no subcommand"
+  ;;
+validate_configs)
+  for c in "$src"/configs/*.json; do run 0 validate "$c"; done
+  ;;
+xor)
+  run 0 train "$src/configs/xor.json" --run-dir xor --set output.progress=lines
+  at_least "$(json_field test_accuracy)" 0.98 "XOR test accuracy"
+  for f in config.json metrics.jsonl metrics.csv curves.svg last.safetensors best.safetensors; do
+    [ -s "xor/$f" ] || fail "run directory lacks $f"
+  done
+  [ "$(wc -l <xor/metrics.jsonl)" = 30 ] || fail "metrics.jsonl should have 30 lines"
+  grep -q "<svg" xor/curves.svg || fail "curves.svg is not SVG"
+  grep -q "epoch 30/30" err.txt || fail "no per-epoch lines"
+  ;;
+fashion_short)
+  [ -d "$fashion" ] || fail "$fashion missing (apt-get install dataset-fashion-mnist)"
+  run 0 train "$src/configs/fashion_mnist_mlp.json" --run-dir fm --set training.epochs=1 --set data.max_train=4000 \
+      --set data.max_test=1000 --set output.progress=none --set scheduler.type=none --set scheduler.warmup_epochs=0
+  at_least "$(json_field test_accuracy)" 0.72 "short Fashion-MNIST run"
+  run 0 eval "$src/configs/fashion_mnist_mlp.json" --checkpoint fm/last.safetensors --set data.max_train=4000 --set data.max_test=1000
+  at_least "$(json_field test_accuracy)" 0.72 "eval of the checkpoint"
+  # predict: a 28x28 grayscale PGM image (stb_image reads PNM too)
+  { printf 'P5\n28 28\n255\n'; head -c 784 /dev/zero; } >blank.pgm
+  run 0 predict --checkpoint fm/last.safetensors blank.pgm --top 2
+  grep -qE '^blank.pgm: .+ \([0-9.]+%\), .+ \([0-9.]+%\)$' out.txt || { cat out.txt; fail "predict output"; }
+  ;;
+bad_configs)
+  printf '{"model": {"layers": [\n  {"type": "linear",}\n]}}' >broken.json
+  expect_error 2 "broken.json: invalid JSON at line 2" validate broken.json
+  expect_error 2 "training.batch_sise: unknown key (did you mean 'batch_size'?)" validate "$src/configs/xor.json" --set training.batch_sise=3
+  expect_error 2 "training.batch_size: 0 is out of range" validate "$src/configs/xor.json" --set training.batch_size=0
+  expect_error 2 "optimizer.lr: -0.1 is out of range" validate "$src/configs/xor.json" --set optimizer.lr=-0.1
+  expect_error 2 "training.epochs: expected an integer, got \"many\"" validate "$src/configs/xor.json" --set training.epochs=many
+  expect_error 2 "model.layers[0].units: 0 is out of range" validate "$src/configs/xor.json" --set 'model.layers[0].units=0'
+  expect_error 2 "model.layers[1].type: unknown layer 'tanhh'" validate "$src/configs/xor.json" --set 'model.layers[1].type=tanhh'
+  expect_error 2 "optimizer.type: 'adamax' is not one of" validate "$src/configs/xor.json" --set optimizer.type=adamax
+  expect_error 2 "loss.type: 'mse' does not fit classification data" validate "$src/configs/xor.json" --set loss.type=mse
+  expect_error 2 "model.layers[2].units: the last linear layer has 5 outputs but the data needs 2" train "$src/configs/xor.json" --set 'model.layers[2].units=5'
+  expect_error 2 "training.device: unknown device 'gpu'" validate "$src/configs/xor.json" --set training.device=gpu
+  run 2 train missing.json
+  ;;
+bad_data)
+  expect_error 3 "data directory 'nowhere' does not exist" train "$src/configs/fashion_mnist_mlp.json" --set data.dir=nowhere
+  mkdir -p corrupt && cp "$fashion"/*.gz corrupt/ && head -c 1000 "$fashion/t10k-labels-idx1-ubyte.gz" >corrupt/t10k-labels-idx1-ubyte.gz
+  expect_error 3 "t10k-labels-idx1-ubyte.gz'" train "$src/configs/fashion_mnist_mlp.json" --set data.dir=corrupt --set data.max_train=100
+  printf '1,2,0\n3,4\n' >ragged.csv
+  expect_error 3 "ragged.csv', line 2: 2 columns" train "$src/configs/xor.json" --set data.type=csv --set data.train_path=ragged.csv --set data.test_path=ragged.csv --set data.header=false
+  if ! "$tinynn" info | grep -q "CUDA devices:  [1-9]"; then
+    expect_error 6 "--device: 'cuda' requested, but no CUDA device is available" train "$src/configs/xor.json" --device cuda
+    expect_error 6 "training.device: 'cuda:1' requested" train "$src/configs/xor.json" --set training.device=cuda:1
+  fi
+  expect_error 4 "--resume: no checkpoint" train "$src/configs/xor.json" --run-dir empty --resume
+  printf 'garbage' >bad.safetensors
+  expect_error 4 "bad.safetensors': file is 7 bytes" eval "$src/configs/xor.json" --checkpoint bad.safetensors
+  ;;
+diverge)
+  printf 'a,b,y\n1,2,0\n1e39,1,1\n0,1,1\n2,2,0\n' >inf.csv  # 1e39 overflows float32 to inf
+  expect_error 5 "training diverged at epoch 1, step 1: the gradient norm is nan" train "$src/configs/xor.json" --run-dir d \
+      --set data.type=csv --set data.train_path=inf.csv --set data.test_path=inf.csv --set data.normalize=false \
+      --set data.validation_split=0 --set training.batch_size=4 --set training.shuffle=false
+  run 0 train "$src/configs/xor.json" --run-dir d2 --set data.type=csv --set data.train_path=inf.csv \
+      --set data.test_path=inf.csv --set data.normalize=false --set data.validation_split=0 --set training.batch_size=2 \
+      --set training.shuffle=false --set training.on_nonfinite=skip --set training.epochs=2 --set output.progress=lines
+  grep -q "1 non-finite steps skipped" err.txt || { cat err.txt; fail "skip mode should report skipped steps"; }
+  ;;
+resume)
+  run 0 train "$src/configs/xor.json" --run-dir r --set training.epochs=3 --set output.progress=none
+  run 0 train "$src/configs/xor.json" --run-dir r --set training.epochs=6 --set output.progress=lines --resume
+  grep -q "resuming 'r' at epoch 4, batch 0" err.txt || { cat err.txt; fail "resume message"; }
+  [ "$(wc -l <r/metrics.jsonl)" = 6 ] || fail "resumed run should have 6 epochs of metrics"
+  grep -q '"epoch":4' r/metrics.jsonl || fail "epoch 4 missing"
+  ;;
+interrupt)
+  # SIGINT during training: a checkpoint at the exact batch, exit 130, and --resume finishes the run.
+  "$tinynn" train "$src/configs/fashion_mnist_mlp.json" --run-dir i --set training.epochs=2 --set data.max_train=40000 \
+      --set data.max_test=500 --set output.progress=lines >out.txt 2>err.txt &
+  pid=$!
+  for _ in $(seq 1 600); do grep -q "epoch 1/2:" err.txt 2>/dev/null && break; sleep 0.05; done
+  sleep 0.2
+  kill -INT $pid
+  wait $pid
+  code=$?
+  [ "$code" = 130 ] || { cat err.txt; fail "interrupted run exited $code, expected 130"; }
+  grep -q "interrupted at epoch 2" err.txt || { cat err.txt; fail "interrupt message"; }
+  [ -s i/last.safetensors ] || fail "no checkpoint after SIGINT"
+  run 0 train "$src/configs/fashion_mnist_mlp.json" --run-dir i --set training.epochs=2 --set data.max_train=40000 \
+      --set data.max_test=500 --set output.progress=lines --resume
+  grep -q "resuming 'i' at epoch 2, batch [1-9]" err.txt || { cat err.txt; fail "should resume mid-epoch"; }
+  at_least "$(json_field test_accuracy)" 0.7 "resumed run"
+  ;;
+*)
+  fail "unknown case $case_name"
+  ;;
+esac
+echo "PASSED: $case_name"
