@@ -21,6 +21,14 @@ run(${CMAKE_COMMAND} -S ${consumer} -B ${WORK_DIR}/find -DCMAKE_BUILD_TYPE=Relea
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/find -j ${cores})
 run(${WORK_DIR}/find/consumer)
 
+message(STATUS "== examples/embed against the same prefix (one short epoch)")
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/embed -B ${WORK_DIR}/embed -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/embed -j ${cores})
+if(EXISTS /usr/share/datasets/fashion-mnist)
+  run(${WORK_DIR}/embed/train_mlp /usr/share/datasets/fashion-mnist 1 2000)
+endif()
+
 message(STATUS "== add_subdirectory(tinynn), reference kernels only (TINYNN_ONEDNN=OFF, TINYNN_CUDA=OFF)")
 run(${CMAKE_COMMAND} -S ${consumer} -B ${WORK_DIR}/subdir -DCMAKE_BUILD_TYPE=Release
     -DTINYNN_CONSUMER_MODE=subdirectory -DTINYNN_SOURCE_DIR=${SOURCE_DIR} -DTINYNN_CUDA=OFF -DTINYNN_ONEDNN=OFF)

@@ -1,0 +1,36 @@
+// Trains an MLP on Fashion-MNIST with tinynn as a library (built against the installed package).
+// Usage: train_mlp [DATA_DIR] [EPOCHS] [MAX_TRAIN]
+#include <tinynn/tinynn.h>
+
+#include <iostream>
+#include <string>
+
+int main(int argc, char** argv) {
+  namespace nn = tinynn::nn;
+  const std::string dir = argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist";
+  const int epochs = argc > 2 ? std::stoi(argv[2]) : 5;
+  nn::DataSplits data = nn::load_idx_directory(dir, argc > 3 ? std::stoll(argv[3]) : 0);
+  nn::scale_inputs(data, 1.0 / 255.0);
+  nn::flatten_inputs(data);
+
+  auto model = std::make_shared<nn::Sequential>();
+  model->add(std::make_shared<nn::Linear>(784, 256)).add(std::make_shared<nn::ReLU>());
+  model->add(std::make_shared<nn::Linear>(256, 10));
+  nn::Adam optimizer(model->parameters(), {});  // lr 1e-3
+  nn::DataLoader train(data.train, 128, /*shuffle=*/true, /*drop_last=*/false, /*seed=*/1);
+  nn::DataLoader test(data.test, 512, false, false, 0);
+  std::cout << model->summary({1, 784});
+
+  for (int epoch = 0; epoch < epochs; ++epoch) {
+    train.start_epoch(epoch);
+    nn::Batch batch;
+    while (train.next(batch)) {
+      optimizer.zero_grad();
+      nn::cross_entropy((*model)(batch.inputs), batch.targets).backward();
+      optimizer.step();
+    }
+    auto loss = [](const tinynn::Tensor& out, const tinynn::Tensor& y) { return nn::cross_entropy(out, y); };
+    const nn::EvalResult r = nn::evaluate(*model, test, loss, tinynn::Device::cpu(), /*classification=*/true);
+    std::cout << "epoch " << epoch + 1 << ": test accuracy " << 100 * r.accuracy << "%\n";
+  }
+}
