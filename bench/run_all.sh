@@ -23,3 +23,5 @@ for ((i = 1; i <= repeats; i++)); do
   done
 done
 python3 "$here/report.py" "$out/results.tsv"
+echo
+bash "$here/bench_epoch.sh" "$build"

@@ -19,8 +19,9 @@ struct Series {
   std::vector<std::pair<double, double>> points;
 };
 
+// `legend_low`: put the legend in the bottom corner (for curves that rise, like accuracy).
 void panel(std::ostringstream& svg, double left, const std::string& title, const std::vector<Series>& series,
-           double x_max) {
+           double x_max, bool legend_low) {
   const double top = 50, width = 380, height = 260;
   double lo = INFINITY, hi = -INFINITY;
   for (const auto& s : series)
@@ -58,8 +59,10 @@ void panel(std::ostringstream& svg, double left, const std::string& title, const
     svg << fmt::format(R"(<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>)", pts, s.color) << "\n";
     for (const auto& [x, y] : s.points)
       svg << fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="2.5" fill="{}"/>)", px(x), py(y), s.color);
-    svg << fmt::format(R"(<text x="{}" y="{}" font-size="12" fill="{}">&#9644; {}</text>)", left + width - 110,
-                       top + 18 + 16 * legend++, s.color, s.name)
+    const double legend_y = legend_low ? top + height - 30 + 16 * legend : top + 18 + 16 * legend;
+    ++legend;
+    svg << fmt::format(R"(<text x="{}" y="{}" font-size="12" fill="{}">&#9644; {}</text>)", left + width - 110, legend_y,
+                       s.color, s.name)
         << "\n";
   }
 }
@@ -84,8 +87,8 @@ void write_curves_svg(const std::vector<EpochRecord>& history, const std::string
   svg << fmt::format(R"(<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="360" font-family="sans-serif">)", width)
       << "\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   svg << fmt::format(R"(<text x="{}" y="18" font-size="14" text-anchor="middle" fill="#333">{}</text>)", width / 2, title) << "\n";
-  panel(svg, 60, "loss", loss, x_max);
-  if (has_accuracy) panel(svg, 500, "accuracy (%)", acc, x_max);
+  panel(svg, 60, "loss", loss, x_max, false);
+  if (has_accuracy) panel(svg, 500, "accuracy (%)", acc, x_max, true);
   svg << "</svg>\n";
   const std::string tmp = path + ".tmp";
   {
