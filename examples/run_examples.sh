@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x build/bin/tinynn ] || make build
-cmake --build build -j "$(nproc)" --target custom_loop
+cmake --build build -j "$(nproc)" --target custom_loop linalg_tour
+echo "== linear-algebra tour"
+build/bin/linalg_tour
 echo "== custom training loop (spirals)"
 build/bin/custom_loop
 echo "== embedding: install tinynn, build examples/embed against it, train 2 epochs"

@@ -99,6 +99,8 @@ struct TrainingSpec {
   bool shuffle = true, drop_last = false;
   std::string on_nonfinite = "stop";  // stop or skip
   std::int64_t threads = 0;           // 0 = every core
+  std::string checkpoint_dir;         // where last/best.safetensors go; default the run directory
+  bool resume = false;                // continue from checkpoint_dir/last.safetensors (--resume sets it)
 };
 
 struct OutputSpec {

@@ -145,8 +145,10 @@ TrainResult train(Config& config, const TrainOptions& options) {
   TrainResult result;
   result.run_dir = options.run_dir.empty() ? config.output.run_dir : options.run_dir;
   const fs::path dir(result.run_dir);
-  const fs::path last_path = dir / "last.safetensors", best_path = dir / "best.safetensors";
-  if (options.resume && !fs::exists(last_path))
+  const fs::path checkpoint_dir = t.checkpoint_dir.empty() ? dir : fs::path(t.checkpoint_dir);
+  const fs::path last_path = checkpoint_dir / "last.safetensors", best_path = checkpoint_dir / "best.safetensors";
+  const bool resume = options.resume || t.resume;
+  if (resume && !fs::exists(last_path))
     throw CheckpointError(fmt::format("tinynn: --resume: no checkpoint at '{}'", last_path.string()));
 
   DataSplits data = load_data(config);
@@ -165,10 +167,12 @@ TrainResult train(Config& config, const TrainOptions& options) {
   if (data.validation.size() > 0) val_loader = std::make_unique<DataLoader>(data.validation, t.batch_size, false, false, 0);
   DataLoader test_loader(data.test, t.batch_size, false, false, 0);
 
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir))
-    throw CheckpointError(fmt::format("tinynn: cannot create the run directory '{}': {}", dir.string(), ec.message()));
+  for (const fs::path& d : {dir, checkpoint_dir}) {
+    std::error_code ec;
+    fs::create_directories(d, ec);
+    if (ec || !fs::is_directory(d))
+      throw CheckpointError(fmt::format("tinynn: cannot create the directory '{}': {}", d.string(), ec.message()));
+  }
   {
     std::ofstream out(dir / "config.json");
     out << config.resolved.dump(2) << "\n";
@@ -186,7 +190,7 @@ TrainResult train(Config& config, const TrainOptions& options) {
                {"bad_epochs", static_cast<double>(bad_epochs)}};
     return p;
   };
-  if (options.resume) {
+  if (resume) {
     const TrainingProgress p = load_checkpoint(last_path.string(), *model, optimizer.get(), scheduler.get());
     start_epoch = p.epoch;
     skip_batches = p.step;

@@ -25,7 +25,7 @@ struct EpochRecord {
 
 struct TrainOptions {
   std::string run_dir;                 // overrides output.run_dir when set
-  bool resume = false;                 // continue from run_dir/last.safetensors
+  bool resume = false;                 // continue from the last checkpoint (or training.resume)
   std::optional<std::string> device;   // overrides training.device
   std::optional<int> threads;          // overrides training.threads
   std::ostream* log = nullptr;         // progress and epoch lines (std::cerr when null)

@@ -121,6 +121,26 @@ interrupt)
   grep -q "resuming 'i' at epoch 2, batch [1-9]" err.txt || { cat err.txt; fail "should resume mid-epoch"; }
   at_least "$(json_field test_accuracy)" 0.7 "resumed run"
   ;;
+image_folder)
+  # Two classes of 8x8 PGM images (dark and bright, with a little variation), train and test.
+  for split in train test; do
+    for cls in dark bright; do
+      mkdir -p "images/$split/$cls"
+      for i in 1 2 3 4 5 6; do
+        base=$([ "$cls" = dark ] && echo 30 || echo 220)
+        { printf 'P5\n8 8\n255\n'; for _ in $(seq 1 64); do printf "\\$(printf '%03o' $((base + RANDOM % 20)))"; done; } \
+          >"images/$split/$cls/$i.pgm"
+      done
+    done
+  done
+  run 0 train "$src/configs/image_folder.json" --run-dir img --set data.dir=images --set data.image_size='[4,4]' \
+      --set data.validation_split=0 --set training.epochs=15 --set training.batch_size=4 --set output.progress=none
+  at_least "$(json_field test_accuracy)" 0.99 "image folder accuracy"
+  run 0 predict --checkpoint img/last.safetensors images/test/bright/1.pgm
+  grep -q "images/test/bright/1.pgm: bright" out.txt || { cat out.txt; fail "predict on an image-folder model"; }
+  run 0 train "$src/configs/xor.json" --run-dir ck --set training.checkpoint_dir=ckpts --set training.epochs=2 --set output.progress=none
+  [ -s ckpts/last.safetensors ] || fail "training.checkpoint_dir was not used"
+  ;;
 *)
   fail "unknown case $case_name"
   ;;
