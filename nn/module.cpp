@@ -16,10 +16,6 @@ namespace tinynn::nn {
 
 namespace {
 
-void collect(const Module& m, const std::string& prefix, NamedTensors& out, bool buffers) {
-  for (const auto& [name, t] : buffers ? m.named_buffers() : m.named_parameters()) out.emplace_back(prefix + name, t);
-}
-
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
@@ -52,25 +48,15 @@ Tensor Module::register_buffer(const std::string& name, Tensor value) {
   return value;
 }
 
-NamedTensors Module::named_parameters() const {
-  NamedTensors out = parameters_;
-  for (const auto& [name, child] : children_) {
-    NamedTensors sub;
-    collect(*child, name + ".", sub, false);
-    out.insert(out.end(), sub.begin(), sub.end());
-  }
+NamedTensors Module::named_tensors(bool buffers) const {
+  NamedTensors out = buffers ? buffers_ : parameters_;
+  for (const auto& [name, child] : children_)
+    for (const auto& [sub, t] : child->named_tensors(buffers)) out.emplace_back(name + "." + sub, t);
   return out;
 }
 
-NamedTensors Module::named_buffers() const {
-  NamedTensors out = buffers_;
-  for (const auto& [name, child] : children_) {
-    NamedTensors sub;
-    collect(*child, name + ".", sub, true);
-    out.insert(out.end(), sub.begin(), sub.end());
-  }
-  return out;
-}
+NamedTensors Module::named_parameters() const { return named_tensors(false); }
+NamedTensors Module::named_buffers() const { return named_tensors(true); }
 
 std::vector<Tensor> Module::parameters() const {
   std::vector<Tensor> out;

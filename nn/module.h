@@ -72,6 +72,7 @@ class Module {
   }
 
  private:
+  NamedTensors named_tensors(bool buffers) const;  // own then children's, prefixed "child."
   NamedTensors parameters_;
   NamedTensors buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;

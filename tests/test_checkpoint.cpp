@@ -8,16 +8,10 @@
 #include "test_helpers.h"
 
 using namespace tinynn;
+using tinynn::test::scratch_dir;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path scratch_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("tinynn_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

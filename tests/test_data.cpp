@@ -10,17 +10,11 @@
 #include "test_helpers.h"
 
 using namespace tinynn;
+using tinynn::test::scratch_dir;
 using tinynn::test::check_values;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path scratch_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("tinynn_data_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 std::string be32(std::uint32_t v) {
   return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};

@@ -2,7 +2,10 @@
 #pragma once
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -26,6 +29,15 @@ inline void check_values(const Tensor& t, const Shape& shape, const std::vector<
       CHECK(std::abs(got[i] - expected[i]) <= tol * std::max(1.0, std::abs(expected[i])));
     }
   }
+}
+
+// A fresh, empty temporary folder for one test (per process, so parallel runs do not collide).
+inline std::filesystem::path scratch_dir(const std::string& name) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("tinynn_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
 }
 
 // `expr` throws a `Type` whose message contains `text`; `expr` runs exactly once.

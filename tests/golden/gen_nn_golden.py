@@ -84,30 +84,24 @@ def optimizers():
         "adagrad_decay_wd_init": (torch.optim.Adagrad, {"lr": 0.1, "lr_decay": 0.05, "weight_decay": 0.01,
                                                          "initial_accumulator_value": 0.2}),
     }
-    out = {"w0": tj(w0), "b0": tj(b0), "x": tj(x), "y": tj(y), "steps": 6, "cases": {}}
-    for name, (cls, kwargs) in configs.items():
+    def trajectory(make_optimizer):
         w = w0.clone().requires_grad_()
         b = b0.clone().requires_grad_()
-        opt = cls([w, b], **kwargs)
-        trajectory = []
+        opt = make_optimizer(w, b)
+        steps = []
         for _ in range(6):
             opt.zero_grad()
             loss_fn(w, b).backward()
             opt.step()
-            trajectory.append({"w": tj(w), "b": tj(b)})
-        out["cases"][name] = trajectory
+            steps.append({"w": tj(w), "b": tj(b)})
+        return steps
+
+    out = {"w0": tj(w0), "b0": tj(b0), "x": tj(x), "y": tj(y), "steps": 6, "cases": {}}
+    for name, (cls, kwargs) in configs.items():
+        out["cases"][name] = trajectory(lambda w, b: cls([w, b], **kwargs))
     # Parameter groups: w and b with their own lr and weight decay.
-    w = w0.clone().requires_grad_()
-    b = b0.clone().requires_grad_()
-    opt = torch.optim.SGD([{"params": [w], "lr": 0.1, "weight_decay": 0.05}, {"params": [b], "lr": 0.01}], lr=0.5,
-                          momentum=0.9)
-    trajectory = []
-    for _ in range(6):
-        opt.zero_grad()
-        loss_fn(w, b).backward()
-        opt.step()
-        trajectory.append({"w": tj(w), "b": tj(b)})
-    out["cases"]["sgd_groups"] = trajectory
+    out["cases"]["sgd_groups"] = trajectory(lambda w, b: torch.optim.SGD(
+        [{"params": [w], "lr": 0.1, "weight_decay": 0.05}, {"params": [b], "lr": 0.01}], lr=0.5, momentum=0.9))
     return out
 
 
