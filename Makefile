@@ -5,7 +5,8 @@ JOBS ?= $(shell nproc)
 CONFIG ?= configs/fashion_mnist_mlp.json
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test train bench clean
+.PHONY: all deps configure build test train bench sanitize fuzz clean
+FUZZ_SECONDS ?= 600
 
 all: build
 
@@ -27,5 +28,22 @@ train: build
 bench: build
 	bash bench/run_all.sh $(BUILD)
 
+# The whole test suite built with AddressSanitizer and UndefinedBehaviorSanitizer (LeakSanitizer
+# included), without the CUDA backend and the packaging test, which rebuild nothing new.
+sanitize: deps
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTINYNN_SANITIZE=ON -DTINYNN_CUDA=OFF \
+	  -DTINYNN_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-asan -j $(JOBS)
+	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS) -E '^packaging'
+
+# Long fuzzing runs: FUZZ_SECONDS per target (default 600), new inputs kept in $(BUILD)-fuzz/corpus.
+fuzz: deps
+	bash tests/fuzz_smoke.sh build . $(BUILD)-fuzz
+	for t in config idx image safetensors; do \
+	  mkdir -p $(BUILD)-fuzz/corpus/$$t && \
+	  $(BUILD)-fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+	    -print_final_stats=1 -artifact_prefix=$(BUILD)-fuzz/ $(BUILD)-fuzz/corpus/$$t fuzz/corpus/$$t || exit 1; \
+	done
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

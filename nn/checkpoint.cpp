@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <sstream>
 
 namespace tinynn::nn {
@@ -24,6 +25,14 @@ double parse_number(const std::string& path, const std::string& key, const std::
   throw CheckpointError(fmt::format("tinynn: checkpoint '{}': metadata '{}' is not a number: '{}'", path, key, text));
 }
 
+std::uint64_t parse_unsigned(const std::string& path, const std::string& key, const std::string& text) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+    throw CheckpointError(fmt::format("tinynn: checkpoint '{}': metadata '{}' is not a non-negative integer: '{}'", path, key, text));
+  return v;
+}
+
 const std::string& required(const SafetensorsFile& f, const std::string& path, const std::string& key) {
   const auto it = f.metadata.find(key);
   if (it == f.metadata.end())
@@ -36,8 +45,8 @@ TrainingProgress progress_of(const SafetensorsFile& f, const std::string& path) 
   TrainingProgress p;
   p.epoch = static_cast<std::int64_t>(parse_number(path, "epoch", required(f, path, "epoch")));
   p.step = static_cast<std::int64_t>(parse_number(path, "step", required(f, path, "step")));
-  p.rng_seed = std::stoull(required(f, path, "rng_seed"));
-  p.rng_offset = std::stoull(required(f, path, "rng_offset"));
+  p.rng_seed = parse_unsigned(path, "rng_seed", required(f, path, "rng_seed"));
+  p.rng_offset = parse_unsigned(path, "rng_offset", required(f, path, "rng_offset"));
   p.config_json = required(f, path, "config");
   for (const auto& [key, value] : f.metadata)
     if (key.rfind("extra.", 0) == 0) p.extra[key.substr(6)] = parse_number(path, key, value);
@@ -111,7 +120,11 @@ TrainingProgress load_checkpoint(const std::string& path, Module& model, Optimiz
       throw CheckpointError(fmt::format("tinynn: checkpoint '{}' holds no {} optimizer state", path, optimizer->name()));
     for (const auto& [key, value] : f.metadata)
       if (key.rfind("optimizer.", 0) == 0) opt_state.scalars[key.substr(10)] = parse_number(path, key, value);
-    optimizer->load_state_dict(opt_state);
+    try {
+      optimizer->load_state_dict(opt_state);
+    } catch (const Error& e) {
+      throw CheckpointError(fmt::format("tinynn: checkpoint '{}': bad optimizer state: {}", path, e.what()));
+    }
   }
   if (scheduler != nullptr) {
     const auto it = f.metadata.find("scheduler");
@@ -120,7 +133,11 @@ TrainingProgress load_checkpoint(const std::string& path, Module& model, Optimiz
     SchedulerState s;
     for (const auto& [key, value] : f.metadata)
       if (key.rfind("scheduler.", 0) == 0) s.scalars[key.substr(10)] = parse_number(path, key, value);
-    scheduler->load_state_dict(s);
+    try {
+      scheduler->load_state_dict(s);
+    } catch (const Error& e) {
+      throw CheckpointError(fmt::format("tinynn: checkpoint '{}': bad scheduler state: {}", path, e.what()));
+    }
   }
   return progress_of(f, path);
 }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -35,6 +36,9 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+// A value as JSON text for messages; never throws.
+std::string show(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
@@ -46,7 +50,7 @@ class Reader {
  public:
   Reader(const json& j, std::string path, std::vector<std::string> allowed, json& out)
       : j_(j), path_(std::move(path)), out_(out) {
-    if (!j.is_object()) fail(path_, fmt::format("expected an object, got {}", j.dump()));
+    if (!j.is_object()) fail(path_, fmt::format("expected an object, got {}", show(j)));
     for (const auto& [key, value] : j.items()) {
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
       std::string best;
@@ -66,7 +70,7 @@ class Reader {
   double number(const std::string& key, double def, double lo = -1e300, double hi = 1e300, bool lo_open = false) {
     double v = def;
     if (has(key)) {
-      if (!raw(key).is_number()) fail(at(key), fmt::format("expected a number, got {}", raw(key).dump()));
+      if (!raw(key).is_number()) fail(at(key), fmt::format("expected a number, got {}", show(raw(key))));
       v = raw(key).get<double>();
     }
     if (v < lo || v > hi || (lo_open && v == lo))
@@ -77,7 +81,7 @@ class Reader {
   std::int64_t integer(const std::string& key, std::int64_t def, std::int64_t lo, std::int64_t hi = INT64_MAX) {
     std::int64_t v = def;
     if (has(key)) {
-      if (!raw(key).is_number_integer()) fail(at(key), fmt::format("expected an integer, got {}", raw(key).dump()));
+      if (!raw(key).is_number_integer()) fail(at(key), fmt::format("expected an integer, got {}", show(raw(key))));
       v = raw(key).get<std::int64_t>();
     }
     if (v < lo || v > hi) fail(at(key), fmt::format("{} is out of range: expected an integer in [{}, {}]", v, lo, hi));
@@ -87,7 +91,7 @@ class Reader {
   bool boolean(const std::string& key, bool def) {
     bool v = def;
     if (has(key)) {
-      if (!raw(key).is_boolean()) fail(at(key), fmt::format("expected true or false, got {}", raw(key).dump()));
+      if (!raw(key).is_boolean()) fail(at(key), fmt::format("expected true or false, got {}", show(raw(key))));
       v = raw(key).get<bool>();
     }
     out_[key] = v;
@@ -96,7 +100,7 @@ class Reader {
   std::string text(const std::string& key, const std::string& def, const std::vector<std::string>& choices = {}) {
     std::string v = def;
     if (has(key)) {
-      if (!raw(key).is_string()) fail(at(key), fmt::format("expected a string, got {}", raw(key).dump()));
+      if (!raw(key).is_string()) fail(at(key), fmt::format("expected a string, got {}", show(raw(key))));
       v = raw(key).get<std::string>();
     }
     if (!choices.empty() && std::find(choices.begin(), choices.end(), v) == choices.end())
@@ -118,7 +122,7 @@ class Reader {
       bool ok = v.is_array();
       for (std::size_t i = 0; ok && i < v.size(); ++i)
         ok = std::is_integral_v<T> ? v[i].is_number_integer() : (std::is_arithmetic_v<T> ? v[i].is_number() : v[i].is_string());
-      if (!ok) fail(at(key), fmt::format("expected a list of {}, got {}", std::is_arithmetic_v<T> ? "numbers" : "strings", v.dump()));
+      if (!ok) fail(at(key), fmt::format("expected a list of {}, got {}", std::is_arithmetic_v<T> ? "numbers" : "strings", show(v)));
       def = v.get<std::vector<T>>();
     }
     out_[key] = def;
@@ -327,11 +331,14 @@ void apply_override(json& doc, const std::string& assignment) {
   if (eq == std::string::npos || eq == 0)
     throw ConfigError(fmt::format("config: --set '{}': expected key.path=value", assignment));
   const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
-  json value;
-  try {
-    value = json::parse(text);
-  } catch (const json::exception&) {
+  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) {
     value = text;  // a bare word is a string
+    try {
+      (void)value.dump();
+    } catch (const json::exception&) {
+      throw ConfigError(fmt::format("config: --set '{}': the value is not valid UTF-8 text", path));
+    }
   }
   json* node = &doc;
   std::stringstream parts(path);
@@ -341,8 +348,12 @@ void apply_override(json& doc, const std::string& assignment) {
     std::vector<std::size_t> indices;
     while (!key.empty() && key.back() == ']') {
       const auto open = key.rfind('[');
-      if (open == std::string::npos) throw ConfigError(fmt::format("config: --set '{}': malformed index", assignment));
-      indices.insert(indices.begin(), std::stoul(key.substr(open + 1, key.size() - open - 2)));
+      const std::string digits = open == std::string::npos ? "" : key.substr(open + 1, key.size() - open - 2);
+      std::size_t index = 0;
+      const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+      if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size())
+        throw ConfigError(fmt::format("config: --set '{}': '{}' is not a list index like [2]", assignment, part));
+      indices.insert(indices.begin(), index);
       key = key.substr(0, open);
     }
     if (!node->is_object()) *node = json::object();

@@ -20,6 +20,9 @@ namespace tinynn::nn {
 namespace {
 namespace fs = std::filesystem;
 
+// 4096 x 4096: far beyond any image a classifier here takes, and small enough to decode safely.
+constexpr std::int64_t kMaxImagePixels = std::int64_t{1} << 24;
+
 struct StbFree {
   void operator()(unsigned char* p) const { stbi_image_free(p); }
 };
@@ -29,6 +32,11 @@ Tensor load_image(const std::string& path, int channels, std::optional<std::pair
   if (channels != 1 && channels != 3)
     throw DataError(fmt::format("tinynn: image channels must be 1 (grayscale) or 3 (RGB), got {}", channels));
   int w = 0, h = 0, file_channels = 0;
+  // The header's size is checked before stb allocates for it: a tiny file can claim gigapixels.
+  if (stbi_info(path.c_str(), &w, &h, &file_channels) &&
+      static_cast<std::int64_t>(w) * static_cast<std::int64_t>(h) > kMaxImagePixels)
+    throw DataError(fmt::format("tinynn: image '{}' declares {}x{} pixels, more than the limit of {} pixels", path, w, h,
+                                kMaxImagePixels));
   std::unique_ptr<unsigned char, StbFree> pixels(stbi_load(path.c_str(), &w, &h, &file_channels, channels));
   if (!pixels) throw DataError(fmt::format("tinynn: image '{}' cannot be read: {}", path, stbi_failure_reason()));
   if (w <= 0 || h <= 0) throw DataError(fmt::format("tinynn: image '{}' is empty", path));

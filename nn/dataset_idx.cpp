@@ -138,7 +138,11 @@ DataSplits load_idx_directory(const std::string& dir, std::int64_t max_train, st
                                 "dataset-fashion-mnist)", dir));
   DataSplits s;
   s.train = load_idx(find_file(dir, {"train"}, "images"), find_file(dir, {"train"}, "labels"), max_train);
-  s.test = load_idx(find_file(dir, {"t10k", "test"}, "images"), find_file(dir, {"t10k", "test"}, "labels"), max_test);
+  const std::string test_labels = find_file(dir, {"t10k", "test"}, "labels");
+  s.test = load_idx(find_file(dir, {"t10k", "test"}, "images"), test_labels, max_test);
+  if (s.test.num_classes > s.train.num_classes)
+    throw DataError(fmt::format("tinynn: data file '{}': label {} is outside the classes 0..{} of the training labels",
+                                test_labels, s.test.num_classes - 1, s.train.num_classes - 1));
   if (s.train.sample_shape() != s.test.sample_shape())
     throw DataError(fmt::format("tinynn: data directory '{}': train images are {} but test images are {}", dir,
                                 shape_str(s.train.sample_shape()), shape_str(s.test.sample_shape())));

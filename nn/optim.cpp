@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 
 #include "../autograd/autograd.h"
@@ -99,15 +100,23 @@ void Optimizer::load_state_dict(const OptimizerState& s) {
     for (const auto& p : g.params) params.push_back(&p);
   for (const auto& [key, t] : s.tensors) {
     const auto dot = key.find('.');
-    const auto i = static_cast<std::size_t>(std::stoul(key.substr(0, dot)));
+    std::size_t i = 0;
+    const auto [end, ec] = std::from_chars(key.data(), key.data() + std::min(dot, key.size()), i);
+    if (dot == std::string::npos || ec != std::errc() || end != key.data() + dot)
+      throw ValueError(fmt::format("tinynn::nn::{}::load_state_dict: '{}' is not a '<parameter>.<buffer>' name", name(), key));
     if (i >= buffers.size() || t.shape() != params[i]->shape())
       throw ShapeError(fmt::format("tinynn::nn::{}::load_state_dict: buffer '{}' does not match parameter {}", name(), key, i));
     buffers[i][key.substr(dot + 1)] = t.to(params[i]->device()).to(params[i]->dtype());
   }
-  for (std::size_t i = 0; i < steps_.size(); ++i) steps_[i] = static_cast<std::int64_t>(s.scalars.at(fmt::format("step.{}", i)));
+  auto scalar = [&](const std::string& key) {
+    const auto it = s.scalars.find(key);
+    if (it == s.scalars.end()) throw ValueError(fmt::format("tinynn::nn::{}::load_state_dict: '{}' is missing", name(), key));
+    return it->second;
+  };
+  for (std::size_t i = 0; i < steps_.size(); ++i) steps_[i] = static_cast<std::int64_t>(scalar(fmt::format("step.{}", i)));
   for (std::size_t g = 0; g < groups_.size(); ++g) {
-    groups_[g].lr = s.scalars.at(fmt::format("group.{}.lr", g));
-    groups_[g].weight_decay = s.scalars.at(fmt::format("group.{}.weight_decay", g));
+    groups_[g].lr = scalar(fmt::format("group.{}.lr", g));
+    groups_[g].weight_decay = scalar(fmt::format("group.{}.weight_decay", g));
   }
   buffers_ = std::move(buffers);
 }

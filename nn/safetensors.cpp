@@ -73,7 +73,7 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
     offset += bytes;
     host.push_back(h);
   }
-  std::string text = header.dump();
+  std::string text = header.dump(-1, ' ', false, json::error_handler_t::replace);
   text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data 8-byte aligned
   const std::uint64_t header_size = text.size();
 
@@ -152,7 +152,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
     std::uint64_t numel = 1;
     for (const auto& d : entry["shape"]) {
       if (!d.is_number_unsigned() || d.get<std::uint64_t>() > (1ull << 40))
-        fail(path, fmt::format("tensor '{}' has an invalid shape {}", name, entry["shape"].dump()));
+        fail(path, fmt::format("tensor '{}' has an invalid shape {}", name, entry["shape"].dump(-1, ' ', false, json::error_handler_t::replace)));
       const auto size = d.get<std::uint64_t>();
       // Checked before multiplying, so a hostile header cannot overflow the element count.
       if (size != 0 && numel > (1ull << 40) / size) fail(path, fmt::format("tensor '{}' has an impossibly large shape", name));

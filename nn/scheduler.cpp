@@ -22,9 +22,17 @@ SchedulerState Scheduler::state_dict() const {
   return s;
 }
 
+namespace {
+double scalar(const SchedulerState& s, const std::string& key) {
+  const auto it = s.scalars.find(key);
+  if (it == s.scalars.end()) throw ValueError(fmt::format("tinynn::nn::Scheduler::load_state_dict: '{}' is missing", key));
+  return it->second;
+}
+}  // namespace
+
 void Scheduler::load_state_dict(const SchedulerState& s) {
-  epoch_ = static_cast<std::int64_t>(s.scalars.at("last_epoch"));
-  for (std::size_t i = 0; i < base_lrs_.size(); ++i) base_lrs_[i] = s.scalars.at(fmt::format("base_lr.{}", i));
+  epoch_ = static_cast<std::int64_t>(scalar(s, "last_epoch"));
+  for (std::size_t i = 0; i < base_lrs_.size(); ++i) base_lrs_[i] = scalar(s, fmt::format("base_lr.{}", i));
 }
 
 void ClosedFormScheduler::step() {
@@ -125,9 +133,9 @@ SchedulerState ReduceLROnPlateau::state_dict() const {
 
 void ReduceLROnPlateau::load_state_dict(const SchedulerState& s) {
   Scheduler::load_state_dict(s);
-  best_ = s.scalars.at("best");
-  bad_epochs_ = static_cast<std::int64_t>(s.scalars.at("bad_epochs"));
-  cooldown_left_ = static_cast<std::int64_t>(s.scalars.at("cooldown_left"));
+  best_ = scalar(s, "best");
+  bad_epochs_ = static_cast<std::int64_t>(scalar(s, "bad_epochs"));
+  cooldown_left_ = static_cast<std::int64_t>(scalar(s, "cooldown_left"));
 }
 
 }  // namespace tinynn::nn

@@ -41,12 +41,13 @@ json record_json(const EpochRecord& r) {
 
 EpochRecord record_from_json(const json& j) {
   auto num = [&j](const char* k) { return j.contains(k) && j[k].is_number() ? j[k].get<double>() : NAN; };
+  auto integer = [&j](const char* k) { return j.contains(k) && j[k].is_number_integer() ? j[k].get<std::int64_t>() : 0; };
   EpochRecord r;
-  r.epoch = j.value("epoch", 0);
+  r.epoch = integer("epoch");
   r.train_loss = num("train_loss"), r.train_accuracy = num("train_accuracy"), r.penalty = num("penalty");
   r.val_loss = num("val_loss"), r.val_accuracy = num("val_accuracy"), r.lr = num("lr"), r.grad_norm = num("grad_norm");
   r.seconds = num("seconds"), r.samples_per_second = num("samples_per_second");
-  r.skipped_steps = j.value("skipped_steps", 0);
+  r.skipped_steps = integer("skipped_steps");
   return r;
 }
 
@@ -59,7 +60,9 @@ void write_metrics(const fs::path& dir, const std::vector<EpochRecord>& history,
       out << text;
       if (!out) throw CheckpointError(fmt::format("tinynn: cannot write '{}' (disk full or not writable?)", p.string()));
     }
-    fs::rename(tmp, p);
+    std::error_code ec;
+    fs::rename(tmp, p, ec);
+    if (ec) throw CheckpointError(fmt::format("tinynn: cannot write '{}': {}", p.string(), ec.message()));
   };
   std::string jsonl, csv = "epoch,train_loss,train_accuracy,penalty,val_loss,val_accuracy,lr,grad_norm,seconds,samples_per_second,skipped_steps\n";
   for (const auto& r : history) {
@@ -175,7 +178,7 @@ TrainResult train(Config& config, const TrainOptions& options) {
   }
   {
     std::ofstream out(dir / "config.json");
-    out << config.resolved.dump(2) << "\n";
+    out << config.resolved.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     if (!out) throw CheckpointError(fmt::format("tinynn: cannot write '{}' (disk full or not writable?)", (dir / "config.json").string()));
   }
 
@@ -184,7 +187,9 @@ TrainResult train(Config& config, const TrainOptions& options) {
   const bool maximize = t.early_stopping_metric == "val_accuracy";
   double best_metric = maximize ? -INFINITY : INFINITY;
   auto progress_state = [&](std::int64_t epoch, std::int64_t step) {
-    TrainingProgress p{epoch, step, config.resolved.dump(), gen.seed(), gen.offset()};
+    TrainingProgress p;
+    p.epoch = epoch, p.step = step, p.config_json = config.resolved.dump(-1, ' ', false, json::error_handler_t::replace);
+    p.rng_seed = gen.seed(), p.rng_offset = gen.offset();
     p.sample_shape = data.train.sample_shape();
     p.extra = {{"best_metric", best_metric}, {"best_epoch", static_cast<double>(best_epoch)},
                {"bad_epochs", static_cast<double>(bad_epochs)}};
@@ -199,11 +204,17 @@ TrainResult train(Config& config, const TrainOptions& options) {
     best_epoch = p.extra.count("best_epoch") ? static_cast<std::int64_t>(p.extra.at("best_epoch")) : 0;
     bad_epochs = p.extra.count("bad_epochs") ? static_cast<std::int64_t>(p.extra.at("bad_epochs")) : 0;
     std::ifstream metrics(dir / "metrics.jsonl");
-    for (std::string line; std::getline(metrics, line);)
-      if (!line.empty()) {
-        EpochRecord r = record_from_json(json::parse(line));
-        if (r.epoch <= start_epoch) result.history.push_back(r);
-      }
+    std::size_t line_number = 0;
+    for (std::string line; std::getline(metrics, line);) {
+      ++line_number;
+      if (line.empty()) continue;
+      const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (!j.is_object())
+        throw CheckpointError(fmt::format("tinynn: --resume: '{}' line {} is not a JSON object",
+                                          (dir / "metrics.jsonl").string(), line_number));
+      EpochRecord r = record_from_json(j);
+      if (r.epoch <= start_epoch) result.history.push_back(r);
+    }
     log << fmt::format("resuming '{}' at epoch {}, batch {}\n", dir.string(), start_epoch + 1, skip_batches);
   }
 
@@ -300,7 +311,14 @@ TrainResult train(Config& config, const TrainOptions& options) {
     write_metrics(dir, result.history, config.output.plot, config.name);
     if (config.output.checkpoints) {
       save_checkpoint(last_path.string(), *model, optimizer.get(), scheduler.get(), progress_state(epoch + 1, 0));
-      if (improved) fs::copy_file(last_path, best_path, fs::copy_options::overwrite_existing);
+      if (improved) {
+        // Copy to a temporary name and rename, so best.safetensors is never half written.
+        const fs::path tmp = checkpoint_dir / ".best.safetensors.tmp";
+        std::error_code ec;
+        fs::copy_file(last_path, tmp, fs::copy_options::overwrite_existing, ec);
+        if (!ec) fs::rename(tmp, best_path, ec);
+        if (ec) throw CheckpointError(fmt::format("tinynn: cannot write '{}': {}", best_path.string(), ec.message()));
+      }
     }
     result.epochs = epoch + 1;
     if (t.early_stopping_patience > 0 && bad_epochs >= t.early_stopping_patience) {

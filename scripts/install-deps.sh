@@ -15,6 +15,7 @@ packages=(
   liblapacke-dev     # LAPACK(E): linear algebra on the CPU
   libcli11-dev       # CLI11: the tinynn command line
   dataset-fashion-mnist  # the default training data
+  clang libclang-rt-14-dev  # libFuzzer and sanitizer runtimes for the fuzz targets (tests only)
 )
 
 missing=()

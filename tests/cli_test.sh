@@ -70,6 +70,7 @@ bad_configs)
   expect_error 2 "loss.type: 'mse' does not fit classification data" validate "$src/configs/xor.json" --set loss.type=mse
   expect_error 2 "model.layers[2].units: the last linear layer has 5 outputs but the data needs 2" train "$src/configs/xor.json" --set 'model.layers[2].units=5'
   expect_error 2 "training.device: unknown device 'gpu'" validate "$src/configs/xor.json" --set training.device=gpu
+  expect_error 2 "'training[x]' is not a list index" validate "$src/configs/xor.json" --set 'training[x]=1'
   run 2 train missing.json
   ;;
 bad_data)
@@ -120,6 +121,31 @@ interrupt)
       --set data.max_test=500 --set output.progress=lines --resume
   grep -q "resuming 'i' at epoch 2, batch [1-9]" err.txt || { cat err.txt; fail "should resume mid-epoch"; }
   at_least "$(json_field test_accuracy)" 0.7 "resumed run"
+  ;;
+kill9)
+  # kill -9 at random moments: every checkpoint left behind is complete, and resuming until done
+  # ends with a last.safetensors byte-identical to an uninterrupted run's.
+  args=("$src/configs/fashion_mnist_mlp.json" --set training.epochs=4 --set data.max_train=6000 --set data.max_test=300
+        --set output.progress=none --set output.plot=false --threads 2)
+  run 0 train "${args[@]}" --run-dir ref
+  for attempt in 1 2 3; do
+    resume=(); [ -f k/last.safetensors ] && resume=(--resume)
+    "$tinynn" train "${args[@]}" --run-dir k "${resume[@]}" >out.txt 2>err.txt &
+    pid=$!
+    sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.8 + (r % 150) / 100 }')"
+    kill -9 $pid 2>/dev/null
+    wait $pid
+    if [ -f k/last.safetensors ]; then
+      run 0 eval "$src/configs/fashion_mnist_mlp.json" --checkpoint k/last.safetensors --set data.max_train=6000 --set data.max_test=300
+    fi
+    ls k/.*.tmp >/dev/null 2>&1 && echo "(a temporary file was left by the kill; it is never read)"
+  done
+  resume=(); [ -f k/last.safetensors ] && resume=(--resume)
+  run 0 train "${args[@]}" --run-dir k "${resume[@]}"
+  cmp k/last.safetensors ref/last.safetensors || fail "the resumed run's final checkpoint differs from the uninterrupted run's"
+  # A run directory that cannot be created is reported, and nothing is trained.
+  touch plainfile
+  expect_error 4 "cannot create the directory 'plainfile/run'" train "$src/configs/xor.json" --run-dir plainfile/run
   ;;
 image_folder)
   # Two classes of 8x8 PGM images (dark and bright, with a little variation), train and test.

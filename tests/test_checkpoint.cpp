@@ -106,6 +106,12 @@ TEST_CASE("a failed save leaves the previous checkpoint intact", "[nn][checkpoin
                                    nn::CheckpointError, "cannot create");
   CHECK(read_file(path) == before);
   CHECK_FALSE(fs::exists(dir / ".model.safetensors.tmp"));
+  // A full disk: the temporary file is /dev/full, where every write fails with ENOSPC.
+  fs::create_symlink("/dev/full", dir / ".model.safetensors.tmp");
+  TINYNN_REQUIRE_THROWS_CONTAINING(nn::save_safetensors(path.string(), {{"w", zeros({1000})}}), nn::CheckpointError,
+                                   "No space left on device");
+  CHECK(read_file(path) == before);
+  CHECK_FALSE(fs::exists(fs::symlink_status(dir / ".model.safetensors.tmp")));
   fs::remove_all(dir);
 }
 

@@ -88,8 +88,11 @@ TEST_CASE("missing or corrupt IDX files give one clear error naming the file", "
   TINYNN_REQUIRE_THROWS_CONTAINING(nn::load_idx((dir / "short.gz").string(), labels), nn::DataError, "truncated");
   write_raw(images, idx_images(19, 4, 3));
   TINYNN_REQUIRE_THROWS_CONTAINING(nn::load_idx(images, labels), nn::DataError, "(19 images) and");
-  fs::remove(dir / "t10k-labels-idx1-ubyte");
   write_raw(images, idx_images(20, 4, 3));
+  write_raw(dir / "t10k-labels-idx1-ubyte", idx_labels(8, 7));  // classes 5 and 6 never seen in training
+  TINYNN_REQUIRE_THROWS_CONTAINING(nn::load_idx_directory(dir.string()), nn::DataError,
+                                   "t10k-labels-idx1-ubyte': label 6 is outside the classes 0..4");
+  fs::remove(dir / "t10k-labels-idx1-ubyte");
   TINYNN_REQUIRE_THROWS_CONTAINING(nn::load_idx_directory(dir.string()), nn::DataError, "has no t10k-labels IDX file");
   write_raw(dir / "empty", "");
   TINYNN_REQUIRE_THROWS_CONTAINING(nn::load_idx((dir / "empty").string(), labels), nn::DataError, "truncated");
@@ -123,6 +126,10 @@ TEST_CASE("image folders load, resize, and reject unreadable images", "[data][im
   TINYNN_REQUIRE_THROWS_CONTAINING(nn::load_image_folders(dir.string(), 1, std::nullopt), nn::DataError, "set data.image_size");
   TINYNN_REQUIRE_THROWS_CONTAINING(nn::load_image_folders((dir / "train").string(), 1, std::nullopt), nn::DataError,
                                    "needs 'train/<class>/' subfolders");
+  // A 20-byte file claiming 4 x 9,999,992 pixels is refused before anything is allocated for it.
+  write_raw(dir / "huge.pgm", "P5\n4 9999992\n255\n\x01\x02");
+  TINYNN_REQUIRE_THROWS_CONTAINING(nn::load_image((dir / "huge.pgm").string(), 1, std::nullopt), nn::DataError,
+                                   "declares 4x9999992 pixels, more than the limit");
   fs::remove_all(dir);
 }
 

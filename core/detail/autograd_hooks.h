@@ -26,6 +26,9 @@ enum class OpKind {
 const char* op_kind_name(OpKind kind);
 
 struct OpRecord {
+  OpRecord() = default;
+  OpRecord(OpKind k, std::vector<Tensor> in) : kind(k), inputs(std::move(in)) {}
+
   OpKind kind = OpKind::Clone;
   std::vector<Tensor> inputs;  // in the op's argument order; non-differentiable ones may be included
   UnaryOp unary = UnaryOp::Neg;
