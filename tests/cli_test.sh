@@ -121,6 +121,15 @@ interrupt)
       --set data.max_test=500 --set output.progress=lines --resume
   grep -q "resuming 'i' at epoch 2, batch [1-9]" err.txt || { cat err.txt; fail "should resume mid-epoch"; }
   at_least "$(json_field test_accuracy)" 0.7 "resumed run"
+  # SIGTERM (what a scheduler or `docker stop` sends) behaves the same.
+  "$tinynn" train "$src/configs/xor.json" --run-dir t --set training.epochs=100000 --set output.progress=lines >out.txt 2>err.txt &
+  pid=$!
+  for _ in $(seq 1 200); do grep -q "epoch 2/" err.txt 2>/dev/null && break; sleep 0.05; done
+  kill -TERM $pid
+  wait $pid
+  code=$?
+  [ "$code" = 130 ] || { cat err.txt; fail "SIGTERM: exited $code, expected 130"; }
+  [ -s t/last.safetensors ] || fail "no checkpoint after SIGTERM"
   ;;
 kill9)
   # kill -9 at random moments: every checkpoint left behind is complete, and resuming until done
