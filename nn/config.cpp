@@ -382,6 +382,9 @@ Config parse_config(const std::string& text, const std::string& source, const st
     const auto colon = what.find(": ");
     throw ConfigError(fmt::format("config: {}: invalid JSON at line {}, column {}: {}", source, line, column,
                                   colon == std::string::npos ? what : what.substr(colon + 2)));
+  } catch (const json::exception& e) {  // e.g. a number too large for any numeric type
+    const std::string what = e.what();
+    throw ConfigError(fmt::format("config: {}: invalid JSON: {}", source, what.substr(what.find(']') + 2)));
   }
   for (const auto& o : overrides) apply_override(doc, o);
   Config c;

@@ -60,6 +60,8 @@ fashion_short)
 bad_configs)
   printf '{"model": {"layers": [\n  {"type": "linear",}\n]}}' >broken.json
   expect_error 2 "broken.json: invalid JSON at line 2" validate broken.json
+  printf '{"model": 1e99999}' >huge_number.json
+  expect_error 2 "huge_number.json: invalid JSON: number overflow" validate huge_number.json
   expect_error 2 "training.batch_sise: unknown key (did you mean 'batch_size'?)" validate "$src/configs/xor.json" --set training.batch_sise=3
   expect_error 2 "training.batch_size: 0 is out of range" validate "$src/configs/xor.json" --set training.batch_size=0
   expect_error 2 "optimizer.lr: -0.1 is out of range" validate "$src/configs/xor.json" --set optimizer.lr=-0.1
