@@ -7,6 +7,7 @@
 
 #include "device.h"
 #include "dtype.h"
+#include "optimizer_math.h"
 #include "pointwise_table.h"
 
 namespace tinynn {
@@ -108,6 +109,10 @@ class Backend {
   virtual void scatter_add(const IndexPlan& plan, DType t, void* out, const std::int64_t* index,
                            const void* src) = 0;
   virtual void matmul(const MatmulPlan& plan, DType t, void* out, const void* a, const void* b) = 0;
+  // One Adam/AdamW step over n contiguous elements of dtype t (Float32/Float64), in place;
+  // max_exp_avg_sq is null unless amsgrad.
+  virtual void adam_step(const AdamStep& step, DType t, std::int64_t n, void* param, void* exp_avg, void* exp_avg_sq,
+                         void* max_exp_avg_sq, const void* grad) = 0;
 };
 
 // The backend serving a device; throws DeviceError when the device is absent or not compiled in.

@@ -48,19 +48,29 @@ Tensor from_doubles(const std::vector<double>& values, const Shape& shape, DType
   return host.to(dtype).to(device);
 }
 
-// Fills a new tensor with per-element values drawn from Philox blocks.
+// Fills a new tensor with per-element values drawn from Philox blocks, written straight into a
+// host buffer of the target dtype (no intermediate copies), then moved to the device.
 template <class Draw>
 Tensor random_tensor(const Shape& shape, TensorOptions options, Generator* gen, Draw draw) {
   Generator& g = gen != nullptr ? *gen : default_generator();
   const std::int64_t n = numel_of(shape);
-  std::vector<double> values(static_cast<std::size_t>(n));
+  Tensor host = empty(shape, options.dtype, Device::cpu());
   const std::uint64_t first = g.advance(static_cast<std::uint64_t>((n + 3) / 4));
-  std::uint32_t words[4];
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (i % 4 == 0) philox4x32(g.seed(), first + static_cast<std::uint64_t>(i / 4), words);
-    values[static_cast<std::size_t>(i)] = draw(words[i % 4], i);
+  auto fill = [&](auto* out) {
+    using T = std::remove_pointer_t<decltype(out)>;
+    std::uint32_t words[4];
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (i % 4 == 0) philox4x32(g.seed(), first + static_cast<std::uint64_t>(i / 4), words);
+      out[i] = static_cast<T>(draw(words[i % 4], i));
+    }
+  };
+  switch (options.dtype) {
+    case DType::Float32: fill(host.data_ptr<float>()); break;
+    case DType::Float64: fill(host.data_ptr<double>()); break;
+    case DType::Int64: fill(host.data_ptr<std::int64_t>()); break;
+    case DType::Bool: fill(host.data_ptr<bool>()); break;
   }
-  return from_doubles(values, shape, options.dtype, options.device);
+  return host.to(options.device);
 }
 
 // A uniform double in [0, 1) from 32 random bits.
@@ -188,7 +198,9 @@ Tensor bernoulli(const Tensor& p, Generator* gen) {
 
 Tensor bernoulli(const Shape& shape, double p, TensorOptions options, Generator* gen) {
   if (!(p >= 0.0 && p <= 1.0)) throw ValueError(fmt::format("tinynn::bernoulli: probability {} is outside [0, 1]", p));
-  return random_tensor(shape, options, gen, [p](std::uint32_t bits, std::int64_t) { return unit_uniform(bits) < p ? 1.0 : 0.0; });
+  // u < p  <=>  bits < p * 2^32: an integer comparison per element (the same draws as before).
+  const double threshold = p * 4294967296.0;
+  return random_tensor(shape, options, gen, [threshold](std::uint32_t bits, std::int64_t) { return bits < threshold ? 1.0 : 0.0; });
 }
 
 }  // namespace tinynn

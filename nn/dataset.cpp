@@ -49,8 +49,21 @@ void scale_inputs(DataSplits& splits, double factor) {
 
 std::pair<double, double> input_mean_std(const Dataset& data) {
   if (data.size() == 0) throw DataError("tinynn::nn::input_mean_std: the training set is empty");
-  const Tensor x = data.inputs.to(DType::Float64);
-  return {mean(x).item(), tinynn::std(x, {}, false, 0).item()};
+  // One pass over the data, accumulated in double: no float64 copy of the whole set.
+  double sum = 0, sum_sq = 0;
+  const Tensor x = data.inputs.to(Device::cpu()).contiguous();
+  const std::int64_t n = x.numel();
+  auto accumulate = [&](const auto* p) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double v = static_cast<double>(p[i]);
+      sum += v;
+      sum_sq += v * v;
+    }
+  };
+  if (x.dtype() == DType::Float32) accumulate(x.data_ptr<float>());
+  else accumulate(x.to(DType::Float64).data_ptr<double>());
+  const double mean_value = sum / static_cast<double>(n);
+  return {mean_value, std::sqrt(std::max(sum_sq / static_cast<double>(n) - mean_value * mean_value, 0.0))};
 }
 
 void normalize_inputs(DataSplits& splits, double mean_value, double std_value) {

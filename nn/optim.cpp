@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "../autograd/autograd.h"
+#include "../core/backend.h"
 #include "../core/creation.h"
 #include "../core/error.h"
 #include "../core/ops.h"
@@ -161,25 +162,24 @@ Adam::Adam(std::vector<ParamGroup> groups, AdamOptions o) : Optimizer(std::move(
 
 void Adam::update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) {
   const auto step = static_cast<double>(steps_[index]);
-  Tensor g = grad;
-  if (group.weight_decay != 0) {
-    if (o_.decoupled_weight_decay) param.copy_(param * (1.0 - group.lr * group.weight_decay));
-    else g = g + param * group.weight_decay;
-  }
   auto& bufs = buffers_[index];
   Tensor& m = buffer(bufs, "exp_avg", [&] { return zeros_like(param); });
   Tensor& v = buffer(bufs, "exp_avg_sq", [&] { return zeros_like(param); });
-  m = m * o_.beta1 + g * (1.0 - o_.beta1);
-  v = v * o_.beta2 + g * g * (1.0 - o_.beta2);
-  const double bias1 = 1.0 - std::pow(o_.beta1, step), bias2_sqrt = std::sqrt(1.0 - std::pow(o_.beta2, step));
-  Tensor second = v;
-  if (o_.amsgrad) {
-    Tensor& vmax = buffer(bufs, "max_exp_avg_sq", [&] { return zeros_like(param); });
-    vmax = maximum(vmax, v);
-    second = vmax;
-  }
-  const Tensor denom = sqrt(second) / bias2_sqrt + o_.eps;
-  param.copy_(param - m / denom * (group.lr / bias1));
+  Tensor* vmax = o_.amsgrad ? &buffer(bufs, "max_exp_avg_sq", [&] { return zeros_like(param); }) : nullptr;
+  AdamStep s;
+  s.lr = group.lr, s.beta1 = o_.beta1, s.beta2 = o_.beta2, s.eps = o_.eps, s.weight_decay = group.weight_decay;
+  s.decoupled = o_.decoupled_weight_decay, s.amsgrad = o_.amsgrad;
+  s.bias1 = 1.0 - std::pow(o_.beta1, step);
+  s.bias2_sqrt = std::sqrt(1.0 - std::pow(o_.beta2, step));
+  // One fused pass (core/optimizer_math.h) over contiguous memory; a strided parameter is
+  // updated through a contiguous copy and written back.
+  Tensor target = param.contiguous();
+  const Tensor g = grad.to(param.dtype()).contiguous();
+  backend_for(param.device())
+      .adam_step(s, param.dtype(), param.numel(), target.raw_data(), m.raw_data(), v.raw_data(),
+                 vmax != nullptr ? vmax->raw_data() : nullptr, g.raw_data());
+  if (target.shares_storage_with(param)) param.impl()->storage->bump_version();  // an in-place write, like copy_
+  else param.copy_(target);
 }
 
 // ---- RMSprop ----------------------------------------------------------------------------------

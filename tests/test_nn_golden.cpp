@@ -163,3 +163,20 @@ TEST_CASE("learning-rate schedules match PyTorch", "[nn][scheduler][golden]") {
       },
       g.at("plateau_min_0.5_p1_c1"), &metrics);
 }
+
+TEST_CASE("Adam updates a strided (transposed) parameter exactly like a contiguous one", "[nn][optim]") {
+  Tensor a = randn({4, 3}, {DType::Float64}).requires_grad_();
+  Tensor b = a.detach().t().contiguous().t().requires_grad_();  // same values, column-major strides
+  REQUIRE_FALSE(b.is_contiguous());
+  nn::Adam oa({a}, nn::adamw_options(0.05, 0.1)), ob({b}, nn::adamw_options(0.05, 0.1));
+  for (int step = 0; step < 3; ++step) {
+    oa.zero_grad();
+    ob.zero_grad();
+    sum(pow(a, 3)).backward();
+    sum(pow(b, 3)).backward();
+    oa.step();
+    ob.step();
+  }
+  CHECK(equal(a.detach(), b.detach().contiguous()));
+  CHECK_FALSE(b.is_contiguous());  // updated in place, layout kept
+}

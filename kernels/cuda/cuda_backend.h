@@ -33,6 +33,8 @@ class CudaBackend final : public Backend {
   void gather(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) override;
   void scatter_add(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) override;
   void matmul(const MatmulPlan& plan, DType t, void* out, const void* a, const void* b) override;
+  void adam_step(const AdamStep& step, DType t, std::int64_t n, void* param, void* exp_avg, void* exp_avg_sq,
+                 void* max_exp_avg_sq, const void* grad) override;
 
  private:
   int index_;
