@@ -41,7 +41,7 @@ fuzz: deps
 	bash tests/fuzz_smoke.sh build . $(BUILD)-fuzz
 	for t in config idx image safetensors; do \
 	  mkdir -p $(BUILD)-fuzz/corpus/$$t && \
-	  $(BUILD)-fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+	  $(BUILD)-fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
 	    -print_final_stats=1 -artifact_prefix=$(BUILD)-fuzz/ $(BUILD)-fuzz/corpus/$$t fuzz/corpus/$$t || exit 1; \
 	done
 

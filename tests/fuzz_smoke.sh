@@ -18,8 +18,8 @@ trap 'rm -rf "$work"' EXIT
 short=${target#fuzz_}
 regressions=()
 for f in "$src"/fuzz/regressions/"$short"_*; do [ -e "$f" ] && regressions+=("$f"); done
-if [ ${#regressions[@]} -gt 0 ]; then "$dir/bin/$target" -rss_limit_mb=2048 -malloc_limit_mb=1024 "${regressions[@]}"; fi
-"$dir/bin/$target" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 \
+if [ ${#regressions[@]} -gt 0 ]; then "$dir/bin/$target" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 "${regressions[@]}"; fi
+"$dir/bin/$target" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 -print_final_stats=1 \
   -artifact_prefix="$work/" "$work" "$src/fuzz/corpus/$short" 2>&1 | grep -E "stat::number_of_executed_units|ERROR|SUMMARY" || true
 if ls "$work"/crash-* "$work"/oom-* "$work"/leak-* "$work"/timeout-* >/dev/null 2>&1; then
   echo "FAILED: $target found a crashing input" >&2
