@@ -1,6 +1,7 @@
 // The CPU caching allocator: repeated work of the same shapes reuses memory instead of asking
 // the system again, and blocks come back 64-byte aligned.
 #include <tinynn/kernels/cpu/caching_allocator.h>
+#include <tinynn/nn/nn.h>
 
 #include <cstdint>
 
@@ -34,4 +35,26 @@ TEST_CASE("allocations are 64-byte aligned and reused by size", "[allocator]") {
   CHECK(alloc.stats().system_allocations == 2);
   alloc.release_cached();
   CHECK(alloc.stats().cached_bytes == 0);
+}
+
+TEST_CASE("100 full training steps after warm-up allocate nothing new from the system", "[allocator][nn]") {
+  auto& alloc = cpu::cpu_allocator();
+  Generator gen(3);
+  auto model = std::make_shared<nn::Sequential>();
+  model->add(std::make_shared<nn::Linear>(32, 64, true, &gen)).add(std::make_shared<nn::ReLU>());
+  model->add(std::make_shared<nn::Dropout>(0.2, &gen)).add(std::make_shared<nn::Linear>(64, 10, true, &gen));
+  nn::Adam opt(model->parameters(), nn::adamw_options(1e-3, 1e-2));
+  const Tensor x = randn({16, 32}, {}, &gen);
+  const Tensor y = randint(0, 10, {16}, {DType::Int64}, &gen);
+  auto step = [&] {
+    opt.zero_grad();
+    Tensor loss = nn::cross_entropy((*model)(x), y) + nn::regularization_penalty(*model, {{0.0, 1e-4}, {}});
+    loss.backward();
+    nn::clip_grad_norm(model->parameters(), 1.0);
+    opt.step();
+  };
+  for (int i = 0; i < 3; ++i) step();  // warm-up: optimizer state and every buffer size seen once
+  const auto before = alloc.stats().system_allocations;
+  for (int i = 0; i < 100; ++i) step();
+  CHECK(alloc.stats().system_allocations == before);
 }
