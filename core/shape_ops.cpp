@@ -13,10 +13,6 @@
 
 namespace tinynn {
 
-namespace detail {
-void copy_tensor(const Tensor& dst, const Tensor& src);  // tensor.cpp
-}
-
 Tensor reshape(const Tensor& x, const Shape& shape) { return x.reshape(shape); }
 Tensor transpose(const Tensor& x, std::int64_t a, std::int64_t b) { return x.transpose(a, b); }
 Tensor permute(const Tensor& x, const Axes& order) { return x.permute(order); }

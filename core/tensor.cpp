@@ -136,22 +136,19 @@ TINYNN_INSTANTIATE(double)
 
 // ---- copies and conversions ---------------------------------------------------------------
 
-namespace {
-// Copies src (any layout, any dtype) into dst (same shape, same device).
-void copy_into(const Tensor& dst, const Tensor& src) {
-  auto plan = detail::plan_for<2>(dst, {&src});
+namespace detail {
+void copy_tensor(const Tensor& dst, const Tensor& src) {
+  auto plan = plan_for<2>(dst, {&src});
   backend_for(dst.device()).copy(plan, dst.dtype(), dst.raw_data(), src.dtype(), src.raw_data());
 }
-}  // namespace
-
-namespace detail {
-void copy_tensor(const Tensor& dst, const Tensor& src) { copy_into(dst, src); }
 }  // namespace detail
+
+
 
 Tensor Tensor::to(DType t) const {
   if (t == dtype()) return *this;
   Tensor out = empty(shape(), t, device());
-  copy_into(out, *this);
+  detail::copy_tensor(out, *this);
   return detail::recorded({detail::OpKind::ToDType, {*this}}, out);
 }
 
@@ -182,14 +179,14 @@ Tensor& Tensor::copy_(const Tensor& src) {
   if (broadcast_shapes(shape(), src.shape(), "copy_") != shape())
     throw ShapeError(fmt::format("tinynn::copy_: source of shape {} does not broadcast to {}", shape_str(src.shape()),
                                  shape_str(shape())));
-  if (numel() > 0) copy_into(*this, src);
+  if (numel() > 0) detail::copy_tensor(*this, src);
   impl()->storage->bump_version();
   return *this;
 }
 
 Tensor Tensor::clone() const {
   Tensor out = empty(shape(), dtype(), device());
-  copy_into(out, *this);
+  detail::copy_tensor(out, *this);
   return detail::recorded({detail::OpKind::Clone, {*this}}, out);
 }
 

@@ -65,5 +65,7 @@ ElementwisePlan<N> plan_for(const Tensor& out, const std::array<const Tensor*, N
 }
 
 void check_same_device(const char* fn, const Tensor& a, const Tensor& b);
+// Copies src (any layout and dtype, broadcast to dst's shape) into dst's memory; records nothing.
+void copy_tensor(const Tensor& dst, const Tensor& src);
 
 }  // namespace tinynn::detail
