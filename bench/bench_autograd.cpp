@@ -8,6 +8,8 @@
 #include <tinynn/tinynn.h>
 
 #include "bench_util.h"
+
+namespace nn = tinynn::nn;
 #include "onednn_direct.h"
 
 using namespace tinynn;
@@ -83,5 +85,28 @@ int main(int argc, char** argv) {
   const auto [t_step, t_floor] = interleaved_median_seconds(mlp_step, floor, 31 * scale, 5);
   std::printf("tinynn_mlp_forward_backward\t128x784-256-128-10\t%.9f\t0\n", t_step);
   std::printf("onednn_mlp_matmul_floor\t128x784-256-128-10\t%.9f\t0\n", t_floor);
+
+  // Per-op overhead of a layer: forward + backward of Linear(4 -> 4) on one sample.
+  nn::Linear tiny(4, 4, true, &gen);
+  const Tensor one = randn({1, 4}, {}, &gen);
+  const double t_tiny = median_seconds([&] { sum(tiny(one)).backward(); tiny.zero_grad(); }, 21 * scale, 2000);
+  std::printf("tinynn_tiny_linear_forward_backward\t1x4-4\t%.9f\t0\n", t_tiny);
+
+  // Inference throughput: the MLP on 10,000 images in batches of 1000, recording nothing.
+  const Tensor images = rand({10000, sizes[0]}, {}, &gen);
+  const double t_eval = median_seconds(
+      [&] {
+        NoGradGuard no_grad;
+        for (std::int64_t b = 0; b < 10000; b += 1000) {
+          Tensor h = images.narrow(0, b, 1000);
+          for (std::size_t l = 0; l < weights.size(); ++l) {
+            h = matmul(h, weights[l]) + biases[l];
+            if (l + 1 < weights.size()) h = relu(h);
+          }
+          argmax(h, 1);
+        }
+      },
+      9 * scale);
+  std::printf("tinynn_mlp_eval_10000_images\t10000\t%.9f\t0\n", t_eval);
   return 0;
 }

@@ -51,6 +51,29 @@ def main():
 
     print(f"{label}_mlp_forward_backward\t128x784-256-128-10\t{median_seconds(mlp_step, 31 * scale, 5):.9f}\t0")
 
+    tiny = torch.nn.Linear(4, 4)
+    one = torch.randn(1, 4)
+
+    def tiny_step():
+        tiny(one).sum().backward()
+        tiny.zero_grad(set_to_none=True)
+
+    print(f"{label}_tiny_linear_forward_backward\t1x4-4\t{median_seconds(tiny_step, 21 * scale, 2000):.9f}\t0")
+
+    images = torch.rand(10000, 784)
+
+    def evaluate():
+        with torch.no_grad():
+            for b in range(0, 10000, 1000):
+                h = images[b:b + 1000]
+                for i, (w, bias) in enumerate(zip(weights, biases)):
+                    h = h @ w + bias
+                    if i + 1 < len(weights):
+                        h = F.relu(h)
+                h.argmax(1)
+
+    print(f"{label}_mlp_eval_10000_images\t10000\t{median_seconds(evaluate, 9 * scale):.9f}\t0")
+
 
 if __name__ == "__main__":
     main()

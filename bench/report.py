@@ -57,10 +57,23 @@ def main(path):
             theirs = med.get((f"{t}_{key}", shape))
             row += f" {theirs * 1e6:.2f} |" if theirs else " - |"
         print(row)
+    for label, key, shape in (("tiny Linear(4 -> 4) forward + backward", "tiny_linear_forward_backward", "1x4-4"),):
+        row = f"| {label} | {med[('tinynn_' + key, shape)] * 1e6:.2f} |"
+        for t in torch_names:
+            theirs = med.get((f"{t}_{key}", shape))
+            row += f" {theirs * 1e6:.2f} |" if theirs else " - |"
+        print(row)
     floor = med[("onednn_mlp_matmul_floor", "128x784-256-128-10")]
     step = med[("tinynn_mlp_forward_backward", "128x784-256-128-10")]
     print(f"| MLP floor: its 8 matmuls called directly through oneDNN | {floor * 1e6:.2f} | |")
     print(f"\nMLP forward + backward / matmul floor: {step / floor:.2f}")
+    ours = med[("tinynn_mlp_eval_10000_images", "10000")]
+    line = f"Evaluation of 10,000 images (MLP, batches of 1000): tinynn {10000 / ours:,.0f} images/s"
+    for t in torch_names:
+        theirs = med.get((f"{t}_mlp_eval_10000_images", "10000"))
+        if theirs:
+            line += f", {t} {10000 / theirs:,.0f} images/s"
+    print(line)
 
 
 if __name__ == "__main__":
