@@ -40,6 +40,30 @@ const std::string& required(const SafetensorsFile& f, const std::string& path, c
   return it->second;
 }
 
+// The scalars saved under "<part>." (optimizer, scheduler), after checking the checkpoint holds
+// the state of a `name` for that part.
+std::map<std::string, double> part_scalars(const SafetensorsFile& f, const std::string& path, const std::string& part,
+                                           const std::string& name) {
+  const auto it = f.metadata.find(part);
+  if (it == f.metadata.end() || it->second != name)
+    throw CheckpointError(fmt::format("tinynn: checkpoint '{}' holds no {} {} state", path, name, part));
+  std::map<std::string, double> scalars;
+  const std::string prefix = part + ".";
+  for (const auto& [key, value] : f.metadata)
+    if (key.rfind(prefix, 0) == 0) scalars[key.substr(prefix.size())] = parse_number(path, key, value);
+  return scalars;
+}
+
+// Runs `load`, reporting any error as a bad `part` state of this checkpoint.
+template <class Load>
+void load_part(const std::string& path, const std::string& part, Load load) {
+  try {
+    load();
+  } catch (const Error& e) {
+    throw CheckpointError(fmt::format("tinynn: checkpoint '{}': bad {} state: {}", path, part, e.what()));
+  }
+}
+
 // Progress fields from a checkpoint's metadata.
 TrainingProgress progress_of(const SafetensorsFile& f, const std::string& path) {
   TrainingProgress p;
@@ -115,29 +139,12 @@ TrainingProgress load_checkpoint(const std::string& path, Module& model, Optimiz
                                       e.what()));
   }
   if (optimizer != nullptr) {
-    const auto it = f.metadata.find("optimizer");
-    if (it == f.metadata.end() || it->second != optimizer->name())
-      throw CheckpointError(fmt::format("tinynn: checkpoint '{}' holds no {} optimizer state", path, optimizer->name()));
-    for (const auto& [key, value] : f.metadata)
-      if (key.rfind("optimizer.", 0) == 0) opt_state.scalars[key.substr(10)] = parse_number(path, key, value);
-    try {
-      optimizer->load_state_dict(opt_state);
-    } catch (const Error& e) {
-      throw CheckpointError(fmt::format("tinynn: checkpoint '{}': bad optimizer state: {}", path, e.what()));
-    }
+    opt_state.scalars = part_scalars(f, path, "optimizer", optimizer->name());
+    load_part(path, "optimizer", [&] { optimizer->load_state_dict(opt_state); });
   }
   if (scheduler != nullptr) {
-    const auto it = f.metadata.find("scheduler");
-    if (it == f.metadata.end() || it->second != scheduler->name())
-      throw CheckpointError(fmt::format("tinynn: checkpoint '{}' holds no '{}' scheduler state", path, scheduler->name()));
-    SchedulerState s;
-    for (const auto& [key, value] : f.metadata)
-      if (key.rfind("scheduler.", 0) == 0) s.scalars[key.substr(10)] = parse_number(path, key, value);
-    try {
-      scheduler->load_state_dict(s);
-    } catch (const Error& e) {
-      throw CheckpointError(fmt::format("tinynn: checkpoint '{}': bad scheduler state: {}", path, e.what()));
-    }
+    const SchedulerState s{part_scalars(f, path, "scheduler", scheduler->name())};
+    load_part(path, "scheduler", [&] { scheduler->load_state_dict(s); });
   }
   return progress_of(f, path);
 }

@@ -37,6 +37,12 @@ Tensor& buffer(std::map<std::string, Tensor>& buffers, const std::string& name, 
 
 }  // namespace
 
+double required_scalar(const std::map<std::string, double>& scalars, const std::string& key, const std::string& owner) {
+  const auto it = scalars.find(key);
+  if (it == scalars.end()) throw ValueError(fmt::format("tinynn::nn::{}::load_state_dict: '{}' is missing", owner, key));
+  return it->second;
+}
+
 Optimizer::Optimizer(std::vector<ParamGroup> groups) : groups_(std::move(groups)) {
   std::size_t count = 0;
   for (const auto& g : groups_) {
@@ -69,11 +75,6 @@ void Optimizer::step() {
 void Optimizer::zero_grad() {
   for (auto& group : groups_)
     for (auto& p : group.params) p.zero_grad();
-}
-
-void Optimizer::set_lr(double lr) {
-  check_hyper(name().c_str(), "lr", lr);
-  for (auto& g : groups_) g.lr = lr;
 }
 
 OptimizerState Optimizer::state_dict() const {
@@ -109,11 +110,8 @@ void Optimizer::load_state_dict(const OptimizerState& s) {
       throw ShapeError(fmt::format("tinynn::nn::{}::load_state_dict: buffer '{}' does not match parameter {}", name(), key, i));
     buffers[i][key.substr(dot + 1)] = t.to(params[i]->device()).to(params[i]->dtype());
   }
-  auto scalar = [&](const std::string& key) {
-    const auto it = s.scalars.find(key);
-    if (it == s.scalars.end()) throw ValueError(fmt::format("tinynn::nn::{}::load_state_dict: '{}' is missing", name(), key));
-    return it->second;
-  };
+  const std::string owner = name();
+  auto scalar = [&](const std::string& key) { return required_scalar(s.scalars, key, owner); };
   for (std::size_t i = 0; i < steps_.size(); ++i) steps_[i] = static_cast<std::int64_t>(scalar(fmt::format("step.{}", i)));
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     groups_[g].lr = scalar(fmt::format("group.{}.lr", g));

@@ -25,6 +25,9 @@ struct OptimizerState {
   std::map<std::string, double> scalars;
 };
 
+// scalars[key] of a saved state, or a ValueError naming `owner` and the missing key.
+double required_scalar(const std::map<std::string, double>& scalars, const std::string& key, const std::string& owner);
+
 class Optimizer {
  public:
   explicit Optimizer(std::vector<ParamGroup> groups);
@@ -39,7 +42,6 @@ class Optimizer {
   std::vector<ParamGroup>& param_groups() { return groups_; }
   const std::vector<ParamGroup>& param_groups() const { return groups_; }
   double lr(std::size_t group = 0) const { return groups_.at(group).lr; }
-  void set_lr(double lr);  // every group
 
   OptimizerState state_dict() const;
   // Restores buffers, step counts and group lr/weight decay; the parameter layout must match.

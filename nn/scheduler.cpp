@@ -23,11 +23,7 @@ SchedulerState Scheduler::state_dict() const {
 }
 
 namespace {
-double scalar(const SchedulerState& s, const std::string& key) {
-  const auto it = s.scalars.find(key);
-  if (it == s.scalars.end()) throw ValueError(fmt::format("tinynn::nn::Scheduler::load_state_dict: '{}' is missing", key));
-  return it->second;
-}
+double scalar(const SchedulerState& s, const std::string& key) { return required_scalar(s.scalars, key, "Scheduler"); }
 }  // namespace
 
 void Scheduler::load_state_dict(const SchedulerState& s) {
