@@ -11,14 +11,25 @@
 
 namespace tinynn::nn {
 
-Tensor regularization_penalty(const Module& model, const GlobalPenalty& global) {
+PenaltyTerms resolve_penalties(const Module& model, const GlobalPenalty& global) {
   const auto own = model.named_penalties();
-  Tensor total;
+  PenaltyTerms terms;
   for (const auto& [name, p] : model.named_parameters()) {
     const auto it = own.find(name);
     const bool is_bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
     const Penalty penalty = it != own.end() ? it->second : (is_bias ? global.bias : global.weight);
-    if (!penalty.active()) continue;
+    if (penalty.active()) terms.emplace_back(p, penalty);
+  }
+  return terms;
+}
+
+Tensor regularization_penalty(const Module& model, const GlobalPenalty& global) {
+  return regularization_penalty(resolve_penalties(model, global));
+}
+
+Tensor regularization_penalty(const PenaltyTerms& terms) {
+  Tensor total;
+  for (const auto& [p, penalty] : terms) {
     Tensor term;
     if (penalty.l1 != 0.0) term = sum(abs(p)) * penalty.l1;
     if (penalty.l2 != 0.0) term = term.defined() ? term + sum(square(p)) * penalty.l2 : sum(square(p)) * penalty.l2;

@@ -15,8 +15,14 @@ struct GlobalPenalty {
   Penalty bias;
 };
 
+// Each parameter with an active penalty (its own, else the global default), in model order.
+// Resolve once and reuse: the set does not change while a model trains.
+using PenaltyTerms = std::vector<std::pair<Tensor, Penalty>>;
+PenaltyTerms resolve_penalties(const Module& model, const GlobalPenalty& global = {});
+
 // sum over parameters of l1 * sum|p| + l2 * sum p^2: a scalar that requires grad when any
 // penalty is active, else an undefined Tensor (nothing to add).
+Tensor regularization_penalty(const PenaltyTerms& terms);
 Tensor regularization_penalty(const Module& model, const GlobalPenalty& global = {});
 
 // The `norm_type` norm (2, 1 or inf) of all gradients taken together (0 when none exist).

@@ -164,6 +164,7 @@ TrainResult train(Config& config, const TrainOptions& options) {
   auto optimizer = make_optimizer(config, *model);
   auto scheduler = make_scheduler(config, *optimizer);
   const auto params = model->parameters();
+  const PenaltyTerms penalties = resolve_penalties(*model, config.regularization);
 
   DataLoader train_loader(data.train, t.batch_size, t.shuffle, t.drop_last, t.seed);
   std::unique_ptr<DataLoader> val_loader;
@@ -236,7 +237,7 @@ TrainResult train(Config& config, const TrainOptions& options) {
       optimizer->zero_grad();
       const Tensor out = (*model)(x);
       const Tensor data_loss = loss_fn(out, y);
-      const Tensor penalty = regularization_penalty(*model, config.regularization);
+      const Tensor penalty = regularization_penalty(penalties);
       const double loss_value = data_loss.item();
       bool finite = std::isfinite(loss_value);
       double grad_norm = NAN;
