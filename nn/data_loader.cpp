@@ -27,9 +27,8 @@ std::int64_t DataLoader::batches_per_epoch() const {
 Batch DataLoader::make_batch(std::int64_t index) const {
   const std::int64_t begin = index * batch_size_;
   const std::int64_t end = std::min(begin + batch_size_, data_.size());
-  const std::vector<std::int64_t> rows(order_.begin() + begin, order_.begin() + end);
-  const Tensor idx = from_vector(rows, {end - begin});
-  return {index_select(data_.inputs, 0, idx), index_select(data_.targets, 0, idx), index};
+  const Tensor rows = order_.narrow(0, begin, end - begin);
+  return {index_select(data_.inputs, 0, rows), index_select(data_.targets, 0, rows), index};
 }
 
 void DataLoader::stop_worker() {
@@ -48,12 +47,8 @@ void DataLoader::stop_worker() {
 
 void DataLoader::start_epoch(std::int64_t epoch, std::int64_t skip) {
   stop_worker();
-  if (shuffle_) {
-    order_ = permutation(data_.size(), seed_, static_cast<std::uint64_t>(epoch) + 1);
-  } else {
-    order_.resize(static_cast<std::size_t>(data_.size()));
-    for (std::int64_t i = 0; i < data_.size(); ++i) order_[static_cast<std::size_t>(i)] = i;
-  }
+  order_ = shuffle_ ? from_vector(permutation(data_.size(), seed_, static_cast<std::uint64_t>(epoch) + 1), {data_.size()})
+                   : arange(data_.size());
   next_index_ = std::clamp<std::int64_t>(skip, 0, batches_per_epoch());
   if (!prefetch_) return;
   worker_done_ = false;

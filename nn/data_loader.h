@@ -41,7 +41,7 @@ class DataLoader {
   std::int64_t batch_size_;
   bool shuffle_, drop_last_, prefetch_;
   std::uint64_t seed_;
-  std::vector<std::int64_t> order_;
+  Tensor order_;  // int64 [N], this epoch's sample order; each batch indexes a narrow view of it
   std::int64_t next_index_ = 0;
 
   // Background assembly: the worker fills `ready_` (at most two batches ahead).
