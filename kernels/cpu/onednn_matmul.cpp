@@ -50,7 +50,6 @@ Runtime& runtime() {
 }  // namespace
 
 void set_onednn_matmul_enabled(bool enabled) { g_enabled = enabled; }
-bool onednn_matmul_enabled() { return g_enabled; }
 std::size_t onednn_matmul_primitives_created() { return g_created; }
 
 bool onednn_matmul_f32(const MatmulPlan& p, float* out, const float* a, const float* b) {

@@ -9,7 +9,6 @@ bool onednn_matmul_f32(const MatmulPlan& plan, float* out, const float* a, const
 
 // Switches the oneDNN path off (tests compare it against the reference loop). Default on.
 void set_onednn_matmul_enabled(bool enabled);
-bool onednn_matmul_enabled();
 // Number of distinct primitives created so far (a cache test checks reuse).
 std::size_t onednn_matmul_primitives_created();
 
