@@ -4,6 +4,7 @@
 #include "core/creation.h"
 #include "core/error.h"
 #include "core/grad_mode.h"
+#include "core/linalg.h"
 #include "core/linear.h"
 #include "core/parallel.h"
 #include "core/ops.h"

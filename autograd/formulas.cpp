@@ -159,6 +159,13 @@ std::vector<Tensor> backward_formula(const OpRecord& rec, const Tensor& out, con
     case OpKind::ToDType: return {g.to(in[0].dtype())};
     case OpKind::ToDevice: return {g.to(in[0].device())};
     case OpKind::Clone: return {g};
+    case OpKind::Solve:
+    case OpKind::Det:
+    case OpKind::LogAbsDet:
+    case OpKind::Cholesky:
+    case OpKind::Svdvals:
+    case OpKind::Eigvalsh:
+    case OpKind::Pinv: return linalg_backward(rec, out, g, needs);
     case OpKind::Count_: break;
   }
   throw Error(fmt::format("tinynn::backward: no formula for op kind {}", op_kind_name(rec.kind)));

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "../core/backend.h"
+#include "../core/detail/autograd_hooks.h"
 #include "../core/tensor.h"
 
 namespace tinynn::detail {
@@ -10,6 +11,8 @@ namespace tinynn::detail {
 Tensor unary_backward(UnaryOp op, const UnaryParams& p, const Tensor& x, const Tensor& saved_y, const Tensor& g);
 std::vector<Tensor> binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& g,
                                     const std::vector<bool>& needs);
+// Solve, Det, LogAbsDet, Cholesky, Svdvals, Eigvalsh, Pinv (formulas_linalg.cpp).
+std::vector<Tensor> linalg_backward(const OpRecord& rec, const Tensor& out, const Tensor& g, const std::vector<bool>& needs);
 std::vector<Tensor> where_backward(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& g,
                                    const std::vector<bool>& needs);
 

@@ -70,6 +70,7 @@ void FormulaNode::give_up_references(std::vector<std::shared_ptr<Node>>& out) {
   Node::give_up_references(out);
   // The inputs' own grad_fns were just moved to `out`, so freeing the inputs recurses no further.
   record_.inputs.clear();
+  record_.saved.clear();
   output_ = Tensor();
 }
 
@@ -101,6 +102,7 @@ std::string FormulaNode::name() const {
 void FormulaNode::release_saved() {
   Node::release_saved();
   record_.inputs.clear();
+  record_.saved.clear();
   output_ = Tensor();
 }
 

@@ -72,6 +72,39 @@ struct MatmulPlan {
   std::int64_t b_row_stride = 0, b_col_stride = 0;
 };
 
+// One LAPACK-style factorization or solve over a batch of matrices. Every buffer is contiguous,
+// row-major and of the plan's dtype (Float32/Float64), one matrix after another; `a` is always
+// overwritten. Per matrix, the kernel writes LAPACK's status to info[i] (host memory): 0 for
+// success, > 0 for a singular / not-positive-definite / non-converging input, -1 for an input
+// holding NaN or infinity (not passed to LAPACK).
+enum class LinalgOp {
+  LuFactor,  // a [m, n] -> L (unit, below the diagonal) and U packed in a; pivots [min(m, n)], 1-based
+  Solve,     // a [n, n], b [n, k] -> the solution of a x = b in b
+  Cholesky,  // a [n, n] (lower triangle read) -> L in the lower triangle, the rest zeroed
+  Qr,        // a [m, n] -> u = Q [m, k], vt = R [k, n]; k = m when `full`, else min(m, n)
+  Svd,       // a [m, n] -> values = S [min(m, n)] descending; when `vectors`, u = U [m, k],
+             // vt = V^T [k, n], k = m / n when `full`, else min(m, n)
+  Eigh,      // a [n, n] (lower triangle read) -> values ascending; with `vectors`, eigenvectors in
+             // the columns of a
+  Eigvals,   // a [n, n] -> values = real parts, values2 = imaginary parts (LAPACK's order)
+  Lstsq,     // a [m, n], b [max(m, n), k] -> the least-squares solution in b's first n rows
+};
+struct LinalgPlan {
+  LinalgOp op = LinalgOp::LuFactor;
+  DType dtype = DType::Float64;
+  std::int64_t batch = 1, m = 0, n = 0, k = 0;  // k: columns of b (Solve, Lstsq)
+  bool vectors = false, full = false;
+  double rcond = -1.0;  // Lstsq: singular values below rcond * the largest count as zero (< 0: machine eps)
+  void* a = nullptr;
+  void* b = nullptr;
+  void* values = nullptr;
+  void* values2 = nullptr;
+  void* u = nullptr;
+  void* vt = nullptr;
+  std::int64_t* pivots = nullptr;
+  std::int64_t* info = nullptr;  // host memory, `batch` entries
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -113,6 +146,9 @@ class Backend {
   // max_exp_avg_sq is null unless amsgrad.
   virtual void adam_step(const AdamStep& step, DType t, std::int64_t n, void* param, void* exp_avg, void* exp_avg_sq,
                          void* max_exp_avg_sq, const void* grad) = 0;
+  // Factorizations and solves (LAPACK on the CPU). Throws NotImplementedError where a backend
+  // has none.
+  virtual void linalg(const LinalgPlan& plan) = 0;
 };
 
 // The backend serving a device; throws DeviceError when the device is absent or not compiled in.

@@ -49,6 +49,13 @@ const char* op_kind_name(OpKind kind) {
     case OpKind::ToDType: return "ToDType";
     case OpKind::ToDevice: return "ToDevice";
     case OpKind::Clone: return "Clone";
+    case OpKind::Solve: return "Solve";
+    case OpKind::Det: return "Det";
+    case OpKind::LogAbsDet: return "LogAbsDet";
+    case OpKind::Cholesky: return "Cholesky";
+    case OpKind::Svdvals: return "Svdvals";
+    case OpKind::Eigvalsh: return "Eigvalsh";
+    case OpKind::Pinv: return "Pinv";
     case OpKind::Count_: break;
   }
   return "?";

@@ -21,6 +21,8 @@ enum class OpKind {
   Slice, Select, SliceBackward,  // slicing and its transpose
   Cat, Gather, ScatterAdd,       // assembling and picking
   Matmul, ToDType, ToDevice, Clone,
+  Solve, Det, LogAbsDet, Cholesky,  // linear algebra (core/linalg.cpp)
+  Svdvals, Eigvalsh, Pinv,
   Count_  // number of kinds, not a kind
 };
 const char* op_kind_name(OpKind kind);
@@ -39,6 +41,7 @@ struct OpRecord {
   bool keepdim = false;
   std::int64_t axis = 0, start = 0, end = 0, step = 1;  // Slice/Select/Cat/Gather/ScatterAdd/scans
   Shape shape;               // SliceBackward: the full shape; Cat: sizes along axis
+  std::vector<Tensor> saved;  // other tensors the backward needs (Svdvals: U and Vh; Eigvalsh: vectors)
 };
 
 // True when grad mode is on, the output will be floating point, and some input requires grad.

@@ -27,6 +27,7 @@ class CpuBackend final : public Backend {
   void matmul(const MatmulPlan& plan, DType t, void* out, const void* a, const void* b) override;
   void adam_step(const AdamStep& step, DType t, std::int64_t n, void* param, void* exp_avg, void* exp_avg_sq,
                  void* max_exp_avg_sq, const void* grad) override;
+  void linalg(const LinalgPlan& plan) override;
 };
 
 }  // namespace tinynn::cpu

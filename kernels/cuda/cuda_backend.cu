@@ -65,6 +65,7 @@ void CudaBackend::scatter_add(const IndexPlan&, DType, void*, const std::int64_t
   not_built("scatter_add");
 }
 void CudaBackend::matmul(const MatmulPlan&, DType, void*, const void*, const void*) { not_built("matmul"); }
+void CudaBackend::linalg(const LinalgPlan&) { not_built("linear algebra (cuSOLVER)"); }
 
 }  // namespace cuda
 
