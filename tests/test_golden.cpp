@@ -7,22 +7,18 @@
 #include <map>
 #include <sstream>
 
+#include "golden_helpers.h"
 #include "test_helpers.h"
 
 using namespace tinynn;
 using json = nlohmann::json;
+using test::tensor_from_json;
 
 namespace {
 
-Tensor from_json(const json& j) {
-  Shape shape = j.at("shape").get<Shape>();
-  if (j.at("dtype") == "int64") return from_vector(j.at("data").get<std::vector<std::int64_t>>(), shape);
-  return from_vector(j.at("data").get<std::vector<float>>(), shape);
-}
-
 // Element-wise comparison; on failure lists the first mismatches as "index: tinynn vs torch".
 void compare(const std::string& what, const Tensor& ours, const json& golden) {
-  const Tensor theirs = from_json(golden);
+  const Tensor theirs = tensor_from_json(golden);
   INFO(what);
   REQUIRE(ours.shape() == theirs.shape());
   const auto a = ours.to_vector<double>(), b = theirs.to_vector<double>();
@@ -81,9 +77,7 @@ const std::map<std::string, std::function<Tensor(Inputs&)>>& expressions() {
 }  // namespace
 
 TEST_CASE("autograd matches PyTorch on the golden cases", "[autograd][golden]") {
-  std::ifstream file(TINYNN_GOLDEN_DIR "/autograd_golden.json");
-  REQUIRE(file.good());
-  const json golden = json::parse(file);
+  const json golden = test::read_golden("autograd_golden.json");
   REQUIRE(golden.at("cases").size() == expressions().size());
   for (const auto& c : golden.at("cases")) {
     const std::string name = c.at("name");
@@ -91,7 +85,7 @@ TEST_CASE("autograd matches PyTorch on the golden cases", "[autograd][golden]") 
     REQUIRE(expressions().count(name) == 1);
     Inputs inputs;
     for (const auto& [key, value] : c.at("inputs").items()) {
-      Tensor t = from_json(value);
+      Tensor t = tensor_from_json(value);
       if (t.is_floating_point()) t.requires_grad_();
       inputs[key] = t;
     }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 
+#include "golden_helpers.h"
 #include "test_helpers.h"
 
 using namespace tinynn;
@@ -14,22 +15,12 @@ using json = nlohmann::json;
 namespace {
 
 const json& golden() {
-  static const json data = [] {
-    std::ifstream file(TINYNN_GOLDEN_DIR "/nn_golden.json");
-    if (!file) throw std::runtime_error("missing nn_golden.json");
-    return json::parse(file);
-  }();
+  static const json data = test::read_golden("nn_golden.json");
   return data;
 }
 
-Tensor from_json(const json& j) {
-  Shape shape = j.at("shape").get<Shape>();
-  if (j.at("dtype") == "int64") return from_vector(j.at("data").get<std::vector<std::int64_t>>(), shape);
-  return from_vector(j.at("data").get<std::vector<double>>(), shape);
-}
-
 void check_close(const std::string& what, const Tensor& ours, const json& theirs, double tol) {
-  const Tensor expected = from_json(theirs);
+  const Tensor expected = test::tensor_from_json(theirs);
   INFO(what << "\ntinynn: " << ours << "\ntorch:  " << expected);
   REQUIRE(ours.shape() == expected.shape());
   CHECK(allclose(ours, expected, tol, tol));
@@ -39,9 +30,9 @@ void check_close(const std::string& what, const Tensor& ours, const json& theirs
 
 TEST_CASE("losses match PyTorch: values and gradients", "[nn][losses][golden]") {
   const json& g = golden().at("losses");
-  const Tensor cls = from_json(g.at("classes")), probs = from_json(g.at("probs")), w = from_json(g.at("weight"));
-  const Tensor y = from_json(g.at("target")), bits = from_json(g.at("bits")), pos_w = from_json(g.at("pos_weight"));
-  const Tensor log_target = from_json(g.at("log_target"));
+  const Tensor cls = test::tensor_from_json(g.at("classes")), probs = test::tensor_from_json(g.at("probs")), w = test::tensor_from_json(g.at("weight"));
+  const Tensor y = test::tensor_from_json(g.at("target")), bits = test::tensor_from_json(g.at("bits")), pos_w = test::tensor_from_json(g.at("pos_weight"));
+  const Tensor log_target = test::tensor_from_json(g.at("log_target"));
   using nn::Reduction;
   const std::map<std::string, std::function<Tensor(const Tensor&)>> cases = {
       {"mse_mean", [&](const Tensor& a) { return nn::mse_loss(a, y); }},
@@ -70,7 +61,7 @@ TEST_CASE("losses match PyTorch: values and gradients", "[nn][losses][golden]") 
   for (const auto& [name, expected] : g.at("cases").items()) {
     INFO("loss " << name);
     REQUIRE(cases.count(name) == 1);
-    Tensor a = from_json(g.at("input")).requires_grad_();
+    Tensor a = test::tensor_from_json(g.at("input")).requires_grad_();
     Tensor loss = cases.at(name)(a);
     CHECK(std::abs(loss.item() - expected.at("value").get<double>()) < 1e-10);
     loss.backward();
@@ -80,7 +71,7 @@ TEST_CASE("losses match PyTorch: values and gradients", "[nn][losses][golden]") 
 
 TEST_CASE("optimizers match PyTorch step by step", "[nn][optim][golden]") {
   const json& g = golden().at("optimizers");
-  const Tensor x = from_json(g.at("x")), y = from_json(g.at("y"));
+  const Tensor x = test::tensor_from_json(g.at("x")), y = test::tensor_from_json(g.at("y"));
   auto loss_fn = [&](const Tensor& w, const Tensor& b) {
     return mean(square(matmul(w, x) + b.unsqueeze(1) - y)) + sum(pow(w, 3)) * 0.1;
   };
@@ -124,7 +115,7 @@ TEST_CASE("optimizers match PyTorch step by step", "[nn][optim][golden]") {
   for (const auto& [name, trajectory] : g.at("cases").items()) {
     INFO("optimizer " << name);
     REQUIRE(makers.count(name) == 1);
-    Tensor w = from_json(g.at("w0")).requires_grad_(), b = from_json(g.at("b0")).requires_grad_();
+    Tensor w = test::tensor_from_json(g.at("w0")).requires_grad_(), b = test::tensor_from_json(g.at("b0")).requires_grad_();
     auto opt = makers.at(name)(w, b);
     for (std::size_t step = 0; step < trajectory.size(); ++step) {
       opt->zero_grad();
