@@ -1,4 +1,4 @@
-// The `tinynn` command: train, eval, predict, validate and info. Every error becomes one line on
+// The `tinynn` command: train, eval, predict, validate, inspect, compress and info. Every error becomes one line on
 // stderr and a documented exit code (see `tinynn --help` and README.md); the last line `train`
 // prints on stdout is one JSON object with the final test metrics.
 #include <CLI/CLI.hpp>
@@ -82,26 +82,113 @@ nn::Config checkpoint_config(const nn::TrainingProgress& progress, const std::st
   return nn::parse_config(progress.config_json, checkpoint);
 }
 
+std::int64_t model_outputs(const nn::Dataset& d) { return d.is_classification() ? d.num_classes : d.targets.shape()[1]; }
+
+// Builds the checkpoint's model (its architecture is the checkpoint config's) and loads it.
+std::shared_ptr<nn::Sequential> load_model(const nn::Config& saved, const std::string& checkpoint, const tinynn::Shape& sample_shape,
+                                           std::int64_t outputs) {
+  tinynn::Generator gen(saved.training.seed);
+  auto model = nn::build_model(saved, sample_shape, outputs, &gen);
+  nn::load_checkpoint(checkpoint, *model);
+  return model;
+}
+
+nn::EvalResult evaluate_on_test(nn::Sequential& model, const nn::Config& config, const nn::DataSplits& data,
+                                tinynn::Device device) {
+  model.to(device);
+  nn::DataLoader loader(data.test, config.training.batch_size, false, false, 0);
+  return nn::evaluate(model, loader, nn::make_loss(config, data.train), device, data.test.is_classification());
+}
+
 int run_eval(const std::string& path, const std::string& checkpoint, const std::vector<std::string>& sets,
              const std::optional<std::string>& device_name) {
   nn::Config config = nn::load_config(path, sets);
-  // Normalize exactly as the run did: its statistics are in the checkpoint's config.
+  // The architecture and the normalization statistics are the checkpoint's (a compressed
+  // checkpoint has other layers than the config it was trained with).
   const nn::Config saved = checkpoint_config(nn::read_progress(checkpoint), checkpoint);
+  config.layers = saved.layers;
   if (saved.resolved["data"].contains("mean")) config.data.mean = saved.resolved["data"]["mean"].get<double>();
   if (saved.resolved["data"].contains("std")) config.data.std = saved.resolved["data"]["std"].get<double>();
   const tinynn::Device device = nn::resolve_device(device_name.value_or(config.training.device));
   nn::DataSplits data = nn::load_data(config);
-  const bool classification = data.test.is_classification();
-  tinynn::Generator gen(config.training.seed);
-  auto model = nn::build_model(config, data.test.sample_shape(),
-                               classification ? data.test.num_classes : data.test.targets.shape()[1], &gen);
-  nn::load_checkpoint(checkpoint, *model);
-  model->to(device);
-  nn::DataLoader loader(data.test, config.training.batch_size, false, false, 0);
-  const nn::EvalResult r = nn::evaluate(*model, loader, nn::make_loss(config, data.train), device, classification);
+  auto model = load_model(config, checkpoint, data.test.sample_shape(), model_outputs(data.test));
+  const nn::EvalResult r = evaluate_on_test(*model, config, data, device);
   std::cout << json{{"test_accuracy", number_or_null(r.accuracy)}, {"test_loss", number_or_null(r.loss)}, {"samples", r.samples}}
                    .dump()
             << std::endl;
+  return kOk;
+}
+
+std::string values_str(const std::vector<double>& values) {
+  std::string out;
+  for (double v : values) out += fmt::format("{}{:.3g}", out.empty() ? "" : " ", v);
+  return out;
+}
+
+int run_inspect(const std::string& checkpoint, std::int64_t top, bool as_json) {
+  const nn::TrainingProgress progress = nn::read_progress(checkpoint);
+  const nn::Config config = checkpoint_config(progress, checkpoint);
+  if (progress.sample_shape.empty())
+    throw nn::CheckpointError(fmt::format("tinynn: checkpoint '{}' does not record the input shape", checkpoint));
+  const std::int64_t outputs = progress.output_size;
+  auto model = load_model(config, checkpoint, progress.sample_shape, outputs);
+  const auto spectra = nn::weight_spectra(*model, top);
+  if (as_json) {
+    json layers = json::array();
+    for (const auto& w : spectra)
+      layers.push_back({{"name", w.name}, {"shape", w.shape}, {"frobenius", w.frobenius}, {"spectral", w.spectral},
+                        {"rank", w.rank}, {"condition", number_or_null(w.condition)},
+                        {"top_singular_values", w.top_singular_values}, {"top_k_energy", w.top_k_energy}});
+    std::cout << json{{"checkpoint", checkpoint}, {"epoch", progress.epoch}, {"layers", layers}}.dump(1) << std::endl;
+    return kOk;
+  }
+  std::cout << fmt::format("{} (epoch {}, {} parameters)\n\n", checkpoint, progress.epoch, nn::parameter_count(*model));
+  std::cout << fmt::format("{:<10} {:<12} {:>10} {:>10} {:>6} {:>10} {:>11}  {}\n", "weight", "shape", "frobenius", "spectral",
+                           "rank", "condition", fmt::format("top-{} en.", top), "top singular values");
+  for (const auto& w : spectra)
+    std::cout << fmt::format("{:<10} {:<12} {:>10.4g} {:>10.4g} {:>6} {:>10.4g} {:>10.1f}%  {}\n", w.name,
+                             tinynn::shape_str(w.shape), w.frobenius, w.spectral, w.rank, w.condition,
+                             100 * w.top_k_energy, values_str(w.top_singular_values));
+  std::cout << "\nrank: numerical rank (singular values above S.max * max(m, n) * eps); condition: S.max / S.min;\n"
+               "top-k en.: the share of sum(S^2) in the k largest singular values.\n";
+  return kOk;
+}
+
+int run_compress(const std::string& checkpoint, const nn::CompressOptions& options, const std::string& output,
+                 bool evaluate, const std::optional<std::string>& device_name) {
+  const nn::TrainingProgress progress = nn::read_progress(checkpoint);
+  nn::Config config = checkpoint_config(progress, checkpoint);
+  if (progress.sample_shape.empty())
+    throw nn::CheckpointError(fmt::format("tinynn: checkpoint '{}' does not record the input shape", checkpoint));
+  const std::int64_t outputs = progress.output_size;
+  auto model = load_model(config, checkpoint, progress.sample_shape, outputs);
+  const nn::Compression c = nn::compress_dense_layers(config, *model, progress.sample_shape, outputs, options);
+
+  std::cout << fmt::format("{:<18} {:<12} {:>6} {:>12} {:>14}\n", "layer", "weight", "rank", "energy kept", "parameters");
+  for (const auto& l : c.layers) {
+    const std::int64_t before = l.in * l.out, after = l.factorized ? l.rank * (l.in + l.out) : before;
+    std::cout << fmt::format("{:<18} {:<12} {:>6} {:>11.2f}% {:>14}\n", l.layer, fmt::format("[{}, {}]", l.out, l.in),
+                             l.factorized ? std::to_string(l.rank) : "dense", 100 * l.energy_kept,
+                             fmt::format("{} -> {}", before, after));
+  }
+  json summary{{"params_before", c.params_before}, {"params_after", c.params_after}, {"output", output}};
+  std::cout << fmt::format("parameters: {} -> {} ({:.1f}%)\n", c.params_before, c.params_after,
+                           100.0 * static_cast<double>(c.params_after) / static_cast<double>(c.params_before));
+  if (evaluate) {
+    const tinynn::Device device = nn::resolve_device(device_name.value_or("cpu"));
+    nn::DataSplits data = nn::load_data(config);
+    const nn::EvalResult before = evaluate_on_test(*model, config, data, device);
+    const nn::EvalResult after = evaluate_on_test(*c.model, c.config, data, device);
+    std::cout << fmt::format("test accuracy: {:.2f}% -> {:.2f}%; test loss: {:.4f} -> {:.4f}\n", 100 * before.accuracy,
+                             100 * after.accuracy, before.loss, after.loss);
+    summary["test_accuracy_before"] = number_or_null(before.accuracy);
+    summary["test_accuracy_after"] = number_or_null(after.accuracy);
+    c.model->to(tinynn::Device::cpu());
+  }
+  nn::TrainingProgress saved = progress;
+  saved.config_json = c.config.resolved.dump();
+  nn::save_checkpoint(output, *c.model, nullptr, nullptr, saved);
+  std::cout << summary.dump() << std::endl;
   return kOk;
 }
 
@@ -189,6 +276,25 @@ int main(int argc, char** argv) {
   validate->add_option("config", config_path, "JSON config")->required()->check(CLI::ExistingFile);
   validate->add_option("--set", sets, "Override a config value (repeatable)");
 
+  std::int64_t top_k = 5, rank = 0;
+  double energy = 0;
+  bool as_json = false, no_eval = false;
+  std::string output;
+  auto* inspect = app.add_subcommand("inspect", "Per-layer weight statistics of a checkpoint: norms, rank, condition, singular values");
+  inspect->add_option("checkpoint", checkpoint, "A .safetensors checkpoint written by train")->required();
+  inspect->add_option("--top", top_k, "How many singular values to show (and the energy share they hold)")->check(CLI::Range(1, 1000));
+  inspect->add_flag("--json", as_json, "Print one JSON document instead of a table");
+
+  auto* compress = app.add_subcommand("compress", "Replace dense layers by truncated-SVD factorizations (two smaller layers)");
+  compress->add_option("checkpoint", checkpoint, "A .safetensors checkpoint written by train")->required();
+  auto* rank_opt = compress->add_option("--rank", rank, "Singular values kept per layer")->check(CLI::PositiveNumber);
+  auto* energy_opt = compress->add_option("--energy", energy, "Keep the fewest singular values holding this share of sum(S^2), e.g. 0.95")
+                         ->check(CLI::Range(1e-9, 1.0));
+  rank_opt->excludes(energy_opt);
+  compress->add_option("--output,-o", output, "Where to write the compressed checkpoint")->required();
+  compress->add_flag("--no-eval", no_eval, "Skip measuring test accuracy before and after");
+  compress->add_option("--device", device, "cpu, cuda, cuda:N or auto (for the evaluation)");
+
   auto* info = app.add_subcommand("info", "Print the version, the backends compiled in, the devices and threads");
 
   try {
@@ -208,6 +314,11 @@ int main(int argc, char** argv) {
     }
     if (eval->parsed()) return run_eval(config_path, checkpoint, sets, device);
     if (predict->parsed()) return run_predict(checkpoint, images, top);
+    if (inspect->parsed()) return run_inspect(checkpoint, top_k, as_json);
+    if (compress->parsed()) {
+      if (rank == 0 && energy == 0) throw nn::ConfigError("tinynn compress: give --rank K or --energy SHARE");
+      return run_compress(checkpoint, {rank, energy}, output, !no_eval, device);
+    }
   } catch (const std::exception& e) {
     std::cerr << "\ntinynn: error: " << e.what() << std::endl;
     return exit_code_for(e);

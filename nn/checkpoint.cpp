@@ -78,6 +78,18 @@ TrainingProgress progress_of(const SafetensorsFile& f, const std::string& path) 
     std::stringstream dims(it->second.substr(1, it->second.size() - 2));
     for (std::string d; std::getline(dims, d, ',');) p.sample_shape.push_back(static_cast<std::int64_t>(parse_number(path, "sample_shape", d.substr(d.find_first_not_of(' ')))));
   }
+  // The output size: rows of the 2-D weight of the highest-numbered layer ("model.<i>.weight").
+  std::int64_t last_layer = -1;
+  for (const auto& [name, t] : f.tensors) {
+    if (t.dim() != 2 || name.rfind("model.", 0) != 0 || name.size() < 14 || name.compare(name.size() - 7, 7, ".weight") != 0)
+      continue;
+    const std::string index = name.substr(6, name.size() - 13);
+    if (index.empty() || index.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (const std::int64_t i = std::stoll(index); i > last_layer) {
+      last_layer = i;
+      p.output_size = t.shape()[0];
+    }
+  }
   return p;
 }
 

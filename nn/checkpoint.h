@@ -19,6 +19,7 @@ struct TrainingProgress {
   std::uint64_t rng_seed = 0, rng_offset = 0;
   std::map<std::string, double> extra;  // trainer state such as the best metric so far
   Shape sample_shape;                   // one input sample's shape, so prediction needs no data set
+  std::int64_t output_size = 0;         // read back from the last layer's weight rows; not saved
 };
 
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer = nullptr,

@@ -16,4 +16,5 @@
 #include "safetensors.h"
 #include "scheduler.h"
 #include "sequential.h"
+#include "spectral.h"
 #include "trainer.h"

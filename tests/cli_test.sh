@@ -28,7 +28,7 @@ at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }' || fail "$3: $1 
 case "$case_name" in
 help)
   run 0 --help && grep -q "Exit codes" out.txt || fail "--help lacks the exit codes"
-  for cmd in train eval predict validate info; do run 0 "$cmd" --help; grep -q "Usage" out.txt || fail "$cmd --help"; done
+  for cmd in train eval predict validate inspect compress info; do run 0 "$cmd" --help; grep -q "Usage" out.txt || fail "$cmd --help"; done
   run 0 info && grep -q "tinynn 0" out.txt || fail "info"
   run 2 && grep -q "subcommand" err.txt || fail "no subcommand"
   ;;
@@ -56,6 +56,39 @@ fashion_short)
   { printf 'P5\n28 28\n255\n'; head -c 784 /dev/zero; } >blank.pgm
   run 0 predict --checkpoint fm/last.safetensors blank.pgm --top 2
   grep -qE '^blank.pgm: .+ \([0-9.]+%\), .+ \([0-9.]+%\)$' out.txt || { cat out.txt; fail "predict output"; }
+  ;;
+linalg_tools)
+  # inspect and compress a short Fashion-MNIST run; the compressed checkpoint evaluates and predicts.
+  [ -d "$fashion" ] || fail "$fashion missing (apt-get install dataset-fashion-mnist)"
+  small=(--set data.max_train=4000 --set data.max_test=1000)
+  run 0 train "$src/configs/fashion_mnist_mlp.json" --run-dir fm --set training.epochs=1 "${small[@]}" --set output.progress=none
+  run 0 inspect fm/last.safetensors --top 3
+  grep -qE '^1\.weight +\[256, 784\] +[0-9.]+ +[0-9.]+ +256 ' out.txt || { cat out.txt; fail "inspect table"; }
+  run 0 inspect fm/last.safetensors --json
+  grep -q '"top_singular_values"' out.txt || fail "inspect --json"
+  run 0 compress fm/last.safetensors --rank 16 -o fm/rank16.safetensors
+  grep -q 'parameters: 235146 -> 24458' out.txt || { cat out.txt; fail "compress parameter counts"; }
+  before=$(json_field test_accuracy_before) after=$(json_field test_accuracy_after)
+  # A one-epoch model has flat spectra: rank 16 costs accuracy, but stays far above chance (10%).
+  at_least "$after" 0.2 "accuracy at rank 16"
+  at_least "$before" "$after" "accuracy before compression"
+  run 0 eval "$src/configs/fashion_mnist_mlp.json" --checkpoint fm/rank16.safetensors "${small[@]}"
+  [ "$(json_field test_accuracy)" = "$after" ] || fail "eval of the compressed checkpoint: $(json_field test_accuracy) vs $after"
+  { printf 'P5\n28 28\n255\n'; head -c 784 /dev/zero; } >blank.pgm
+  run 0 predict --checkpoint fm/rank16.safetensors blank.pgm
+  run 0 compress fm/last.safetensors --energy 0.9 -o fm/e90.safetensors --no-eval
+  grep -qE '^model.layers\[0\] +\[256, 784\] +[0-9]+ +9[0-9.]+% ' out.txt || { cat out.txt; fail "compress --energy 0.9"; }
+  # At 99% energy no layer saves parameters by factorizing: all stay dense and nothing changes.
+  run 0 compress fm/last.safetensors --energy 0.99 -o fm/e99.safetensors
+  [ "$(json_field test_accuracy_before)" = "$(json_field test_accuracy_after)" ] || fail "dense layers changed accuracy"
+  expect_error 2 "give --rank K or --energy SHARE" compress fm/last.safetensors -o x.safetensors
+  run 2 compress fm/last.safetensors --rank 4 --energy 0.5 -o x.safetensors
+  grep -q "excludes" err.txt || fail "--rank with --energy"
+  expect_error 4 "missing.safetensors" inspect missing.safetensors
+  [ ! -e x.safetensors ] || fail "a failed compress wrote its output"
+  # The example that sweeps ranks, on the same checkpoint.
+  "$(dirname "$tinynn")/compress_sweep" fm/last.safetensors >sweep.txt || fail "compress_sweep"
+  grep -qE '^ +16 +24458 ' sweep.txt || { cat sweep.txt; fail "compress_sweep table"; }
   ;;
 bad_configs)
   printf '{"model": {"layers": [\n  {"type": "linear",}\n]}}' >broken.json
