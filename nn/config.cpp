@@ -311,11 +311,12 @@ void read_sections(const json& doc, Config& c, json& out) {
   t.checkpoint_dir = tr.text("checkpoint_dir", "");
   t.resume = tr.boolean("resume", false);
 
-  Reader o2 = top.child("output", {"run_dir", "plot", "progress", "checkpoints"});
+  Reader o2 = top.child("output", {"run_dir", "plot", "progress", "checkpoints", "log_spectra"});
   c.output.run_dir = o2.text("run_dir", "runs/" + c.name);
   c.output.plot = o2.boolean("plot", true);
   c.output.progress = o2.text("progress", "auto", {"auto", "bar", "lines", "none"});
   c.output.checkpoints = o2.boolean("checkpoints", true);
+  c.output.log_spectra = o2.boolean("log_spectra", false);
 
   const bool regression_loss = c.loss.type == "mse" || c.loss.type == "l1" || c.loss.type == "huber" || c.loss.type == "smooth_l1";
   const bool regression_data = d.task == "regression" && (d.type == "csv" || d.type == "synthetic");

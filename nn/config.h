@@ -108,6 +108,7 @@ struct OutputSpec {
   bool plot = true;
   std::string progress = "auto";  // auto (a bar on a terminal, lines otherwise), bar, lines, none
   bool checkpoints = true;
+  bool log_spectra = false;  // per epoch: spectral norm and condition number of every weight matrix
 };
 
 struct Config {

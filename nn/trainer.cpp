@@ -17,6 +17,7 @@
 #include "../core/reduce.h"
 #include "checkpoint.h"
 #include "regularization.h"
+#include "spectral.h"
 
 namespace tinynn::nn {
 
@@ -31,12 +32,15 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 json finite_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 json record_json(const EpochRecord& r) {
-  return {{"epoch", r.epoch},          {"train_loss", finite_or_null(r.train_loss)},
+  json j = {{"epoch", r.epoch},          {"train_loss", finite_or_null(r.train_loss)},
           {"train_accuracy", finite_or_null(r.train_accuracy)}, {"penalty", r.penalty},
           {"val_loss", finite_or_null(r.val_loss)},   {"val_accuracy", finite_or_null(r.val_accuracy)},
           {"lr", r.lr},                {"grad_norm", finite_or_null(r.grad_norm)},
           {"seconds", r.seconds},      {"samples_per_second", r.samples_per_second},
           {"skipped_steps", r.skipped_steps}};
+  for (const auto& s : r.spectra)
+    j["spectra"][s.name] = {{"spectral", s.spectral}, {"condition", finite_or_null(s.condition)}};
+  return j;
 }
 
 EpochRecord record_from_json(const json& j) {
@@ -48,6 +52,11 @@ EpochRecord record_from_json(const json& j) {
   r.val_loss = num("val_loss"), r.val_accuracy = num("val_accuracy"), r.lr = num("lr"), r.grad_norm = num("grad_norm");
   r.seconds = num("seconds"), r.samples_per_second = num("samples_per_second");
   r.skipped_steps = integer("skipped_steps");
+  if (j.contains("spectra") && j["spectra"].is_object())
+    for (const auto& [name, s] : j["spectra"].items()) {
+      const json& c = s.value("condition", json());
+      r.spectra.push_back({name, s.value("spectral", NAN), c.is_number() ? c.get<double>() : INFINITY});
+    }
   return r;
 }
 
@@ -105,6 +114,10 @@ class Progress {
     line += fmt::format(" | lr {:.3g} grad norm {:.3g} | {:.1f}s, {:.0f} samples/s", r.lr, r.grad_norm, r.seconds,
                         r.samples_per_second);
     if (r.skipped_steps > 0) line += fmt::format(" | {} non-finite steps skipped", r.skipped_steps);
+    if (!r.spectra.empty()) {
+      line += "\n  spectral norm (condition):";
+      for (const auto& s : r.spectra) line += fmt::format(" {} {:.3g} ({:.3g})", s.name, s.spectral, s.condition);
+    }
     out_ << line << std::endl;
   }
 
@@ -289,6 +302,8 @@ TrainResult train(Config& config, const TrainOptions& options) {
     rec.train_accuracy = classification && seen > 0 ? correct / static_cast<double>(seen) : NAN;
     rec.penalty = seen > 0 ? penalty_sum / static_cast<double>(seen) : 0;
     rec.grad_norm = steps > 0 ? norm_sum / static_cast<double>(steps) : NAN;
+    if (config.output.log_spectra)
+      for (const auto& w : weight_spectra(*model, 1)) rec.spectra.push_back({w.name, w.spectral, w.condition});
     const bool evaluate_now = val_loader && ((epoch + 1) % t.eval_interval == 0 || epoch + 1 == t.epochs);
     if (evaluate_now) {
       const EvalResult v = evaluate(*model, *val_loader, loss_fn, device, classification);

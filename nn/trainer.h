@@ -15,12 +15,18 @@
 
 namespace tinynn::nn {
 
+struct LayerSpectrum {
+  std::string name;  // "1.weight"
+  double spectral = 0, condition = 0;
+};
+
 struct EpochRecord {
   std::int64_t epoch = 0;  // 1-based
   double train_loss = NAN, train_accuracy = NAN, penalty = 0.0;
   double val_loss = NAN, val_accuracy = NAN;
   double lr = 0.0, grad_norm = NAN, seconds = 0.0, samples_per_second = 0.0;
   std::int64_t skipped_steps = 0;
+  std::vector<LayerSpectrum> spectra;  // output.log_spectra: every weight matrix after the epoch
 };
 
 struct TrainOptions {

@@ -58,6 +58,10 @@ fashion_short)
   grep -qE '^blank.pgm: .+ \([0-9.]+%\), .+ \([0-9.]+%\)$' out.txt || { cat out.txt; fail "predict output"; }
   ;;
 linalg_tools)
+  # output.log_spectra: a line per epoch and per-layer entries in metrics.jsonl.
+  run 0 train "$src/configs/xor.json" --run-dir xor --set training.epochs=2 --set output.log_spectra=true --set output.progress=lines
+  grep -qE '^  spectral norm \(condition\): 0\.weight [0-9.]+ \([0-9.]+\) 2\.weight ' err.txt || { cat err.txt; fail "spectra line"; }
+  [ "$(grep -c '"spectra":{"0.weight":{"condition":[0-9.]*,"spectral":[0-9.]*}' xor/metrics.jsonl)" = 2 ] || fail "spectra in metrics.jsonl"
   # inspect and compress a short Fashion-MNIST run; the compressed checkpoint evaluates and predicts.
   [ -d "$fashion" ] || fail "$fashion missing (apt-get install dataset-fashion-mnist)"
   small=(--set data.max_train=4000 --set data.max_test=1000)
