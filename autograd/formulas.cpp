@@ -118,6 +118,16 @@ Tensor scatter_source_backward(const Tensor& g, const Tensor& index, const Shape
   return gs;
 }
 
+// a: [.., m, k], b: [.., k, n], g: [batch, m, n] -> a^T g summed to b's shape. When b is the
+// transposed view of a contiguous matrix (Linear's W^T), the gradient is computed as (g^T a)^T:
+// the same product, laid out so that W's gradient comes out contiguous and needs no copy in the
+// optimizer or the gradient norm.
+Tensor matmul_rhs_backward(const Tensor& a, const Tensor& b, const Tensor& g) {
+  const bool transposed_matrix = b.dim() == 2 && a.dim() == 2 && b.strides()[0] == 1 && b.strides()[1] == b.shape()[0];
+  if (transposed_matrix) return matmul(g.t(), a).t();
+  return sum_to_shape(matmul(a.transpose(-1, -2), g), b.shape());
+}
+
 }  // namespace
 
 std::vector<Tensor> backward_formula(const OpRecord& rec, const Tensor& out, const Tensor& g, const std::vector<bool>& needs) {
@@ -155,7 +165,7 @@ std::vector<Tensor> backward_formula(const OpRecord& rec, const Tensor& out, con
     // a: [.., m, k], b: [.., k, n], g: [batch, m, n] -> {g b^T summed to a, a^T g summed to b}
     case OpKind::Matmul:
       return {needs[0] ? sum_to_shape(matmul(g, in[1].transpose(-1, -2)), in[0].shape()) : Tensor(),
-              needs[1] ? sum_to_shape(matmul(in[0].transpose(-1, -2), g), in[1].shape()) : Tensor()};
+              needs[1] ? matmul_rhs_backward(in[0], in[1], g) : Tensor()};
     case OpKind::ToDType: return {g.to(in[0].dtype())};
     case OpKind::ToDevice: return {g.to(in[0].device())};
     case OpKind::Clone: return {g};

@@ -56,12 +56,18 @@ Tensor random_tensor(const Shape& shape, TensorOptions options, Generator* gen, 
   const std::int64_t n = numel_of(shape);
   Tensor host = empty(shape, options.dtype, Device::cpu());
   const std::uint64_t first = g.advance(static_cast<std::uint64_t>((n + 3) / 4));
+  const std::uint64_t seed = g.seed();
   auto fill = [&](auto* out) {
     using T = std::remove_pointer_t<decltype(out)>;
     std::uint32_t words[4];
-    for (std::int64_t i = 0; i < n; ++i) {
-      if (i % 4 == 0) philox4x32(g.seed(), first + static_cast<std::uint64_t>(i / 4), words);
-      out[i] = static_cast<T>(draw(words[i % 4], i));
+    const std::int64_t blocks = n / 4;
+    for (std::int64_t b = 0; b < blocks; ++b) {  // element i uses word i % 4 of block i / 4
+      philox4x32(seed, first + static_cast<std::uint64_t>(b), words);
+      for (int k = 0; k < 4; ++k) out[4 * b + k] = static_cast<T>(draw(words[k], 4 * b + k));
+    }
+    if (const std::int64_t rest = n - 4 * blocks; rest > 0) {
+      philox4x32(seed, first + static_cast<std::uint64_t>(blocks), words);
+      for (std::int64_t k = 0; k < rest; ++k) out[4 * blocks + k] = static_cast<T>(draw(words[k], 4 * blocks + k));
     }
   };
   switch (options.dtype) {

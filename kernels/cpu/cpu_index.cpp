@@ -2,6 +2,7 @@
 // thread so that colliding indices add up in a fixed order (deterministic).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include <tinynn/core/detail/dispatch.h>
@@ -28,6 +29,20 @@ void CpuBackend::gather(const IndexPlan& plan, DType t, void* out, const std::in
     T* o = static_cast<T*>(out);
     const T* s = static_cast<const T*>(src);
     for_each_run(plan.iter, [&](const std::int64_t* off, std::int64_t n, const std::int64_t* st) {
+      if (st[1] == 0) {
+        // One index for the whole run (index_select picking rows): check it once, copy the run.
+        const std::int64_t j = index[off[1]];
+        if (j < 0 || j >= plan.axis_size) {
+          failed = true;
+          bad = j;
+          return;
+        }
+        T* __restrict dst = o + off[0];
+        const T* __restrict from = s + off[2] + j * plan.axis_stride;
+        if (st[0] == 1 && st[2] == 1) std::copy(from, from + n, dst);
+        else for (std::int64_t i = 0; i < n; ++i) dst[i * st[0]] = from[i * st[2]];
+        return;
+      }
       for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t j = index[off[1] + i * st[1]];
         if (j < 0 || j >= plan.axis_size) {

@@ -135,7 +135,7 @@ namespace tinynn::cuda {
 
 namespace {
 template <class T>
-__global__ void adam_kernel(AdamStep step, std::int64_t n, T* p, T* m, T* v, T* vmax, const T* g) {
+__global__ void adam_kernel(AdamConstants<T> step, std::int64_t n, T* p, T* m, T* v, T* vmax, const T* g) {
   const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) adam_element(step, p[i], m[i], v[i], vmax ? vmax + i : nullptr, g[i]);
 }
@@ -147,7 +147,7 @@ void CudaBackend::adam_step(const AdamStep& step, DType t, std::int64_t n, void*
   activate();
   const auto blocks = static_cast<unsigned>((n + kThreads - 1) / kThreads);
   TINYNN_DISPATCH_FLOATING(t, {
-    adam_kernel<T><<<blocks, kThreads, 0, stream()>>>(step, n, static_cast<T*>(param), static_cast<T*>(exp_avg),
+    adam_kernel<T><<<blocks, kThreads, 0, stream()>>>(AdamConstants<T>(step), n, static_cast<T*>(param), static_cast<T*>(exp_avg),
                                                        static_cast<T*>(exp_avg_sq), static_cast<T*>(max_exp_avg_sq),
                                                        static_cast<const T*>(grad));
   })
