@@ -64,24 +64,8 @@ int main(int argc, char** argv) {
     for (auto& b : biases) b.zero_grad();
   };
 
-  // The floor: forward X W for 3 layers; backward dW = X^T dY for 3 layers, dX = dY W^T for 2.
-  std::vector<tinynn::bench::MatmulShape> floor_shapes;
-  for (std::size_t l = 0; l + 1 < sizes.size(); ++l) floor_shapes.push_back({batch, sizes[l], sizes[l + 1]});
-  for (std::size_t l = 0; l + 1 < sizes.size(); ++l) floor_shapes.push_back({sizes[l], batch, sizes[l + 1], true});
-  for (std::size_t l = 1; l + 1 < sizes.size(); ++l) floor_shapes.push_back({batch, sizes[l + 1], sizes[l], false, true});
-  std::vector<std::vector<float>> buffers;
-  std::vector<tinynn::bench::DirectOnednnMatmul> floor_calls;
-  floor_calls.reserve(floor_shapes.size());
-  for (const auto& s : floor_shapes) {
-    buffers.emplace_back(static_cast<std::size_t>(s.m * s.k), 0.5f);
-    buffers.emplace_back(static_cast<std::size_t>(s.k * s.n), 0.5f);
-    buffers.emplace_back(static_cast<std::size_t>(s.m * s.n), 0.0f);
-    const std::size_t n = buffers.size();
-    floor_calls.emplace_back(s, buffers[n - 3].data(), buffers[n - 2].data(), buffers[n - 1].data());
-  }
-  auto floor = [&] {
-    for (auto& call : floor_calls) call();
-  };
+  tinynn::bench::MlpMatmulFloor floor(batch, sizes);
+
   const auto [t_step, t_floor] = interleaved_median_seconds(mlp_step, floor, 31 * scale, 5);
   std::printf("tinynn_mlp_forward_backward\t128x784-256-128-10\t%.9f\t0\n", t_step);
   std::printf("onednn_mlp_matmul_floor\t128x784-256-128-10\t%.9f\t0\n", t_floor);

@@ -5,6 +5,8 @@
 #include <dnnl.hpp>
 
 #include <cstdint>
+#include <deque>
+#include <vector>
 
 namespace tinynn::bench {
 
@@ -38,6 +40,34 @@ class DirectOnednnMatmul {
   dnnl::stream stream_{engine_};
   dnnl::matmul primitive_;
   dnnl::memory a_, b_, c_;
+};
+
+// The floor of one MLP training step (layer sizes `sizes`, batch `batch`): its matmuls called
+// directly, forward X W for every layer, weight gradients X^T dY for every layer, input
+// gradients dY W^T for all but the first.
+class MlpMatmulFloor {
+ public:
+  MlpMatmulFloor(std::int64_t batch, const std::vector<std::int64_t>& sizes) {
+    std::vector<MatmulShape> shapes;
+    for (std::size_t l = 0; l + 1 < sizes.size(); ++l) shapes.push_back({batch, sizes[l], sizes[l + 1]});
+    for (std::size_t l = 0; l + 1 < sizes.size(); ++l) shapes.push_back({sizes[l], batch, sizes[l + 1], true});
+    for (std::size_t l = 1; l + 1 < sizes.size(); ++l) shapes.push_back({batch, sizes[l + 1], sizes[l], false, true});
+    calls_.reserve(shapes.size());
+    for (const auto& s : shapes) {
+      buffers_.emplace_back(static_cast<std::size_t>(s.m * s.k), 0.5f);
+      buffers_.emplace_back(static_cast<std::size_t>(s.k * s.n), 0.5f);
+      buffers_.emplace_back(static_cast<std::size_t>(s.m * s.n), 0.0f);
+      const std::size_t n = buffers_.size();
+      calls_.emplace_back(s, buffers_[n - 3].data(), buffers_[n - 2].data(), buffers_[n - 1].data());
+    }
+  }
+  void operator()() {
+    for (auto& call : calls_) call();
+  }
+
+ private:
+  std::deque<std::vector<float>> buffers_;  // a deque: growing it never moves the buffers
+  std::vector<DirectOnednnMatmul> calls_;
 };
 
 }  // namespace tinynn::bench

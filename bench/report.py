@@ -75,6 +75,19 @@ def main(path):
             line += f", {t} {10000 / theirs:,.0f} images/s"
     print(line)
 
+    shape = "128x784-256-128-10"
+    if ("tinynn_train_step", shape) in med:
+        step, floor = med[("tinynn_train_step", shape)], med[("onednn_train_step_matmul_floor", shape)]
+        print()
+        print("| one training step of the default config | µs | share of the step |")
+        print("|---|---|---|")
+        print(f"| whole step (median) | {step * 1e6:.0f} | 100% |")
+        for phase in ("batch", "forward", "loss", "backward", "grad_norm", "optimizer", "bookkeeping"):
+            t = med[(f"tinynn_train_step_phase_{phase}", shape)]
+            print(f"| {phase} | {t * 1e6:.0f} | {100 * t / step:.0f}% |")
+        print(f"| the step's 8 matmuls called directly through oneDNN (floor) | {floor * 1e6:.0f} | {100 * floor / step:.0f}% |")
+        print(f"\nTraining step / matmul floor: {step / floor:.2f}")
+
 
 if __name__ == "__main__":
     main(sys.argv[1])

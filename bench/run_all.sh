@@ -15,6 +15,7 @@ if "$torch_python" -c "import torch" 2>/dev/null; then have_torch=1; else echo "
 
 for ((i = 1; i <= repeats; i++)); do
   echo "run $i/$repeats" >&2
+  "$build/bin/bench_train_step" >>"$out/results.tsv"
   for bench in matmul autograd; do
     "$build/bin/bench_$bench" >>"$out/results.tsv"
     if [ "$have_torch" = 1 ]; then

@@ -2,6 +2,8 @@
 // Values are produced on the host and copied to the target device in one transfer.
 #include "creation.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -50,6 +52,8 @@ Tensor from_doubles(const std::vector<double>& values, const Shape& shape, DType
 
 // Fills a new tensor with per-element values drawn from Philox blocks, written straight into a
 // host buffer of the target dtype (no intermediate copies), then moved to the device.
+// draw(words, count, start, out) turns `count` random words into elements start.. of the
+// tensor, written to out[0..count).
 template <class Draw>
 Tensor random_tensor(const Shape& shape, TensorOptions options, Generator* gen, Draw draw) {
   Generator& g = gen != nullptr ? *gen : default_generator();
@@ -58,16 +62,14 @@ Tensor random_tensor(const Shape& shape, TensorOptions options, Generator* gen, 
   const std::uint64_t first = g.advance(static_cast<std::uint64_t>((n + 3) / 4));
   const std::uint64_t seed = g.seed();
   auto fill = [&](auto* out) {
-    using T = std::remove_pointer_t<decltype(out)>;
-    std::uint32_t words[4];
-    const std::int64_t blocks = n / 4;
-    for (std::int64_t b = 0; b < blocks; ++b) {  // element i uses word i % 4 of block i / 4
-      philox4x32(seed, first + static_cast<std::uint64_t>(b), words);
-      for (int k = 0; k < 4; ++k) out[4 * b + k] = static_cast<T>(draw(words[k], 4 * b + k));
-    }
-    if (const std::int64_t rest = n - 4 * blocks; rest > 0) {
-      philox4x32(seed, first + static_cast<std::uint64_t>(blocks), words);
-      for (std::int64_t k = 0; k < rest; ++k) out[4 * blocks + k] = static_cast<T>(draw(words[k], 4 * blocks + k));
+    // Words in chunks of 256 blocks (a 4 KiB buffer on the stack): element i uses word i % 4
+    // of block i / 4.
+    constexpr std::int64_t kChunkBlocks = 256;
+    std::uint32_t words[4 * kChunkBlocks];
+    for (std::int64_t start = 0; start < n; start += 4 * kChunkBlocks) {
+      const std::int64_t count = std::min<std::int64_t>(4 * kChunkBlocks, n - start);
+      philox4x32_blocks(seed, first + static_cast<std::uint64_t>(start / 4), (count + 3) / 4, words);
+      draw(words, count, start, out + start);
     }
   };
   switch (options.dtype) {
@@ -77,6 +79,15 @@ Tensor random_tensor(const Shape& shape, TensorOptions options, Generator* gen, 
     case DType::Bool: fill(host.data_ptr<bool>()); break;
   }
   return host.to(options.device);
+}
+
+// A chunk drawer from a per-element one: value(bits, flat index) -> element.
+template <class Value>
+auto per_element(Value value) {
+  return [value](const std::uint32_t* words, std::int64_t count, std::int64_t start, auto* out) {
+    using T = std::remove_pointer_t<decltype(out)>;
+    for (std::int64_t k = 0; k < count; ++k) out[k] = static_cast<T>(value(words[k], start + k));
+  };
 }
 
 // A uniform double in [0, 1) from 32 random bits.
@@ -163,7 +174,7 @@ Tensor eye(std::int64_t n, std::optional<std::int64_t> m, TensorOptions options)
 }
 
 Tensor rand(const Shape& shape, TensorOptions options, Generator* gen) {
-  return random_tensor(shape, options, gen, [](std::uint32_t bits, std::int64_t) { return unit_uniform(bits); });
+  return random_tensor(shape, options, gen, per_element([](std::uint32_t bits, std::int64_t) { return unit_uniform(bits); }));
 }
 
 Tensor randn(const Shape& shape, TensorOptions options, Generator* gen) {
@@ -187,9 +198,9 @@ Tensor randn(const Shape& shape, TensorOptions options, Generator* gen) {
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions options, Generator* gen) {
   if (high <= low) throw ValueError(fmt::format("tinynn::randint: empty range [{}, {})", low, high));
   const auto span = static_cast<std::uint64_t>(high - low);
-  return random_tensor(shape, options, gen, [low, span](std::uint32_t bits, std::int64_t) {
+  return random_tensor(shape, options, gen, per_element([low, span](std::uint32_t bits, std::int64_t) {
     return static_cast<double>(low + static_cast<std::int64_t>(static_cast<std::uint64_t>(bits) % span));
-  });
+  }));
 }
 
 Tensor bernoulli(const Tensor& p, Generator* gen) {
@@ -197,16 +208,27 @@ Tensor bernoulli(const Tensor& p, Generator* gen) {
   for (double q : probs)
     if (!(q >= 0.0 && q <= 1.0)) throw ValueError(fmt::format("tinynn::bernoulli: probability {} is outside [0, 1]", q));
   const DType t = is_floating(p.dtype()) ? p.dtype() : DType::Float32;
-  return random_tensor(p.shape(), {t, p.device()}, gen, [&probs](std::uint32_t bits, std::int64_t i) {
+  return random_tensor(p.shape(), {t, p.device()}, gen, per_element([&probs](std::uint32_t bits, std::int64_t i) {
     return unit_uniform(bits) < probs[static_cast<std::size_t>(i)] ? 1.0 : 0.0;
-  });
+  }));
 }
 
-Tensor bernoulli(const Shape& shape, double p, TensorOptions options, Generator* gen) {
+Tensor bernoulli(const Shape& shape, double p, TensorOptions options, Generator* gen, double value) {
   if (!(p >= 0.0 && p <= 1.0)) throw ValueError(fmt::format("tinynn::bernoulli: probability {} is outside [0, 1]", p));
-  // u < p  <=>  bits < p * 2^32: an integer comparison per element (the same draws as before).
-  const double threshold = p * 4294967296.0;
-  return random_tensor(shape, options, gen, [threshold](std::uint32_t bits, std::int64_t) { return bits < threshold ? 1.0 : 0.0; });
+  // u < p  <=>  bits < p * 2^32  <=>  bits < ceil(p * 2^32): an integer comparison per element,
+  // and branchless (a branch taken at random 1 - p of the time mispredicts often).
+  const auto threshold = static_cast<std::uint64_t>(std::ceil(p * 4294967296.0));
+  return random_tensor(shape, options, gen, [threshold, value](const std::uint32_t* words, std::int64_t count, std::int64_t,
+                                                               auto* out) {
+    using T = std::remove_pointer_t<decltype(out)>;
+    const T hit = static_cast<T>(value);
+    if (threshold > 0xFFFFFFFFu) {  // p = 1
+      std::fill(out, out + count, hit);
+      return;
+    }
+    const auto below = static_cast<std::uint32_t>(threshold);
+    for (std::int64_t k = 0; k < count; ++k) out[k] = words[k] < below ? hit : T(0);
+  });
 }
 
 }  // namespace tinynn

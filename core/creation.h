@@ -60,6 +60,7 @@ Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape,
                TensorOptions options = {DType::Int64, Device::cpu()}, Generator* gen = nullptr);
 // 1 with probability p (per element of `p`, or one scalar p), else 0; dtype of p or float32.
 Tensor bernoulli(const Tensor& p, Generator* gen = nullptr);
-Tensor bernoulli(const Shape& shape, double p, TensorOptions options = {}, Generator* gen = nullptr);
+// `value` with probability p, else 0 (value 1 by default; dropout draws 1 / (1 - p) directly).
+Tensor bernoulli(const Shape& shape, double p, TensorOptions options = {}, Generator* gen = nullptr, double value = 1.0);
 
 }  // namespace tinynn

@@ -43,6 +43,29 @@ std::vector<bool> reduced_axes(const Tensor& x, const Axes& axes, const char* fn
   return mask;
 }
 
+// Merges adjacent reduced axes that are laid out as one (stride of the outer = size * stride of
+// the inner) and drops size-1 ones, so a contiguous block reaches the kernel as one run. The
+// row-major flat index within the block (what argmax reports) is unchanged by merging.
+void merge_inner_axes(ReducePlan& plan) {
+  int n = 0;
+  for (int d = 0; d < plan.inner_ndim; ++d) {
+    if (plan.inner_shape[d] == 1) continue;
+    if (n > 0 && plan.in_inner_strides[n - 1] == plan.inner_shape[d] * plan.in_inner_strides[d]) {
+      plan.inner_shape[n - 1] *= plan.inner_shape[d];
+      plan.in_inner_strides[n - 1] = plan.in_inner_strides[d];
+      continue;
+    }
+    plan.inner_shape[n] = plan.inner_shape[d];
+    plan.in_inner_strides[n++] = plan.in_inner_strides[d];
+  }
+  if (n == 0) {  // every reduced axis had size 1 (or there were none): a block of one element
+    plan.inner_shape[0] = 1;
+    plan.in_inner_strides[0] = 1;
+    n = plan.inner_ndim > 0 ? 1 : 0;
+  }
+  plan.inner_ndim = n;
+}
+
 Tensor reduce(ReduceOp op, const Tensor& x, const Axes& axes, bool keepdim) {
   const char* fn = reduce_name(op);
   const auto mask = reduced_axes(x, axes, fn);
@@ -78,6 +101,7 @@ Tensor reduce(ReduceOp op, const Tensor& x, const Axes& axes, bool keepdim) {
     plan.out_strides[k++] = out_strides[static_cast<std::size_t>(plan.outer_ndim)];  // k == outer_ndim
     ++plan.outer_ndim;
   }
+  merge_inner_axes(plan);
   backend_for(x.device()).reduce(op, plan, x.dtype(), out.raw_data(), x.raw_data());
   detail::OpRecord rec{detail::OpKind::Reduce, {x}};
   rec.reduce = op;

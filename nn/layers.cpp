@@ -77,8 +77,8 @@ std::string Dropout::describe() const { return fmt::format("Dropout(p={})", p_);
 
 Tensor Dropout::forward(const Tensor& x) {
   if (!is_training() || p_ == 0.0) return x;
-  const Tensor keep = bernoulli(x.shape(), 1.0 - p_, {x.dtype(), x.device()}, gen_);
-  return x * keep * (1.0 / (1.0 - p_));
+  // The mask holds 1 / (1 - p) where kept: one multiplication forward and one backward.
+  return x * bernoulli(x.shape(), 1.0 - p_, {x.dtype(), x.device()}, gen_, 1.0 / (1.0 - p_));
 }
 
 }  // namespace tinynn::nn

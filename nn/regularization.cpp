@@ -1,8 +1,6 @@
 // Penalties and clipping.
 #include "regularization.h"
 
-#include "../core/linear.h"
-
 #include <fmt/format.h>
 
 #include <cmath>
@@ -47,9 +45,7 @@ double total_grad_norm(const std::vector<Tensor>& parameters, double norm_type) 
   for (const Tensor& p : parameters) {
     const Tensor g = p.grad();
     if (!g.defined()) continue;
-    // The 2-norm as one fused pass (a dot product on oneDNN) instead of square-then-sum.
-    const Tensor flat = g.reshape({-1});
-    const double n = norm_type == 2.0 ? std::sqrt(dot(flat, flat).item()) : norm(g, norm_type).item();
+    const double n = norm(g, norm_type).item();
     nan = nan || std::isnan(n);
     total = std::isinf(norm_type) ? std::max(total, n) : total + (norm_type == 2.0 ? n * n : n);
   }

@@ -97,6 +97,9 @@ TEST_CASE("seeded random draws repeat and have the right moments", "[tensor][ran
   CHECK(std::abs(mean(bern).item() - 0.3) < 0.02);
   Tensor probs = tensor({0.0, 1.0, 0.0, 1.0});
   check_values(bernoulli(probs, &g1), {4}, {0, 1, 0, 1});
+  // With a value: the same draws, scaled (dropout's mask).
+  Generator scaled_gen(9), plain_gen(9);
+  CHECK(allclose(bernoulli({64}, 0.7, {}, &scaled_gen, 2.5), bernoulli({64}, 0.7, {}, &plain_gen) * 2.5));
   // The generator's state is (seed, offset): restoring it replays the same numbers.
   Generator g4(7);
   randn({10}, {}, &g4);

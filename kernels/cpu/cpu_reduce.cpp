@@ -2,6 +2,7 @@
 // for any thread count because each output is reduced by one thread in a fixed order).
 #include <cmath>
 #include <type_traits>
+#include <vector>
 
 #include <tinynn/core/detail/dispatch.h>
 
@@ -112,6 +113,21 @@ void reduce_typed(ReduceOp op, const ReducePlan& plan, O* out, const T* in) {
   std::int64_t inner_total = 1;
   for (int d = 0; d < plan.inner_ndim; ++d) inner_total *= plan.inner_shape[d];
   const bool parallel = outer.numel() * inner_total >= kParallelGrain;
+  if constexpr (std::is_same_v<T, O>) {
+    // Summing the rows of a row-major matrix ([batch, features] -> [features], a bias gradient):
+    // add whole rows into per-column accumulators, so the loop runs along memory and vectorizes.
+    // Each column still adds its rows in order, so the result is the same as the general loop's.
+    if (op == ReduceOp::Sum && !parallel && plan.outer_ndim == 1 && plan.inner_ndim == 1 && plan.in_outer_strides[0] == 1) {
+      const std::int64_t columns = plan.outer_shape[0], rows = plan.inner_shape[0], row_stride = plan.in_inner_strides[0];
+      std::vector<Acc<T>> acc(static_cast<std::size_t>(columns), Acc<T>(0));
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const T* row = in + r * row_stride;
+        for (std::int64_t c = 0; c < columns; ++c) acc[static_cast<std::size_t>(c)] += static_cast<Acc<T>>(row[c]);
+      }
+      for (std::int64_t c = 0; c < columns; ++c) out[c * plan.out_strides[0]] = static_cast<O>(acc[static_cast<std::size_t>(c)]);
+      return;
+    }
+  }
   for_each_run(
       outer,
       [&](const std::int64_t* off, std::int64_t n, const std::int64_t* st) {
