@@ -25,7 +25,7 @@ Tensor unary_backward(UnaryOp op, const UnaryParams& p, const Tensor& x, const T
     case UnaryOp::Abs: return g * sign(x);
     case UnaryOp::Sign: return g * 0.0;
     case UnaryOp::Square: return g * x * 2.0;
-    case UnaryOp::Relu: return g * as_mask(x > 0.0, x);
+    case UnaryOp::Relu: return where(x > 0.0, g, 0.0);  // two passes, not compare + convert + multiply
     case UnaryOp::LeakyRelu: return g * where(x > 0.0, ones_like(x), full_like(x, p.a));
     case UnaryOp::Clamp: return g * as_mask(x >= p.a, x) * as_mask(x <= p.b, x);
     case UnaryOp::PowScalar: return p.a == 0.0 ? g * 0.0 : g * pow(x, p.a - 1.0) * p.a;

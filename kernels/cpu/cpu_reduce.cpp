@@ -1,5 +1,6 @@
 // CPU reductions and scans. Floating sums accumulate in double (accurate, and the same result
 // for any thread count because each output is reduced by one thread in a fixed order).
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 #include <vector>
@@ -119,12 +120,17 @@ void reduce_typed(ReduceOp op, const ReducePlan& plan, O* out, const T* in) {
     // Each column still adds its rows in order, so the result is the same as the general loop's.
     if (op == ReduceOp::Sum && !parallel && plan.outer_ndim == 1 && plan.inner_ndim == 1 && plan.in_outer_strides[0] == 1) {
       const std::int64_t columns = plan.outer_shape[0], rows = plan.inner_shape[0], row_stride = plan.in_inner_strides[0];
-      std::vector<Acc<T>> acc(static_cast<std::size_t>(columns), Acc<T>(0));
+      // Accumulators on the stack for the usual widths (no allocation per call), else the heap.
+      constexpr std::int64_t kStackColumns = 1024;
+      Acc<T> stack_acc[kStackColumns];
+      std::vector<Acc<T>> heap_acc(columns > kStackColumns ? static_cast<std::size_t>(columns) : 0);
+      Acc<T>* acc = columns > kStackColumns ? heap_acc.data() : stack_acc;
+      std::fill(acc, acc + columns, Acc<T>(0));
       for (std::int64_t r = 0; r < rows; ++r) {
         const T* row = in + r * row_stride;
-        for (std::int64_t c = 0; c < columns; ++c) acc[static_cast<std::size_t>(c)] += static_cast<Acc<T>>(row[c]);
+        for (std::int64_t c = 0; c < columns; ++c) acc[c] += static_cast<Acc<T>>(row[c]);
       }
-      for (std::int64_t c = 0; c < columns; ++c) out[c * plan.out_strides[0]] = static_cast<O>(acc[static_cast<std::size_t>(c)]);
+      for (std::int64_t c = 0; c < columns; ++c) out[c * plan.out_strides[0]] = static_cast<O>(acc[c]);
       return;
     }
   }
