@@ -207,7 +207,14 @@ Tensor logsumexp(const Tensor& x, const Axes& axes, bool keepdim) {
 
 Tensor norm(const Tensor& x, double p, const Axes& axes, bool keepdim) {
   const Tensor xf = as_floating(x);
-  if (p == 2.0) return sqrt(sum(square(xf), axes, keepdim));
+  if (p == 2.0) {
+    // sqrt's derivative is infinite at 0; routing zeros around it makes the gradient of a zero
+    // norm 0 (PyTorch's subgradient) instead of 0 * inf = NaN, e.g. for the distance of a point
+    // to itself.
+    const Tensor squares = sum(square(xf), axes, keepdim);
+    const Tensor nonzero = squares != 0.0;  // NaN stays NaN
+    return where(nonzero, sqrt(where(nonzero, squares, 1.0)), 0.0);
+  }
   if (p == 1.0) return sum(abs(xf), axes, keepdim);
   if (std::isinf(p)) return p > 0 ? amax(abs(xf), axes, keepdim) : amin(abs(xf), axes, keepdim);
   if (p == 0.0) return sum(xf != 0.0, axes, keepdim).to(xf.dtype());

@@ -246,6 +246,13 @@ TEST_CASE("linalg gradients by hand: det at a singular matrix, second order wher
   Tensor d = tensor({{3.0, 0.0}, {0.0, 2.0}}, DType::Float64).requires_grad_();
   sum(linalg::svdvals(d)).backward();
   check_values(d.grad(), {2, 2}, {1, 0, 0, 1}, 1e-12);
+  // The 2-norm's gradient at zero is 0 (a subgradient), not NaN: a point's distance to itself,
+  // and the diagonal of cdist(x, x).
+  Tensor p = tensor({{1.0, 2.0}, {3.0, 5.0}}, DType::Float64).requires_grad_();
+  (linalg::euclidean_distance(p[0], p[0]) + sum(linalg::cdist(p, p))).backward();
+  // d/dp of |p0 - p1| twice (cdist's off-diagonal pair), zero from the self-distances.
+  const double dist = std::sqrt(13.0);
+  check_values(p.grad(), {2, 2}, {-2 * 2 / dist, -2 * 3 / dist, 2 * 2 / dist, 2 * 3 / dist}, 1e-12);
   // Second order through svdvals would use vectors that carry no graph: refused, not wrong.
   Tensor e = tensor({{3.0, 1.0}, {0.0, 2.0}}, DType::Float64).requires_grad_();
   TINYNN_REQUIRE_THROWS_CONTAINING(grad({sum(linalg::svdvals(e))}, {e}, {}, false, true), NotImplementedError,
