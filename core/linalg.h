@@ -2,7 +2,8 @@
 // over leading axes like torch.linalg (a "matrix" argument is [..., m, n]). Float32 and float64;
 // the CPU runs LAPACK. Gradients flow through the norms, distances, det, slogdet, inv, solve,
 // svdvals, eigvalsh, pinv, cholesky, cond, trace and matrix_power; the multi-output
-// factorizations (lu, qr, svd, eigh, eigvals) and lstsq return tensors that carry no gradient.
+// factorizations (lu, qr, svd, eigh, eigvals), lstsq, matrix_rank, low_rank and energy_profile
+// return tensors that carry no gradient.
 //
 // Singular, non-positive-definite or non-finite inputs throw LinalgError naming the function
 // and the batch element; det of a singular matrix is 0 and cond of a singular matrix is inf.
