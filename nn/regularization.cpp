@@ -38,19 +38,24 @@ Tensor regularization_penalty(const PenaltyTerms& terms) {
   return total;
 }
 
+// The norm of all gradients taken as one vector: (sum_i |g_i|_p^p)^(1/p), or the largest |g_i|_inf.
 double total_grad_norm(const std::vector<Tensor>& parameters, double norm_type) {
   NoGradGuard no_grad;
   double total = 0.0;
   bool nan = false;
+  const bool max_norm = std::isinf(norm_type);
   for (const Tensor& p : parameters) {
     const Tensor g = p.grad();
     if (!g.defined()) continue;
-    const double n = norm(g, norm_type).item();
+    // The 2-norm adds sums of squares directly (no square root per parameter and back).
+    const double n = norm_type == 2.0 ? sum(square(g)).item() : norm(g, norm_type).item();
     nan = nan || std::isnan(n);
-    total = std::isinf(norm_type) ? std::max(total, n) : total + (norm_type == 2.0 ? n * n : n);
+    if (max_norm) total = std::max(total, n);
+    else total += norm_type == 2.0 || norm_type == 1.0 ? n : std::pow(n, norm_type);
   }
   if (nan) return std::nan("");
-  return norm_type == 2.0 ? std::sqrt(total) : total;
+  if (max_norm || norm_type == 1.0) return total;
+  return norm_type == 2.0 ? std::sqrt(total) : std::pow(total, 1.0 / norm_type);
 }
 
 double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm, double norm_type, bool error_if_nonfinite) {

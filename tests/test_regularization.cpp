@@ -57,6 +57,9 @@ TEST_CASE("clip_grad_norm scales every gradient by one factor and returns the no
   a.set_grad(tensor({3.0, -4.0}));
   b.set_grad(tensor({2.0}));
   CHECK(nn::clip_grad_norm({a, b}, 100.0, 1.0) == Approx(9.0));
+  // Any p: the p-norm of all gradients as one vector, (3^3 + 4^3 + 2^3)^(1/3).
+  CHECK(nn::total_grad_norm({a, b}, 3.0) == Approx(std::cbrt(99.0)));
+  CHECK(nn::total_grad_norm({a, b}) == Approx(std::sqrt(29.0)));
   CHECK(nn::clip_grad_norm({a, b}, 2.0, INFINITY) == Approx(4.0));
   check_values(a.grad(), {2}, {1.5, -2.0}, 1e-5);
   // A non-finite norm is reported, not propagated.
