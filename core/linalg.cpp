@@ -14,6 +14,7 @@
 #include "backend.h"
 #include "creation.h"
 #include "detail/autograd_hooks.h"
+#include "detail/linalg_checks.h"
 #include "detail/plan.h"
 #include "linear.h"
 #include "ops.h"
@@ -36,9 +37,7 @@ Shape with_tail(Shape batch, std::initializer_list<std::int64_t> tail) {
 }
 
 void require_matrix(const char* fn, const Tensor& a, bool square) {
-  if (a.dim() < 2)
-    throw ShapeError(fmt::format("tinynn::linalg::{}: expected a matrix or a batch of matrices [..., m, n], got shape {}",
-                                 fn, shape_str(a.shape())));
+  detail::require_matrix_dims(fn, a);
   if (square && a.size(-1) != a.size(-2))
     throw ShapeError(fmt::format("tinynn::linalg::{}: expected square matrices [..., n, n], got shape {}", fn,
                                  shape_str(a.shape())));
@@ -217,9 +216,7 @@ LuResult lu(const Tensor& a) {
     for (std::int64_t i = 0; i < k; ++i) std::swap(perm[i], perm[piv[i] - 1]);
     for (std::int64_t i = 0; i < m; ++i) p[static_cast<std::size_t>(b * m * m + perm[i] * m + i)] = 1.0;
   }
-  const Tensor P = from_vector(p, a.shape().size() == 2 ? Shape{m, m} : with_tail(Shape(a.shape().begin(), a.shape().end() - 2), {m, m}))
-                       .to(a.dtype())
-                       .to(a.device());
+  const Tensor P = from_vector(p, with_tail(Shape(a.shape().begin(), a.shape().end() - 2), {m, m})).to(a.dtype()).to(a.device());
   return {P, L, U};
 }
 
@@ -316,8 +313,10 @@ EigvalsResult eigvals(const Tensor& a) {
 // ---- rank, pseudo-inverse, conditioning, low-rank approximation ---------------------------------
 
 namespace {
-double epsilon_of(DType t) {
-  return t == DType::Float32 ? std::numeric_limits<float>::epsilon() : std::numeric_limits<double>::epsilon();
+// NumPy's relative tolerance for "numerically zero" singular values of a: max(m, n) * eps.
+double default_rtol(const Tensor& a) {
+  const double eps = a.dtype() == DType::Float32 ? std::numeric_limits<float>::epsilon() : std::numeric_limits<double>::epsilon();
+  return static_cast<double>(std::max(a.size(-2), a.size(-1))) * eps;
 }
 // Singular values of a without a graph: S [..., k].
 Tensor plain_svdvals(const char* fn, const Tensor& a) { return svd_impl(fn, a.detach(), false, false).S; }
@@ -327,15 +326,14 @@ Tensor matrix_rank(const Tensor& a, double tol) {
   const Tensor s = plain_svdvals("matrix_rank", a);
   if (s.size(-1) == 0) return zeros(Shape(s.shape().begin(), s.shape().end() - 1), {DType::Int64, a.device()});
   const Tensor threshold = tol >= 0 ? full(Shape{}, tol, {a.dtype(), a.device()})
-                                    : amax(s, {-1}, true) * (static_cast<double>(std::max(a.size(-2), a.size(-1))) *
-                                                             epsilon_of(a.dtype()));
+                                    : amax(s, {-1}, true) * default_rtol(a);
   return sum(s > threshold, {-1});
 }
 
 Tensor pinv(const Tensor& a, double rtol) {
   require_matrix("pinv", a, false);
   const SvdResult r = svd_impl("pinv", a.detach(), true, false);
-  const double relative = rtol >= 0 ? rtol : static_cast<double>(std::max(a.size(-2), a.size(-1))) * epsilon_of(a.dtype());
+  const double relative = rtol >= 0 ? rtol : default_rtol(a);
   Tensor out;
   if (r.S.size(-1) == 0) {
     out = zeros(with_tail(Shape(a.shape().begin(), a.shape().end() - 2), {a.size(-1), a.size(-2)}), {a.dtype(), a.device()});
@@ -353,8 +351,7 @@ Tensor cond(const Tensor& a) {
   if (s.size(-1) == 0) throw ShapeError(fmt::format("tinynn::linalg::cond: an empty matrix {} has no condition number", shape_str(a.shape())));
   const Tensor largest = s.narrow(-1, 0, 1).squeeze(-1), smallest = s.narrow(-1, s.size(-1) - 1, 1).squeeze(-1);
   // Singular to working precision (matrix_rank's threshold) reads as inf, not as 1e16 of rounding noise.
-  const double threshold = static_cast<double>(std::max(a.size(-2), a.size(-1))) * epsilon_of(a.dtype());
-  return where(smallest <= largest * threshold, std::numeric_limits<double>::infinity(), largest / smallest);
+  return where(smallest <= largest * default_rtol(a), std::numeric_limits<double>::infinity(), largest / smallest);
 }
 
 Tensor low_rank(const Tensor& a, std::int64_t k) {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "creation.h"
+#include "detail/linalg_checks.h"
 #include "linalg.h"
 #include "linear.h"
 #include "ops.h"
@@ -13,11 +14,7 @@
 namespace tinynn::linalg {
 
 namespace {
-void require_matrix_dims(const char* fn, const Tensor& a) {
-  if (a.dim() < 2)
-    throw ShapeError(fmt::format("tinynn::linalg::{}: expected a matrix or a batch of matrices [..., m, n], got shape {}",
-                                 fn, shape_str(a.shape())));
-}
+using detail::require_matrix_dims;
 Tensor keep_matrix_axes(const Tensor& t, bool keepdim) { return keepdim ? t.unsqueeze(-1).unsqueeze(-1) : t; }
 }  // namespace
 

@@ -102,7 +102,8 @@ Compression compress_dense_layers(const Config& config, const Sequential& model,
     const auto& linear = linears[next_linear++];
     const Tensor w = linear->weight().to(Device::cpu()).to(DType::Float64);
     const auto svd = linalg::svd(w, false);
-    const auto energy = linalg::energy_profile(w).to_vector<double>();
+    const Tensor squares = square(svd.S);  // energy from these singular values, not a second SVD
+    const auto energy = (cumsum(squares, 0) / sum(squares)).to_vector<double>();
     LayerCompression lc;
     lc.layer = config.layers[i].path;
     lc.in = linear->in_features();

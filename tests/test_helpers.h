@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -29,6 +30,14 @@ inline void check_values(const Tensor& t, const Shape& shape, const std::vector<
       CHECK(std::abs(got[i] - expected[i]) <= tol * std::max(1.0, std::abs(expected[i])));
     }
   }
+}
+
+// Each row (last axis) sorted ascending, as float64 (for eigenvalues, whose order is LAPACK's own).
+inline Tensor sorted_rows(const Tensor& t) {
+  auto v = t.to_vector<double>();
+  const auto row = static_cast<std::ptrdiff_t>(t.size(-1));
+  for (auto it = v.begin(); it != v.end(); it += row) std::sort(it, it + row);
+  return from_vector(v, t.shape());
 }
 
 // A fresh, empty temporary folder for one test (per process, so parallel runs do not collide).

@@ -20,13 +20,6 @@ double max_diff(const Tensor& a, const Tensor& b) {
   return amax(abs(a.to(DType::Float64) - b.to(DType::Float64))).item();
 }
 
-// Each row (last axis) sorted ascending, as float64 (eigvals' order is LAPACK's own).
-Tensor sort_values(const Tensor& t) {
-  auto v = t.to_vector<double>();
-  const auto row = static_cast<std::ptrdiff_t>(t.size(-1));
-  for (auto it = v.begin(); it != v.end(); it += row) std::sort(it, it + row);
-  return from_vector(v, t.shape());
-}
 
 Tensor identity_like(const Tensor& a) { return eye(a.size(-1), std::nullopt, {a.dtype()}).expand(a.shape()); }
 
@@ -88,7 +81,7 @@ TEST_CASE("linalg: the primer's worked examples by hand", "[linalg]") {
   check_values(linalg::eigvalsh(tensor({{2.0, 1.0}, {1.0, 2.0}}, DType::Float64)), {2}, {1, 3}, 1e-12);
   const auto rot = linalg::eigvals(tensor({{0.0, -1.0}, {1.0, 0.0}}, DType::Float64));
   check_values(rot.real, {2}, {0, 0}, 1e-12);
-  check_values(sort_values(rot.imag), {2}, {-1, 1}, 1e-12);
+  check_values(test::sorted_rows(rot.imag), {2}, {-1, 1}, 1e-12);
   // Cholesky of [[4, 2], [2, 3]] = [[2, 0], [1, sqrt 2]].
   check_values(linalg::cholesky(tensor({{4.0, 2.0}, {2.0, 3.0}}, DType::Float64)), {2, 2}, {2, 0, 1, std::sqrt(2.0)}, 1e-12);
 }
@@ -167,7 +160,7 @@ TEST_CASE("linalg: identities on random matrices, batched, float32 and float64",
     CHECK(max_diff(sum(w, {-1}), linalg::trace(spd)) < tol * 10);
     // eigvals of a symmetric matrix are real and equal eigvalsh's; their product is det.
     const auto ev = linalg::eigvals(spd);
-    CHECK(max_diff(sort_values(ev.real), w) < tol * 10);
+    CHECK(max_diff(test::sorted_rows(ev.real), w) < tol * 10);
     CHECK(amax(abs(ev.imag)).item() < tol);
     // lstsq: the normal equations A^T (A x - b) = 0 on a tall system; exact on a square one.
     const Tensor b = random_matrix({3, 5, 2}, 5, t);

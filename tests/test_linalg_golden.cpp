@@ -15,12 +15,6 @@ namespace {
 
 using Inputs = std::map<std::string, Tensor>;
 
-Tensor sorted_rows(const Tensor& t) {
-  auto v = t.to_vector<double>();
-  const auto row = static_cast<std::ptrdiff_t>(t.size(-1));
-  for (auto it = v.begin(); it != v.end(); it += row) std::sort(it, it + row);
-  return from_vector(v, t.shape());
-}
 
 // The same expressions as the generator's, by name.
 const std::map<std::string, std::function<Tensor(Inputs&)>>& expressions() {
@@ -45,7 +39,7 @@ const std::map<std::string, std::function<Tensor(Inputs&)>>& expressions() {
       {"cholesky", [](Inputs& v) { return linalg::cholesky(v["spd"]); }},
       {"svdvals", [](Inputs& v) { return linalg::svdvals(v["a"]); }},
       {"eigvalsh", [](Inputs& v) { return linalg::eigvalsh(v["spd"]); }},
-      {"eigvals_real_sorted", [](Inputs& v) { return sorted_rows(linalg::eigvals(v["sq"]).real); }},
+      {"eigvals_real_sorted", [](Inputs& v) { return test::sorted_rows(linalg::eigvals(v["sq"]).real); }},
       {"pinv", [](Inputs& v) { return linalg::pinv(v["a"]); }},
       {"pinv_rank2", [](Inputs& v) { return linalg::pinv(v["rank2"]); }},
       {"matrix_rank", [](Inputs& v) { return linalg::matrix_rank(v["rank2"]); }},
