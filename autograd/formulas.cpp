@@ -40,6 +40,7 @@ Tensor reduce_backward(const OpRecord& rec, const Tensor& x, const Tensor& out, 
   const Tensor gk = with_reduced_axes_kept(g, rec);
   switch (rec.reduce) {
     case ReduceOp::Sum: return gk.expand(x.shape());
+    case ReduceOp::SumSquares: return x * (gk * 2.0);
     case ReduceOp::Max:
     case ReduceOp::Min: {
       // Ties share the gradient evenly, as torch.amax/amin do.
@@ -176,6 +177,8 @@ std::vector<Tensor> backward_formula(const OpRecord& rec, const Tensor& out, con
     case OpKind::Svdvals:
     case OpKind::Eigvalsh:
     case OpKind::Pinv: return linalg_backward(rec, out, g, needs);
+    case OpKind::SoftmaxCrossEntropy:
+      return {softmax_cross_entropy_backward(in[0], in[1], rec.saved[0], g, rec.params.a), Tensor()};
     case OpKind::Count_: break;
   }
   throw Error(fmt::format("tinynn::backward: no formula for op kind {}", op_kind_name(rec.kind)));

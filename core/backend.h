@@ -37,7 +37,7 @@ struct ReducePlan {
   std::int64_t inner_shape[kMaxDims] = {};
   std::int64_t in_inner_strides[kMaxDims] = {};
 };
-enum class ReduceOp { Sum, Prod, Max, Min, ArgMax, ArgMin };
+enum class ReduceOp { Sum, SumSquares, Prod, Max, Min, ArgMax, ArgMin };  // SumSquares: sum of x * x
 
 // Running sum/product along one axis, for every position of the other axes.
 struct ScanPlan {
@@ -70,6 +70,18 @@ struct MatmulPlan {
   std::int64_t m = 0, n = 0, k = 0;
   std::int64_t a_row_stride = 0, a_col_stride = 0;
   std::int64_t b_row_stride = 0, b_col_stride = 0;
+};
+
+// Softmax cross-entropy over the rows of contiguous logits x [rows, classes] with class ids t
+// [rows] (Int64) and label smoothing eps, forward:
+//   lse[r]  = log sum_c exp(x[r, c])
+//   loss[r] = lse[r] - (1 - eps) x[r, t[r]] - eps / classes * sum_c x[r, c]
+// and backward, with g the gradient of loss (element r at g[r * grad_stride]):
+//   dx[r, c] = g[r] (exp(x[r, c] - lse[r]) - (1 - eps) [c == t[r]] - eps / classes)
+struct CrossEntropyPlan {
+  std::int64_t rows = 0, classes = 0;
+  double label_smoothing = 0.0;
+  std::int64_t grad_stride = 1;  // backward only; 0 when one gradient is broadcast to every row
 };
 
 // One LAPACK-style factorization or solve over a batch of matrices. Every buffer is contiguous,
@@ -142,6 +154,13 @@ class Backend {
   virtual void scatter_add(const IndexPlan& plan, DType t, void* out, const std::int64_t* index,
                            const void* src) = 0;
   virtual void matmul(const MatmulPlan& plan, DType t, void* out, const void* a, const void* b) = 0;
+  // The fused softmax cross-entropy (see CrossEntropyPlan); loss, lse [rows] and dx [rows,
+  // classes] are contiguous, of dtype t (Float32/Float64). Throws IndexError on a class id
+  // outside [0, classes).
+  virtual void cross_entropy(const CrossEntropyPlan& plan, DType t, void* loss, void* lse, const void* logits,
+                             const std::int64_t* target) = 0;
+  virtual void cross_entropy_backward(const CrossEntropyPlan& plan, DType t, void* grad_logits, const void* grad_loss,
+                                      const void* logits, const void* lse, const std::int64_t* target) = 0;
   // One Adam/AdamW step over n contiguous elements of dtype t (Float32/Float64), in place;
   // max_exp_avg_sq is null unless amsgrad.
   virtual void adam_step(const AdamStep& step, DType t, std::int64_t n, void* param, void* exp_avg, void* exp_avg_sq,

@@ -56,6 +56,7 @@ const char* op_kind_name(OpKind kind) {
     case OpKind::Svdvals: return "Svdvals";
     case OpKind::Eigvalsh: return "Eigvalsh";
     case OpKind::Pinv: return "Pinv";
+    case OpKind::SoftmaxCrossEntropy: return "SoftmaxCrossEntropy";
     case OpKind::Count_: break;
   }
   return "?";

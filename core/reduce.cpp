@@ -22,6 +22,7 @@ namespace {
 const char* reduce_name(ReduceOp op) {
   switch (op) {
     case ReduceOp::Sum: return "sum";
+    case ReduceOp::SumSquares: return "sum_of_squares";
     case ReduceOp::Prod: return "prod";
     case ReduceOp::Max: return "amax";
     case ReduceOp::Min: return "amin";
@@ -85,7 +86,7 @@ Tensor reduce(ReduceOp op, const Tensor& x, const Axes& axes, bool keepdim) {
     }
   }
   const bool is_arg = op == ReduceOp::ArgMax || op == ReduceOp::ArgMin;
-  if (inner_numel == 0 && op != ReduceOp::Sum && op != ReduceOp::Prod)
+  if (inner_numel == 0 && op != ReduceOp::Sum && op != ReduceOp::SumSquares && op != ReduceOp::Prod)
     throw ShapeError(fmt::format("tinynn::{}: cannot reduce an empty axis of shape {}", fn, shape_str(x.shape())));
   DType out_t = x.dtype();
   if (is_arg) out_t = DType::Int64;
@@ -155,6 +156,9 @@ Tensor arg_reduce(ReduceOp op, const Tensor& x, std::optional<std::int64_t> axis
 }  // namespace
 
 Tensor sum(const Tensor& x, const Axes& axes, bool keepdim) { return reduce(ReduceOp::Sum, x, axes, keepdim); }
+Tensor sum_of_squares(const Tensor& x, const Axes& axes, bool keepdim) {
+  return reduce(ReduceOp::SumSquares, as_floating(x), axes, keepdim);
+}
 Tensor prod(const Tensor& x, const Axes& axes, bool keepdim) { return reduce(ReduceOp::Prod, x, axes, keepdim); }
 Tensor amax(const Tensor& x, const Axes& axes, bool keepdim) { return reduce(ReduceOp::Max, x, axes, keepdim); }
 Tensor amin(const Tensor& x, const Axes& axes, bool keepdim) { return reduce(ReduceOp::Min, x, axes, keepdim); }

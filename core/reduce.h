@@ -6,6 +6,8 @@ namespace tinynn {
 
 Tensor sum(const Tensor& x, const Axes& axes = {}, bool keepdim = false);  // Bool/Int64 -> Int64
 Tensor mean(const Tensor& x, const Axes& axes = {}, bool keepdim = false);
+// sum(square(x)) in one pass, without the squared temporary (gradient norms, weight penalties).
+Tensor sum_of_squares(const Tensor& x, const Axes& axes = {}, bool keepdim = false);
 Tensor prod(const Tensor& x, const Axes& axes = {}, bool keepdim = false);
 Tensor amax(const Tensor& x, const Axes& axes = {}, bool keepdim = false);
 Tensor amin(const Tensor& x, const Axes& axes = {}, bool keepdim = false);
@@ -25,5 +27,11 @@ Tensor cumprod(const Tensor& x, std::int64_t axis);
 
 Tensor softmax(const Tensor& x, std::int64_t axis);
 Tensor log_softmax(const Tensor& x, std::int64_t axis);
+
+// Per-sample cross-entropy of logits [N, C] against class ids [N] (Int64) with label smoothing
+// eps: -(1 - eps) log p[n, target[n]] - eps / C * sum_c log p[n, c], p = softmax of row n.
+// Returns [N]. One fused pass forward and one backward (core/cross_entropy.cpp). Throws
+// IndexError for a class id outside [0, C).
+Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& target, double label_smoothing = 0.0);
 
 }  // namespace tinynn

@@ -30,14 +30,17 @@ void require_same_shape(const char* fn, const Tensor& input, const Tensor& targe
                                  shape_str(input.shape()), shape_str(target.shape())));
 }
 
-// logits/log-probs [N, C] and class ids [N]: checks shapes, dtype and the class range.
-void check_class_targets(const char* fn, const Tensor& scores, const Tensor& target) {
+// logits/log-probs [N, C] and class ids [N]: checks shapes and dtype, and the class range unless
+// the kernel that reads the ids checks it (check_range false).
+void check_class_targets(const char* fn, const Tensor& scores, const Tensor& target, bool check_range = true) {
   if (scores.dim() != 2)
     throw ShapeError(fmt::format("tinynn::nn::{}: expected input [N, C], got {}", fn, shape_str(scores.shape())));
   if (target.dim() != 1 || target.shape()[0] != scores.shape()[0])
     throw ShapeError(fmt::format("tinynn::nn::{}: class targets must be [{}], got {}", fn, scores.shape()[0],
                                  shape_str(target.shape())));
-  if (target.numel() == 0) return;
+  if (target.dtype() != DType::Int64)
+    throw DTypeError(fmt::format("tinynn::nn::{}: class targets must be int64, got {}", fn, dtype_name(target.dtype())));
+  if (target.numel() == 0 || !check_range) return;
   const auto lo = amin(target).item<std::int64_t>(), hi = amax(target).item<std::int64_t>();
   if (lo < 0 || hi >= scores.shape()[1])
     throw IndexError(fmt::format("tinynn::nn::{}: class targets must lie in [0, {}), found {}", fn, scores.shape()[1],
@@ -98,8 +101,13 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const CrossEntr
   check_weight("cross_entropy", o.weight, classes);
   if (!(o.label_smoothing >= 0.0 && o.label_smoothing < 1.0))
     throw ValueError(fmt::format("tinynn::nn::cross_entropy: label_smoothing must be in [0, 1), got {}", o.label_smoothing));
-  const Tensor log_probs = log_softmax(logits, 1);
   const double eps = o.label_smoothing;
+  if (!is_floating(target.dtype()) && !o.weight.defined()) {  // the common case: one fused op each way
+    check_class_targets("cross_entropy", logits, target, false);
+    const Tensor x = is_floating(logits.dtype()) ? logits : logits.to(DType::Float32);
+    return reduce(softmax_cross_entropy(x, target, eps), o.reduction);
+  }
+  const Tensor log_probs = log_softmax(logits, 1);
   if (is_floating(target.dtype())) {  // probability targets
     require_same_shape("cross_entropy", logits, target);
     Tensor t = eps > 0 ? target * (1.0 - eps) + eps / static_cast<double>(classes) : target;

@@ -32,7 +32,7 @@ Tensor regularization_penalty(const PenaltyTerms& terms) {
   for (const auto& [p, penalty] : terms) {
     Tensor term;
     if (penalty.l1 != 0.0) term = sum(abs(p)) * penalty.l1;
-    if (penalty.l2 != 0.0) term = term.defined() ? term + sum(square(p)) * penalty.l2 : sum(square(p)) * penalty.l2;
+    if (penalty.l2 != 0.0) term = term.defined() ? term + sum_of_squares(p) * penalty.l2 : sum_of_squares(p) * penalty.l2;
     total = total.defined() ? total + term : term;
   }
   return total;
@@ -48,7 +48,7 @@ double total_grad_norm(const std::vector<Tensor>& parameters, double norm_type) 
     const Tensor g = p.grad();
     if (!g.defined()) continue;
     // The 2-norm adds sums of squares directly (no square root per parameter and back).
-    const double n = norm_type == 2.0 ? sum(square(g)).item() : norm(g, norm_type).item();
+    const double n = norm_type == 2.0 ? sum_of_squares(g).item() : norm(g, norm_type).item();
     nan = nan || std::isnan(n);
     if (max_norm) total = std::max(total, n);
     else total += norm_type == 2.0 || norm_type == 1.0 ? n : std::pow(n, norm_type);

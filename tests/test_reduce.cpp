@@ -86,3 +86,60 @@ TEST_CASE("softmax and log_softmax along an axis", "[reduce][softmax]") {
   check_values(log_softmax(x, -1), {2, 3}, {1 - std::log(s), 2 - std::log(s), 3 - std::log(s), -std::log(3.0), -std::log(3.0), -std::log(3.0)}, 1e-5);
   check_values(sum(softmax(x, 0), {0}), {3}, {1, 1, 1});
 }
+
+TEST_CASE("sum_of_squares equals sum(square(x)) over any axes", "[reduce]") {
+  Tensor a = arange(-5, 7, 1, {DType::Float32}).reshape({3, 4});
+  check_values(sum_of_squares(a), {}, {146});
+  check_values(sum_of_squares(a, {0}), {4}, {25 + 1 + 9, 16 + 0 + 16, 9 + 1 + 25, 4 + 4 + 36});
+  check_values(sum_of_squares(a.t(), {1}, true), {4, 1}, {35, 32, 35, 44});  // strided input
+  check_values(sum_of_squares(tensor({1, 2, 3})), {}, {14});                 // integers promote
+  check_values(sum_of_squares(zeros({0, 2}), {0}), {2}, {0, 0});
+  Generator gen(3);
+  Tensor big = randn({1000, 37}, {DType::Float64}, &gen);
+  CHECK(sum_of_squares(big).item() == Approx(sum(square(big)).item()).epsilon(1e-12));
+}
+
+TEST_CASE("softmax_cross_entropy: hand values, and the fused kernels match the composite", "[reduce][softmax]") {
+  // Row [1, 2, 3], target 2: -log(e^3 / (e + e^2 + e^3)); with smoothing 0.3 the mean of -log p
+  // over the classes enters with weight 0.3.
+  const double e1 = std::exp(1.0), e2 = std::exp(2.0), e3 = std::exp(3.0), lse = std::log(e1 + e2 + e3);
+  Tensor x = tensor({{1.0, 2.0, 3.0}, {1000.0, 1000.0, 1000.0}});
+  check_values(softmax_cross_entropy(x, tensor({2, 0})), {2}, {lse - 3, std::log(3.0)}, 1e-5);
+  const double smooth = 0.7 * (lse - 3) + 0.3 * ((lse - 1) + (lse - 2) + (lse - 3)) / 3;
+  check_values(softmax_cross_entropy(x, tensor({2, 0}), 0.3), {2}, {smooth, std::log(3.0)}, 1e-5);
+
+  Generator gen(11);
+  for (DType t : {DType::Float32, DType::Float64})
+    for (double eps : {0.0, 0.05})
+      for (std::int64_t classes : {1, 10, 70}) {
+        INFO(dtype_name(t) << " eps " << eps << " classes " << classes);
+        Tensor logits = (randn({9, classes}, {DType::Float64}, &gen) * 4.0).to(t).requires_grad_();
+        Tensor target = randint(0, classes, {9}, {DType::Int64}, &gen);
+        Tensor g = rand({9}, {t}, &gen);
+        Tensor fused = softmax_cross_entropy(logits, target, eps);
+        Tensor fused_grad = grad({fused}, {logits}, {g})[0];
+        Tensor log_p = log_softmax(logits, 1);
+        Tensor composite = -gather(log_p, 1, target.unsqueeze(1)).squeeze(1) * (1.0 - eps) -
+                           sum(log_p, {1}) * (eps / static_cast<double>(classes));
+        Tensor composite_grad = grad({composite}, {logits}, {g})[0];
+        const double tol = t == DType::Float32 ? 1e-5 : 1e-12;
+        CHECK(allclose(fused, composite, tol, tol));
+        CHECK(allclose(fused_grad, composite_grad, tol, tol));
+      }
+}
+
+TEST_CASE("softmax_cross_entropy: bad input is an error, NaN logits give NaN", "[reduce][softmax]") {
+  Tensor x = zeros({2, 3});
+  TINYNN_REQUIRE_THROWS_CONTAINING(softmax_cross_entropy(x, tensor({0, 3})), IndexError,
+                                   "class targets must lie in [0, 3), found 3");
+  TINYNN_REQUIRE_THROWS_CONTAINING(softmax_cross_entropy(x, tensor({0, -1})), IndexError, "found -1");
+  TINYNN_REQUIRE_THROWS_CONTAINING(softmax_cross_entropy(x, tensor({0})), ShapeError, "class targets must be int64 [2]");
+  TINYNN_REQUIRE_THROWS_CONTAINING(softmax_cross_entropy(x, tensor({0.0, 1.0})), ShapeError, "int64");
+  TINYNN_REQUIRE_THROWS_CONTAINING(softmax_cross_entropy(zeros({3}), tensor({0})), ShapeError, "expected floating logits [N, C]");
+  TINYNN_REQUIRE_THROWS_CONTAINING(softmax_cross_entropy(x, tensor({0, 1}), 1.0), ValueError, "label_smoothing");
+  Tensor nan_row = tensor({{0.0, NAN, 1.0}, {0.0, 1.0, 2.0}});
+  Tensor loss = softmax_cross_entropy(nan_row, tensor({0, 2}));
+  CHECK(std::isnan(loss.at({0})));
+  CHECK(std::isfinite(loss.at({1})));
+  CHECK(softmax_cross_entropy(zeros({0, 3}), zeros({0}, {DType::Int64})).shape() == Shape{0});
+}

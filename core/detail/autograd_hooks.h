@@ -23,6 +23,7 @@ enum class OpKind {
   Matmul, ToDType, ToDevice, Clone,
   Solve, Det, LogAbsDet, Cholesky,  // linear algebra (core/linalg.cpp)
   Svdvals, Eigvalsh, Pinv,
+  SoftmaxCrossEntropy,  // fused loss (core/cross_entropy.cpp); params.a: label smoothing
   Count_  // number of kinds, not a kind
 };
 const char* op_kind_name(OpKind kind);
@@ -55,6 +56,10 @@ inline Tensor recorded(OpRecord record, const Tensor& output) {
   if (is_floating(output.dtype()) && should_record(record.inputs)) record_op(std::move(record), output);
   return output;
 }
+
+// The backward of softmax_cross_entropy (its fused kernel, or ops under create_graph).
+Tensor softmax_cross_entropy_backward(const Tensor& logits, const Tensor& target, const Tensor& lse, const Tensor& g,
+                                      double label_smoothing);
 
 // How many graph nodes of `kind` were recorded so far (tests check every kind is gradchecked).
 std::int64_t recorded_op_count(OpKind kind);

@@ -25,6 +25,10 @@ class CpuBackend final : public Backend {
   void gather(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) override;
   void scatter_add(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) override;
   void matmul(const MatmulPlan& plan, DType t, void* out, const void* a, const void* b) override;
+  void cross_entropy(const CrossEntropyPlan& plan, DType t, void* loss, void* lse, const void* logits,
+                     const std::int64_t* target) override;
+  void cross_entropy_backward(const CrossEntropyPlan& plan, DType t, void* grad_logits, const void* grad_loss,
+                              const void* logits, const void* lse, const std::int64_t* target) override;
   void adam_step(const AdamStep& step, DType t, std::int64_t n, void* param, void* exp_avg, void* exp_avg_sq,
                  void* max_exp_avg_sq, const void* grad) override;
   void linalg(const LinalgPlan& plan) override;

@@ -47,31 +47,36 @@ void visit_inner(const ReducePlan& plan, const T* base, Visit&& visit) {
   }
 }
 
-// Sum of n contiguous values in eight interleaved accumulators: independent chains the compiler
-// vectorizes, instead of one chain bound by the latency of an add. The order is fixed, so the
-// result does not depend on the thread count.
-template <class T>
-Acc<T> contiguous_sum(const T* x, std::int64_t n) {
+// Sum of f(x[i]) over n contiguous values in eight interleaved accumulators: independent chains
+// the compiler vectorizes, instead of one chain bound by the latency of an add. The order is
+// fixed, so the result does not depend on the thread count.
+template <class T, class F>
+Acc<T> contiguous_sum(const T* x, std::int64_t n, F f) {
   constexpr int kLanes = 8;
   Acc<T> lanes[kLanes] = {};
   std::int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) lanes[l] += static_cast<Acc<T>>(x[i + l]);
+    for (int l = 0; l < kLanes; ++l) lanes[l] += f(static_cast<Acc<T>>(x[i + l]));
   Acc<T> acc = 0;
   for (int l = 0; l < kLanes; ++l) acc += lanes[l];
-  for (; i < n; ++i) acc += static_cast<Acc<T>>(x[i]);
+  for (; i < n; ++i) acc += f(static_cast<Acc<T>>(x[i]));
+  return acc;
+}
+
+// Sum and SumSquares: the sum of f(x) over one inner block.
+template <class T, class F>
+Acc<T> block_sum(const ReducePlan& plan, const T* base, F f) {
+  if (plan.inner_ndim == 1 && plan.in_inner_strides[0] == 1) return contiguous_sum(base, plan.inner_shape[0], f);
+  Acc<T> acc = 0;
+  visit_inner(plan, base, [&](std::int64_t, T v) { acc += f(static_cast<Acc<T>>(v)); });
   return acc;
 }
 
 template <class T, class O>
 O reduce_block(ReduceOp op, const ReducePlan& plan, const T* base) {
   switch (op) {
-    case ReduceOp::Sum: {
-      if (plan.inner_ndim == 1 && plan.in_inner_strides[0] == 1) return static_cast<O>(contiguous_sum(base, plan.inner_shape[0]));
-      Acc<T> acc = 0;
-      visit_inner(plan, base, [&](std::int64_t, T v) { acc += static_cast<Acc<T>>(v); });
-      return static_cast<O>(acc);
-    }
+    case ReduceOp::Sum: return static_cast<O>(block_sum(plan, base, [](Acc<T> v) { return v; }));
+    case ReduceOp::SumSquares: return static_cast<O>(block_sum(plan, base, [](Acc<T> v) { return v * v; }));
     case ReduceOp::Prod: {
       Acc<T> acc = 1;
       visit_inner(plan, base, [&](std::int64_t, T v) { acc *= static_cast<Acc<T>>(v); });

@@ -15,10 +15,13 @@ namespace cuda {
 CudaBackend::CudaBackend(int index) : index_(index) {
   activate();
   TINYNN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  TINYNN_CUDA_CHECK(cudaMalloc(&error_flag_, 2 * sizeof(std::int64_t)));
 }
 
 CudaBackend::~CudaBackend() {
-  if (stream_ != nullptr) cudaStreamDestroy(stream_);  // no throw from a destructor
+  // No throw from a destructor.
+  if (error_flag_ != nullptr) cudaFree(error_flag_);
+  if (stream_ != nullptr) cudaStreamDestroy(stream_);
 }
 
 void CudaBackend::activate() const { TINYNN_CUDA_CHECK(cudaSetDevice(index_)); }

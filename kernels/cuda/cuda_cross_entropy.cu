@@ -1,0 +1,109 @@
+// CUDA softmax cross-entropy, forward and backward (see CrossEntropyPlan): one warp per row,
+// lanes striding over the classes. Row sums accumulate in double like the CPU kernel's. A class
+// id out of range is recorded in the backend's error flag and thrown after the kernel.
+#include <fmt/format.h>
+
+#include <tinynn/core/detail/dispatch.h>
+#include <tinynn/core/error.h>
+
+#include "cuda_backend.h"
+#include "cuda_check.h"
+#include "cuda_warp.cuh"
+
+namespace tinynn::cuda {
+
+namespace {
+
+constexpr int kRowsPerBlock = 8;  // warps per block
+
+__device__ bool target_ok(std::int64_t t, std::int64_t classes, std::int64_t* flag) {
+  if (t >= 0 && t < classes) return true;
+  flag[0] = 1;  // any bad id will do for the message; racing writers store the same kind of value
+  flag[1] = t;
+  return false;
+}
+
+// x [rows, classes] -> loss [rows], lse [rows]
+template <class T>
+__global__ void cross_entropy_kernel(CrossEntropyPlan plan, T* loss, T* lse, const T* x, const std::int64_t* target,
+                                     std::int64_t* flag) {
+  const std::int64_t r = static_cast<std::int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / kWarp;
+  const int lane = static_cast<int>(threadIdx.x % kWarp);
+  if (r >= plan.rows) return;  // the whole warp leaves together
+  const T* row = x + r * plan.classes;
+  T m = row[0];
+  for (std::int64_t c = lane; c < plan.classes; c += kWarp) m = row[c] > m || row[c] != row[c] ? row[c] : m;
+  m = warp_max(m);
+  if (isinf(static_cast<double>(m))) m = 0;
+  double exp_sum = 0.0, x_sum = 0.0;
+  for (std::int64_t c = lane; c < plan.classes; c += kWarp) {
+    exp_sum += exp(static_cast<double>(row[c] - m));
+    x_sum += static_cast<double>(row[c]);
+  }
+  exp_sum = warp_sum(exp_sum);
+  x_sum = warp_sum(x_sum);
+  if (lane != 0) return;
+  const std::int64_t t = target[r];
+  const double log_sum = static_cast<double>(m) + log(exp_sum);
+  lse[r] = static_cast<T>(log_sum);
+  if (!target_ok(t, plan.classes, flag)) {
+    loss[r] = static_cast<T>(NAN);
+    return;
+  }
+  const double keep = 1.0 - plan.label_smoothing, spread = plan.label_smoothing / static_cast<double>(plan.classes);
+  loss[r] = static_cast<T>(log_sum - keep * static_cast<double>(row[t]) - spread * x_sum);
+}
+
+// x [rows, classes], lse [rows], g [rows] (stride grad_stride) -> dx [rows, classes]
+template <class T>
+__global__ void cross_entropy_backward_kernel(CrossEntropyPlan plan, T* dx, const T* g, const T* x, const T* lse,
+                                              const std::int64_t* target) {
+  const std::int64_t r = static_cast<std::int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / kWarp;
+  const int lane = static_cast<int>(threadIdx.x % kWarp);
+  if (r >= plan.rows) return;
+  const std::int64_t t = target[r];
+  const T gr = g[r * plan.grad_stride], l = lse[r];
+  const T keep = static_cast<T>(1.0 - plan.label_smoothing);
+  const T spread = static_cast<T>(plan.label_smoothing / static_cast<double>(plan.classes));
+  for (std::int64_t c = lane; c < plan.classes; c += kWarp) {
+    const std::int64_t i = r * plan.classes + c;
+    dx[i] = gr * (exp(x[i] - l) - spread - (c == t ? keep : T(0)));
+  }
+}
+
+unsigned row_blocks(std::int64_t rows) { return static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock); }
+
+}  // namespace
+
+void CudaBackend::throw_if_bad_class(const CrossEntropyPlan& plan) {
+  std::int64_t flag[2] = {0, 0};
+  TINYNN_CUDA_CHECK(cudaMemcpyAsync(flag, error_flag_, sizeof flag, cudaMemcpyDeviceToHost, stream_));
+  TINYNN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  if (flag[0] != 0)
+    throw IndexError(fmt::format("tinynn::cross_entropy: class targets must lie in [0, {}), found {}", plan.classes, flag[1]));
+}
+
+void CudaBackend::cross_entropy(const CrossEntropyPlan& plan, DType t, void* loss, void* lse, const void* logits,
+                                const std::int64_t* target) {
+  activate();
+  TINYNN_CUDA_CHECK(cudaMemsetAsync(error_flag_, 0, 2 * sizeof(std::int64_t), stream_));
+  TINYNN_DISPATCH_FLOATING(t, {
+    cross_entropy_kernel<T><<<row_blocks(plan.rows), kRowsPerBlock * kWarp, 0, stream_>>>(
+        plan, static_cast<T*>(loss), static_cast<T*>(lse), static_cast<const T*>(logits), target, error_flag_);
+  })
+  TINYNN_CUDA_CHECK(cudaGetLastError());
+  throw_if_bad_class(plan);
+}
+
+void CudaBackend::cross_entropy_backward(const CrossEntropyPlan& plan, DType t, void* grad_logits, const void* grad_loss,
+                                         const void* logits, const void* lse, const std::int64_t* target) {
+  activate();  // the forward checked these class ids
+  TINYNN_DISPATCH_FLOATING(t, {
+    cross_entropy_backward_kernel<T><<<row_blocks(plan.rows), kRowsPerBlock * kWarp, 0, stream_>>>(
+        plan, static_cast<T*>(grad_logits), static_cast<const T*>(grad_loss), static_cast<const T*>(logits),
+        static_cast<const T*>(lse), target);
+  })
+  TINYNN_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace tinynn::cuda
