@@ -70,6 +70,28 @@ struct MatmulPlan {
   std::int64_t m = 0, n = 0, k = 0;
   std::int64_t a_row_stride = 0, a_col_stride = 0;
   std::int64_t b_row_stride = 0, b_col_stride = 0;
+
+  // Kernels hand the last batch axis to a batched GEMM and loop over the axes before it:
+  // how many positions those leading axes have, and a's, b's and out's offsets at one of them.
+  struct Offsets {
+    std::int64_t a = 0, b = 0, out = 0;
+  };
+  std::int64_t leading_batches() const {
+    std::int64_t n = 1;
+    for (int d = 0; d + 1 < batch_ndim; ++d) n *= batch_shape[d];
+    return n;
+  }
+  Offsets leading_batch_offsets(std::int64_t position) const {
+    Offsets off;
+    for (int d = batch_ndim - 2; d >= 0; --d) {
+      const std::int64_t idx = position % batch_shape[d];
+      position /= batch_shape[d];
+      off.a += idx * a_batch_strides[d];
+      off.b += idx * b_batch_strides[d];
+      off.out += idx * out_batch_strides[d];
+    }
+    return off;
+  }
 };
 
 // Softmax cross-entropy over the rows of contiguous logits x [rows, classes] with class ids t
@@ -128,6 +150,7 @@ class Backend {
   virtual void copy_from_host(void* dst, const void* host_src, std::size_t nbytes) = 0;
   virtual void copy_to_host(void* host_dst, const void* src, std::size_t nbytes) = 0;
   virtual void synchronize() = 0;
+  virtual MemoryStats memory_stats() const = 0;
 
   // out = value, over a 1-operand plan.
   virtual void fill(const ElementwisePlan<1>& plan, DType t, void* out, double value) = 0;

@@ -23,6 +23,7 @@ Device Device::parse(const std::string& text) {
 
 int cuda_device_count() { return detail::cuda_device_count_impl(); }
 bool cuda_available() { return cuda_device_count() > 0; }
+MemoryStats memory_stats(Device device) { return backend_for(device).memory_stats(); }
 
 Backend& backend_for(Device device) {
   if (device.is_cpu()) return detail::cpu_backend();

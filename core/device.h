@@ -1,5 +1,6 @@
 // Where a tensor's memory lives: the CPU or one CUDA GPU.
 #pragma once
+#include <cstddef>
 #include <string>
 
 namespace tinynn {
@@ -25,5 +26,13 @@ struct Device {
 // True when tinynn was compiled with CUDA and a GPU answers.
 bool cuda_available();
 int cuda_device_count();  // 0 when not compiled in or no driver/GPU
+
+// What a device's caching allocator has done: blocks asked of the system (malloc, cudaMalloc) so
+// far, and bytes now held for reuse. A training loop in steady state asks for no new blocks.
+struct MemoryStats {
+  std::size_t system_allocations = 0;
+  std::size_t cached_bytes = 0;
+};
+MemoryStats memory_stats(Device device);
 
 }  // namespace tinynn

@@ -47,8 +47,10 @@ void DataLoader::stop_worker() {
 
 void DataLoader::start_epoch(std::int64_t epoch, std::int64_t skip) {
   stop_worker();
-  order_ = shuffle_ ? from_vector(permutation(data_.size(), seed_, static_cast<std::uint64_t>(epoch) + 1), {data_.size()})
-                   : arange(data_.size());
+  // The order lives with the data, so a batch is one gather on the data's device.
+  order_ = (shuffle_ ? from_vector(permutation(data_.size(), seed_, static_cast<std::uint64_t>(epoch) + 1), {data_.size()})
+                     : arange(data_.size()))
+               .to(data_.inputs.device());
   next_index_ = std::clamp<std::int64_t>(skip, 0, batches_per_epoch());
   if (!prefetch_) return;
   worker_done_ = false;

@@ -179,10 +179,21 @@ TrainResult train(Config& config, const TrainOptions& options) {
   const auto params = model->parameters();
   const PenaltyTerms penalties = resolve_penalties(*model, config.regularization);
 
-  DataLoader train_loader(data.train, t.batch_size, t.shuffle, t.drop_last, t.seed);
+  // On a GPU the data sets move there once (Fashion-MNIST is 190 MB of float32): a batch is then
+  // a gather on the device, issued from the training thread (a prefetch thread would share the
+  // device's stream), instead of a host-to-device copy per step.
+  const bool prefetch = !device.is_cuda();
+  if (device.is_cuda())
+    for (Dataset* d : {&data.train, &data.validation, &data.test})
+      if (d->size() > 0) {
+        d->inputs = d->inputs.to(device);
+        d->targets = d->targets.to(device);
+      }
+  DataLoader train_loader(data.train, t.batch_size, t.shuffle, t.drop_last, t.seed, prefetch);
   std::unique_ptr<DataLoader> val_loader;
-  if (data.validation.size() > 0) val_loader = std::make_unique<DataLoader>(data.validation, t.batch_size, false, false, 0);
-  DataLoader test_loader(data.test, t.batch_size, false, false, 0);
+  if (data.validation.size() > 0)
+    val_loader = std::make_unique<DataLoader>(data.validation, t.batch_size, false, false, 0, prefetch);
+  DataLoader test_loader(data.test, t.batch_size, false, false, 0, prefetch);
 
   for (const fs::path& d : {dir, checkpoint_dir}) {
     std::error_code ec;

@@ -1,6 +1,6 @@
 // The CPU caching allocator: repeated work of the same shapes reuses memory instead of asking
 // the system again, and blocks come back 64-byte aligned.
-#include <tinynn/kernels/cpu/caching_allocator.h>
+#include <tinynn/kernels/common/caching_allocator.h>
 #include <tinynn/nn/nn.h>
 
 #include <cstdint>
@@ -21,7 +21,7 @@ TEST_CASE("steady-state tensor work allocates nothing new from the system", "[al
 }
 
 TEST_CASE("allocations are 64-byte aligned and reused by size", "[allocator]") {
-  cpu::CachingAllocator alloc;
+  CachingAllocator alloc;
   void* a = alloc.allocate(100);
   CHECK(reinterpret_cast<std::uintptr_t>(a) % 64 == 0);
   alloc.deallocate(a, 100);

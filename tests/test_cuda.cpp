@@ -1,4 +1,5 @@
 // CPU vs CUDA parity for the ops the CUDA backend implements; skipped, visibly, without a GPU.
+#include <functional>
 #include <iostream>
 
 #include "test_helpers.h"
@@ -37,4 +38,149 @@ TEST_CASE("CUDA: mixing devices is an error naming both", "[cuda]") {
   if (!have_gpu()) return;
   TINYNN_REQUIRE_THROWS_CONTAINING(ones({2}) + ones({2}).to(Device::cuda(0)), DeviceError,
                                    "tensors are on different devices: cpu and cuda:0");
+}
+
+namespace {
+
+// fn on CPU inputs and on their CUDA copies: the values, and the gradients of sum(out * w) with
+// respect to every floating input, agree within float32 rounding.
+void check_parity(const std::string& name, const std::vector<Tensor>& cpu_inputs,
+                  const std::function<Tensor(const std::vector<Tensor>&)>& fn, double tol = 1e-5) {
+  INFO("op " << name);
+  const Device gpu = Device::cuda(0);
+  std::vector<Tensor> cpu, cuda;
+  for (const Tensor& t : cpu_inputs) {
+    const bool grads = is_floating(t.dtype());
+    cpu.push_back(grads ? t.detach().requires_grad_() : t);
+    cuda.push_back(grads ? t.detach().to(gpu).requires_grad_() : t.to(gpu));
+  }
+  const Tensor out_cpu = fn(cpu), out_cuda = fn(cuda);
+  REQUIRE(out_cuda.device() == gpu);
+  const Tensor back = out_cuda.to(Device::cpu());
+  REQUIRE(back.shape() == out_cpu.shape());
+  if (!is_floating(out_cpu.dtype())) {
+    CHECK(equal(back, out_cpu));
+    return;
+  }
+  CHECK(allclose(back.to(DType::Float64), out_cpu.to(DType::Float64), tol, tol));
+  std::vector<Tensor> diff_cpu, diff_cuda;
+  for (std::size_t i = 0; i < cpu.size(); ++i)
+    if (cpu[i].requires_grad()) {
+      diff_cpu.push_back(cpu[i]);
+      diff_cuda.push_back(cuda[i]);
+    }
+  if (diff_cpu.empty() || !out_cpu.requires_grad()) return;
+  Generator gen(9);
+  const Tensor w = randn(out_cpu.shape(), {out_cpu.dtype()}, &gen);
+  const auto g_cpu = grad({sum(out_cpu * w)}, diff_cpu, {}, std::nullopt, false, true);
+  const auto g_cuda = grad({sum(out_cuda * w.to(gpu))}, diff_cuda, {}, std::nullopt, false, true);
+  for (std::size_t i = 0; i < g_cpu.size(); ++i) {
+    INFO("gradient of input " << i);
+    REQUIRE(g_cpu[i].defined() == g_cuda[i].defined());
+    if (g_cpu[i].defined()) CHECK(allclose(g_cuda[i].to(Device::cpu()), g_cpu[i], tol, tol));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("CUDA: reductions, scans, softmax and the fused loss match the CPU, with gradients", "[cuda]") {
+  if (!have_gpu()) return;
+  Generator gen(21);
+  const Tensor x = randn({6, 5, 40}, {}, &gen), y = randn({300, 7}, {}, &gen);
+  const Tensor labels = randint(0, 7, {300}, {DType::Int64}, &gen);
+  const Tensor with_nan = tensor({{1.0, NAN, 2.0}, {3.0, 3.0, -1.0}});
+  using V = std::vector<Tensor>;
+  check_parity("sum all", {x}, [](const V& v) { return sum(v[0]); });
+  check_parity("sum axes", {x}, [](const V& v) { return sum(v[0], {0, 2}, true); });
+  check_parity("sum of a transposed view", {x}, [](const V& v) { return sum(v[0].transpose(0, 2), {1}); });
+  check_parity("mean", {y}, [](const V& v) { return mean(v[0], {0}); });
+  check_parity("sum_of_squares", {x}, [](const V& v) { return sum_of_squares(v[0], {1}); });
+  check_parity("prod", {x}, [](const V& v) { return prod(v[0].narrow(2, 0, 4), {2}); });
+  check_parity("amax", {x}, [](const V& v) { return amax(v[0], {1}); });
+  check_parity("amin", {x}, [](const V& v) { return amin(v[0], {0, 1}); });
+  check_parity("argmax", {y}, [](const V& v) { return argmax(v[0], 1); });
+  check_parity("argmin", {y}, [](const V& v) { return argmin(v[0]); });
+  check_parity("max with NaN and ties", {with_nan}, [](const V& v) { return argmax(v[0], 1); });
+  check_parity("sum of bools", {y}, [](const V& v) { return sum(v[0] > 0, {0}); });
+  check_parity("sum of int64", {labels}, [](const V& v) { return sum(v[0]); });
+  check_parity("var", {y}, [](const V& v) { return var(v[0], {0}); });
+  check_parity("norm", {x}, [](const V& v) { return norm(v[0], 2.0, {2}); });
+  check_parity("logsumexp", {x}, [](const V& v) { return logsumexp(v[0], {2}); });
+  check_parity("cumsum", {x}, [](const V& v) { return cumsum(v[0], 1); });
+  check_parity("cumprod", {x}, [](const V& v) { return cumprod(v[0].narrow(2, 0, 5) * 0.5, 2); });
+  check_parity("softmax", {y}, [](const V& v) { return softmax(v[0], 1); });
+  check_parity("log_softmax", {x}, [](const V& v) { return log_softmax(v[0], 0); });
+  for (double eps : {0.0, 0.1})
+    check_parity("softmax_cross_entropy", {y, labels}, [eps](const V& v) { return softmax_cross_entropy(v[0], v[1], eps); });
+  check_parity("softmax_cross_entropy, 70 classes", {randn({5, 70}, {}, &gen), tensor({0, 69, 33, 32, 31})},
+               [](const V& v) { return softmax_cross_entropy(v[0], v[1], 0.05); });
+  check_parity("nn::cross_entropy with weights", {y, labels},
+               [](const V& v) { return nn::cross_entropy(v[0], v[1], {arange(1, 8, 1, {DType::Float32, v[0].device()})}); });
+}
+
+TEST_CASE("CUDA: indexing and matmul match the CPU, with gradients", "[cuda]") {
+  if (!have_gpu()) return;
+  Generator gen(22);
+  const Tensor a = randn({4, 3, 8}, {}, &gen), b = randn({3, 8, 5}, {}, &gen), m = randn({65, 33}, {}, &gen);
+  const Tensor idx = tensor({{0, 2, 2}, {1, 0, 7}});
+  using V = std::vector<Tensor>;
+  check_parity("gather", {m, idx}, [](const V& v) { return gather(v[0], 1, v[1]); });
+  check_parity("index_select", {m, tensor({5, 5, 64, 0})}, [](const V& v) { return index_select(v[0], 0, v[1]); });
+  check_parity("scatter_add", {zeros({3, 8}), idx, randn({2, 3}, {}, &gen)},
+               [](const V& v) { return scatter_add(v[0], 1, v[1], v[2]); });
+  check_parity("matmul", {m, randn({33, 17}, {}, &gen)}, [](const V& v) { return matmul(v[0], v[1]); });
+  check_parity("matmul of transposed views", {m, randn({17, 65}, {}, &gen)},
+               [](const V& v) { return matmul(v[0].t(), v[1].t()); });
+  check_parity("batched matmul, broadcast batch", {a, b}, [](const V& v) { return matmul(v[0].unsqueeze(1), v[1]); });
+  check_parity("matmul of a strided slice", {m}, [](const V& v) { return matmul(v[0].slice(0, 0, 65, 2), v[0].slice(1, 0, 33, 2)); });
+  check_parity("matrix @ vector", {m, randn({33}, {}, &gen)}, [](const V& v) { return matmul(v[0], v[1]); });
+  check_parity("int64 matmul", {tensor({{1, 2}, {3, 4}}), tensor({{5}, {6}})}, [](const V& v) { return matmul(v[0], v[1]); });
+  check_parity("float64 matmul", {m.to(DType::Float64), m.to(DType::Float64)}, [](const V& v) { return matmul(v[0], v[1].t()); }, 1e-12);
+  check_parity("matmul with an empty inner axis", {zeros({3, 0}), zeros({0, 4})}, [](const V& v) { return matmul(v[0], v[1]); });
+}
+
+TEST_CASE("CUDA: bad indices are errors, as on the CPU", "[cuda]") {
+  if (!have_gpu()) return;
+  const Device gpu = Device::cuda(0);
+  TINYNN_REQUIRE_THROWS_CONTAINING(gather(ones({2, 3}, {DType::Float32, gpu}), 1, tensor({{0}, {3}}).to(gpu)), IndexError,
+                                   "gather: index 3 is out of range for an axis of size 3");
+  TINYNN_REQUIRE_THROWS_CONTAINING(softmax_cross_entropy(zeros({2, 3}).to(gpu), tensor({0, 4}).to(gpu)), IndexError,
+                                   "class targets must lie in [0, 3), found 4");
+  // The device is still usable after the error.
+  CHECK(sum(ones({4}, {DType::Float32, gpu})).item() == 4.0);
+}
+
+TEST_CASE("CUDA: training steps match the CPU, and steady state allocates no new device memory", "[cuda][nn]") {
+  if (!have_gpu()) return;
+  const Device gpu = Device::cuda(0);
+  auto make_model = [] {
+    Generator gen(4);
+    auto model = std::make_shared<nn::Sequential>();
+    model->add(std::make_shared<nn::Linear>(20, 32, true, &gen)).add(std::make_shared<nn::ReLU>());
+    model->add(std::make_shared<nn::Linear>(32, 5, true, &gen));
+    return model;
+  };
+  Generator gen(6);
+  const Tensor x = randn({64, 20}, {}, &gen);
+  const Tensor y = randint(0, 5, {64}, {DType::Int64}, &gen);
+  auto cpu_model = make_model(), gpu_model = make_model();
+  gpu_model->to(gpu);
+  nn::Adam cpu_opt(cpu_model->parameters(), nn::adamw_options(1e-2, 1e-2));
+  nn::Adam gpu_opt(gpu_model->parameters(), nn::adamw_options(1e-2, 1e-2));
+  const Tensor gx = x.to(gpu), gy = y.to(gpu);
+  auto step = [](nn::Sequential& model, nn::Adam& opt, const Tensor& in, const Tensor& target) {
+    opt.zero_grad();
+    Tensor loss = nn::cross_entropy(model(in), target, {Tensor(), 0.05});
+    loss.backward();
+    nn::clip_grad_norm(model.parameters(), 1.0);
+    opt.step();
+    return loss.item();
+  };
+  for (int i = 0; i < 20; ++i) CHECK(step(*gpu_model, gpu_opt, gx, gy) == Approx(step(*cpu_model, cpu_opt, x, y)).epsilon(1e-4));
+  const auto gpu_params = gpu_model->parameters(), cpu_params = cpu_model->parameters();
+  for (std::size_t i = 0; i < cpu_params.size(); ++i)
+    CHECK(allclose(gpu_params[i].to(Device::cpu()), cpu_params[i], 1e-4, 1e-5));
+  const auto before = memory_stats(gpu).system_allocations;
+  for (int i = 0; i < 50; ++i) step(*gpu_model, gpu_opt, gx, gy);
+  CHECK(memory_stats(gpu).system_allocations == before);
 }

@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-#include "caching_allocator.h"
+#include "../common/caching_allocator.h"
 
 namespace tinynn {
 
@@ -11,6 +11,7 @@ namespace cpu {
 
 void* CpuBackend::allocate(std::size_t nbytes) { return cpu_allocator().allocate(nbytes); }
 void CpuBackend::deallocate(void* ptr, std::size_t nbytes) { cpu_allocator().deallocate(ptr, nbytes); }
+MemoryStats CpuBackend::memory_stats() const { return cpu_allocator().stats(); }
 
 void CpuBackend::copy_from_host(void* dst, const void* host_src, std::size_t nbytes) { std::memcpy(dst, host_src, nbytes); }
 void CpuBackend::copy_to_host(void* host_dst, const void* src, std::size_t nbytes) { std::memcpy(host_dst, src, nbytes); }

@@ -12,6 +12,7 @@ class CpuBackend final : public Backend {
   void copy_from_host(void* dst, const void* host_src, std::size_t nbytes) override;
   void copy_to_host(void* host_dst, const void* src, std::size_t nbytes) override;
   void synchronize() override {}
+  MemoryStats memory_stats() const override;
 
   void fill(const ElementwisePlan<1>& plan, DType t, void* out, double value) override;
   void copy(const ElementwisePlan<2>& plan, DType out_t, void* out, DType in_t, const void* in) override;

@@ -1,7 +1,5 @@
 // CPU softmax cross-entropy, forward and backward, one row at a time (see CrossEntropyPlan).
 // Row sums accumulate in double like the reductions, so float32 losses match the composite.
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -9,6 +7,7 @@
 #include <tinynn/core/detail/dispatch.h>
 #include <tinynn/core/error.h>
 
+#include "../common/index_errors.h"
 #include "cpu_backend.h"
 #include "strided_loop.h"
 
@@ -35,8 +34,7 @@ struct BadTarget {
   }
   void rethrow(const CrossEntropyPlan& plan) const {
     if (found)
-      throw IndexError(fmt::format("tinynn::cross_entropy: class targets must lie in [0, {}), found {}", plan.classes,
-                                   value.load()));
+      throw IndexError(class_target_message(plan.classes, value.load()));
   }
 };
 

@@ -8,6 +8,7 @@
 #include <tinynn/core/detail/dispatch.h>
 #include <tinynn/core/error.h>
 
+#include "../common/index_errors.h"
 #include "cpu_backend.h"
 #include "strided_loop.h"
 
@@ -16,7 +17,7 @@ namespace tinynn::cpu {
 namespace {
 
 [[noreturn]] void bad_index(const char* fn, std::int64_t index, std::int64_t size) {
-  throw IndexError(fmt::format("tinynn::{}: index {} is out of range for an axis of size {}", fn, index, size));
+  throw IndexError(index_out_of_range_message(fn, index, size));
 }
 
 }  // namespace

@@ -87,20 +87,11 @@ bool onednn_matmul_f32(const MatmulPlan& p, float* out, const float* a, const fl
   CachedMatmul& mm = it->second;
 
   // Loop over the leading batch axes the primitive does not cover.
-  std::int64_t outer = 1;
-  for (int d = 0; d + 1 < nb; ++d) outer *= p.batch_shape[d];
-  for (std::int64_t o = 0; o < outer; ++o) {
-    std::int64_t rest = o, off_a = 0, off_b = 0, off_o = 0;
-    for (int d = nb - 2; d >= 0; --d) {
-      const std::int64_t idx = rest % p.batch_shape[d];
-      rest /= p.batch_shape[d];
-      off_a += idx * p.a_batch_strides[d];
-      off_b += idx * p.b_batch_strides[d];
-      off_o += idx * p.out_batch_strides[d];
-    }
-    mm.a.set_data_handle(const_cast<float*>(a + off_a));
-    mm.b.set_data_handle(const_cast<float*>(b + off_b));
-    mm.out.set_data_handle(out + off_o);
+  for (std::int64_t o = 0; o < p.leading_batches(); ++o) {
+    const MatmulPlan::Offsets off = p.leading_batch_offsets(o);
+    mm.a.set_data_handle(const_cast<float*>(a + off.a));
+    mm.b.set_data_handle(const_cast<float*>(b + off.b));
+    mm.out.set_data_handle(out + off.out);
     mm.primitive.execute(rt.stream, {{DNNL_ARG_SRC, mm.a}, {DNNL_ARG_WEIGHTS, mm.b}, {DNNL_ARG_DST, mm.out}});
   }
   rt.stream.wait();

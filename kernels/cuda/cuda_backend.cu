@@ -1,6 +1,8 @@
-// CUDA device discovery, memory, transfers, and the per-GPU backend instances.
+// CUDA device discovery, memory (caching allocators over cudaMalloc and pinned host memory),
+// transfers, and the per-GPU backend instances.
 #include <fmt/format.h>
 
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -12,63 +14,128 @@ namespace tinynn {
 
 namespace cuda {
 
-CudaBackend::CudaBackend(int index) : index_(index) {
+namespace {
+
+MemorySource device_source(int index) {
+  return {fmt::format("cuda:{}", index),
+          [index](std::size_t n) -> void* {
+            void* p = nullptr;
+            if (cudaSetDevice(index) != cudaSuccess || cudaMalloc(&p, n) != cudaSuccess) {
+              cudaGetLastError();  // out of memory is reported by the allocator, not left pending
+              return nullptr;
+            }
+            return p;
+          },
+          [index](void* p) {
+            cudaSetDevice(index);
+            cudaFree(p);  // called from destructors: errors here cannot be thrown
+          }};
+}
+
+MemorySource pinned_source() {
+  return {"pinned host memory",
+          [](std::size_t n) -> void* {
+            void* p = nullptr;
+            if (cudaMallocHost(&p, n) != cudaSuccess) {
+              cudaGetLastError();
+              return nullptr;
+            }
+            return p;
+          },
+          [](void* p) { cudaFreeHost(p); }};
+}
+
+}  // namespace
+
+CudaBackend::CudaBackend(int index) : index_(index), device_memory_(device_source(index)), pinned_memory_(pinned_source()) {
   activate();
   TINYNN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   TINYNN_CUDA_CHECK(cudaMalloc(&error_flag_, 2 * sizeof(std::int64_t)));
+  TINYNN_CUBLAS_CHECK(cublasCreate(&cublas_));
+  TINYNN_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
 }
 
 CudaBackend::~CudaBackend() {
-  // No throw from a destructor.
+  // No throw from a destructor. (The backends live until the process ends; see cuda_backend().)
+  release_finished_staging(true);
+  if (cublas_ != nullptr) cublasDestroy(cublas_);
   if (error_flag_ != nullptr) cudaFree(error_flag_);
   if (stream_ != nullptr) cudaStreamDestroy(stream_);
 }
 
 void CudaBackend::activate() const { TINYNN_CUDA_CHECK(cudaSetDevice(index_)); }
 
-void* CudaBackend::allocate(std::size_t nbytes) {
-  activate();
-  void* p = nullptr;
-  TINYNN_CUDA_CHECK(cudaMalloc(&p, std::max<std::size_t>(nbytes, 1)));
-  return p;
+void* CudaBackend::allocate(std::size_t nbytes) { return device_memory_.allocate(nbytes); }
+
+// Blocks go back to the cache at once: the next user of a block is queued on the same stream,
+// so it runs after every kernel still reading or writing the block.
+void CudaBackend::deallocate(void* ptr, std::size_t nbytes) { device_memory_.deallocate(ptr, nbytes); }
+
+void CudaBackend::release_finished_staging(bool wait_all) {
+  std::lock_guard<std::mutex> lock(staging_mutex_);
+  while (!staging_.empty()) {
+    Staging& s = staging_.front();
+    if (wait_all) cudaEventSynchronize(s.done);
+    else if (cudaEventQuery(s.done) != cudaSuccess) break;  // cudaErrorNotReady: still copying
+    cudaEventDestroy(s.done);
+    pinned_memory_.deallocate(s.buffer, s.nbytes);
+    staging_.pop_front();
+  }
+  cudaGetLastError();  // cudaErrorNotReady is not an error for later calls to find
 }
 
-void CudaBackend::deallocate(void* ptr, std::size_t) {
-  cudaSetDevice(index_);
-  cudaFree(ptr);  // called from destructors: errors here cannot be thrown
-}
-
+// The host data is copied into a pinned staging buffer and the device copy is queued behind the
+// running kernels: the caller may free its buffer on return, and the CPU goes on (assembling the
+// next batch, say) while the GPU copies.
 void CudaBackend::copy_from_host(void* dst, const void* host_src, std::size_t nbytes) {
+  if (nbytes == 0) return;
   activate();
-  TINYNN_CUDA_CHECK(cudaMemcpyAsync(dst, host_src, nbytes, cudaMemcpyHostToDevice, stream_));
-  TINYNN_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the host buffer may be freed on return
+  release_finished_staging(false);
+  void* staging = pinned_memory_.allocate(nbytes);
+  std::memcpy(staging, host_src, nbytes);
+  cudaEvent_t done = nullptr;
+  try {
+    TINYNN_CUDA_CHECK(cudaMemcpyAsync(dst, staging, nbytes, cudaMemcpyHostToDevice, stream_));
+    TINYNN_CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
+    TINYNN_CUDA_CHECK(cudaEventRecord(done, stream_));
+  } catch (...) {
+    cudaStreamSynchronize(stream_);
+    if (done != nullptr) cudaEventDestroy(done);
+    pinned_memory_.deallocate(staging, nbytes);
+    throw;
+  }
+  std::lock_guard<std::mutex> lock(staging_mutex_);
+  staging_.push_back({staging, nbytes, done});
 }
 
 void CudaBackend::copy_to_host(void* host_dst, const void* src, std::size_t nbytes) {
+  if (nbytes == 0) return;
   activate();
   TINYNN_CUDA_CHECK(cudaMemcpyAsync(host_dst, src, nbytes, cudaMemcpyDeviceToHost, stream_));
-  TINYNN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  TINYNN_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the caller reads host_dst on return
 }
 
 void CudaBackend::synchronize() {
   activate();
   TINYNN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  release_finished_staging(false);
 }
 
-namespace {
-[[noreturn]] void not_built(const char* what) {
-  throw NotImplementedError(fmt::format("tinynn: {} is not implemented on CUDA yet; move the tensor to the cpu", what));
+void CudaBackend::reset_error_flag() {
+  TINYNN_CUDA_CHECK(cudaMemsetAsync(error_flag_, 0, 2 * sizeof(std::int64_t), stream_));
 }
-}  // namespace
 
-void CudaBackend::reduce(ReduceOp, const ReducePlan&, DType, void*, const void*) { not_built("reduction"); }
-void CudaBackend::scan(ScanOp, const ScanPlan&, DType, void*, const void*) { not_built("cumsum/cumprod"); }
-void CudaBackend::gather(const IndexPlan&, DType, void*, const std::int64_t*, const void*) { not_built("gather"); }
-void CudaBackend::scatter_add(const IndexPlan&, DType, void*, const std::int64_t*, const void*) {
-  not_built("scatter_add");
+void CudaBackend::throw_if_flagged(const std::function<std::string(std::int64_t)>& message) {
+  std::int64_t flag[2] = {0, 0};
+  TINYNN_CUDA_CHECK(cudaMemcpyAsync(flag, error_flag_, sizeof flag, cudaMemcpyDeviceToHost, stream_));
+  TINYNN_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  if (flag[0] != 0) throw IndexError(message(flag[1]));
 }
-void CudaBackend::matmul(const MatmulPlan&, DType, void*, const void*, const void*) { not_built("matmul"); }
-void CudaBackend::linalg(const LinalgPlan&) { not_built("linear algebra (cuSOLVER)"); }
+
+void CudaBackend::linalg(const LinalgPlan&) {
+  throw NotImplementedError(
+      "tinynn: linear algebra (cuSOLVER) is not implemented on CUDA yet; move the tensor to the cpu");
+}
 
 }  // namespace cuda
 
@@ -89,11 +156,12 @@ int cuda_device_count_impl() {
 
 Backend* cuda_backend(int index) {
   static std::mutex mutex;
-  static std::vector<std::unique_ptr<cuda::CudaBackend>> backends;
+  // Never destroyed: tensors in static storage may be freed after this would have been.
+  static auto* backends = new std::vector<std::unique_ptr<cuda::CudaBackend>>();
   if (index < 0 || index >= cuda_device_count_impl()) return nullptr;
   std::lock_guard<std::mutex> lock(mutex);
-  if (backends.empty()) backends.resize(static_cast<std::size_t>(cuda_device_count_impl()));
-  auto& slot = backends[static_cast<std::size_t>(index)];
+  if (backends->empty()) backends->resize(static_cast<std::size_t>(cuda_device_count_impl()));
+  auto& slot = (*backends)[static_cast<std::size_t>(index)];
   if (!slot) slot = std::make_unique<cuda::CudaBackend>(index);
   return slot.get();
 }

@@ -1,9 +1,17 @@
-// The CUDA backend: one instance per GPU, one stream each. Elementwise kernels come from the
-// shared pointwise table; reductions, indexing and cuBLAS matmul are the CUDA issue's work.
+// The CUDA backend: one instance per GPU, one stream each, so every kernel, copy and cuBLAS call
+// of a device runs in issue order and freed memory can be handed out again at once. Elementwise
+// kernels come from the shared pointwise table; matmul is cuBLAS.
 #pragma once
+#include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <deque>
+#include <functional>
+#include <mutex>
+
 #include <tinynn/core/backend.h>
+
+#include "../common/caching_allocator.h"
 
 namespace tinynn::cuda {
 
@@ -20,6 +28,7 @@ class CudaBackend final : public Backend {
   void copy_from_host(void* dst, const void* host_src, std::size_t nbytes) override;
   void copy_to_host(void* host_dst, const void* src, std::size_t nbytes) override;
   void synchronize() override;
+  MemoryStats memory_stats() const override { return device_memory_.stats(); }
 
   void fill(const ElementwisePlan<1>& plan, DType t, void* out, double value) override;
   void copy(const ElementwisePlan<2>& plan, DType out_t, void* out, DType in_t, const void* in) override;
@@ -42,11 +51,26 @@ class CudaBackend final : public Backend {
   void linalg(const LinalgPlan& plan) override;
 
  private:
-  void throw_if_bad_class(const CrossEntropyPlan& plan);  // waits for the stream
+  // Kernels that find a bad index set error_flag_ = {1, index}; throw_if_flagged reads it back
+  // (waiting for the stream) and throws IndexError(message(index)).
+  void reset_error_flag();
+  void throw_if_flagged(const std::function<std::string(std::int64_t)>& message);
+  void release_finished_staging(bool wait_all);
 
   int index_;
   cudaStream_t stream_ = nullptr;
-  std::int64_t* error_flag_ = nullptr;  // device [2]: set by kernels that find a bad index, and the index
+  cublasHandle_t cublas_ = nullptr;
+  std::int64_t* error_flag_ = nullptr;  // device [2]
+  CachingAllocator device_memory_;
+  CachingAllocator pinned_memory_;  // page-locked host buffers: host-to-device copies run asynchronously
+  // Pinned staging buffers of copies still in flight, released once their event has passed.
+  struct Staging {
+    void* buffer;
+    std::size_t nbytes;
+    cudaEvent_t done;
+  };
+  std::mutex staging_mutex_;
+  std::deque<Staging> staging_;
 };
 
 }  // namespace tinynn::cuda

@@ -6,6 +6,7 @@
 #include <tinynn/core/detail/dispatch.h>
 #include <tinynn/core/error.h>
 
+#include "../common/index_errors.h"
 #include "cuda_backend.h"
 #include "cuda_check.h"
 #include "cuda_warp.cuh"
@@ -75,24 +76,16 @@ unsigned row_blocks(std::int64_t rows) { return static_cast<unsigned>((rows + kR
 
 }  // namespace
 
-void CudaBackend::throw_if_bad_class(const CrossEntropyPlan& plan) {
-  std::int64_t flag[2] = {0, 0};
-  TINYNN_CUDA_CHECK(cudaMemcpyAsync(flag, error_flag_, sizeof flag, cudaMemcpyDeviceToHost, stream_));
-  TINYNN_CUDA_CHECK(cudaStreamSynchronize(stream_));
-  if (flag[0] != 0)
-    throw IndexError(fmt::format("tinynn::cross_entropy: class targets must lie in [0, {}), found {}", plan.classes, flag[1]));
-}
-
 void CudaBackend::cross_entropy(const CrossEntropyPlan& plan, DType t, void* loss, void* lse, const void* logits,
                                 const std::int64_t* target) {
   activate();
-  TINYNN_CUDA_CHECK(cudaMemsetAsync(error_flag_, 0, 2 * sizeof(std::int64_t), stream_));
+  reset_error_flag();
   TINYNN_DISPATCH_FLOATING(t, {
     cross_entropy_kernel<T><<<row_blocks(plan.rows), kRowsPerBlock * kWarp, 0, stream_>>>(
         plan, static_cast<T*>(loss), static_cast<T*>(lse), static_cast<const T*>(logits), target, error_flag_);
   })
   TINYNN_CUDA_CHECK(cudaGetLastError());
-  throw_if_bad_class(plan);
+  throw_if_flagged([&](std::int64_t bad) { return class_target_message(plan.classes, bad); });
 }
 
 void CudaBackend::cross_entropy_backward(const CrossEntropyPlan& plan, DType t, void* grad_logits, const void* grad_loss,

@@ -7,22 +7,13 @@
 
 #include "cuda_backend.h"
 #include "cuda_check.h"
+#include "cuda_plan.cuh"
 
 namespace tinynn::cuda {
 
 namespace {
 
 constexpr int kThreads = 256;
-
-template <int N>
-__device__ void decode_offsets(const ElementwisePlan<N>& plan, std::int64_t linear, std::int64_t (&off)[N]) {
-  for (int k = 0; k < N; ++k) off[k] = 0;
-  for (int d = plan.ndim - 1; d >= 0; --d) {
-    const std::int64_t idx = linear % plan.shape[d];
-    linear /= plan.shape[d];
-    for (int k = 0; k < N; ++k) off[k] += idx * plan.strides[k][d];
-  }
-}
 
 template <class F, class... In, std::size_t... I>
 __device__ auto apply_at(const F& f, const std::int64_t* off, std::index_sequence<I...>, const In*... in) {

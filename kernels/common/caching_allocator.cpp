@@ -1,4 +1,4 @@
-// Size-bucketed free lists over aligned_alloc. Buckets: multiples of 64 bytes up to 64 KiB,
+// Size-bucketed free lists over a MemorySource. Buckets: multiples of 64 bytes up to 64 KiB,
 // then quarter steps between powers of two, so reuse stays likely and waste under 25 %.
 #include "caching_allocator.h"
 
@@ -6,10 +6,16 @@
 
 #include <bit>
 #include <cstdlib>
+#include <utility>
 
 #include <tinynn/core/error.h>
 
-namespace tinynn::cpu {
+namespace tinynn {
+
+CachingAllocator::CachingAllocator(MemorySource source) : source_(std::move(source)) {}
+
+CachingAllocator::CachingAllocator()
+    : CachingAllocator({"cpu", [](std::size_t n) { return std::aligned_alloc(kAlignment, n); }, [](void* p) { std::free(p); }}) {}
 
 CachingAllocator::~CachingAllocator() { release_cached(); }
 
@@ -33,11 +39,11 @@ void* CachingAllocator::allocate(std::size_t nbytes) {
       return p;
     }
   }
-  void* p = std::aligned_alloc(kAlignment, size);
+  void* p = source_.obtain(size);
   if (p == nullptr) {
     release_cached();  // give the cache back and try once more before failing
-    p = std::aligned_alloc(kAlignment, size);
-    if (p == nullptr) throw Error(fmt::format("tinynn: out of memory allocating {} bytes on cpu", nbytes));
+    p = source_.obtain(size);
+    if (p == nullptr) throw Error(fmt::format("tinynn: out of memory allocating {} bytes on {}", nbytes, source_.device));
   }
   std::lock_guard<std::mutex> lock(mutex_);
   ++stats_.system_allocations;
@@ -56,7 +62,7 @@ void CachingAllocator::deallocate(void* ptr, std::size_t nbytes) {
 void CachingAllocator::trim_locked(std::size_t limit) {
   for (auto& [size, blocks] : free_blocks_) {
     while (!blocks.empty() && stats_.cached_bytes > limit) {
-      std::free(blocks.back());
+      source_.release(blocks.back());
       blocks.pop_back();
       stats_.cached_bytes -= size;
     }
@@ -73,10 +79,10 @@ CachingAllocator::Stats CachingAllocator::stats() const {
   return stats_;
 }
 
-CachingAllocator& cpu_allocator() {
+CachingAllocator& cpu::cpu_allocator() {
   // Never destroyed: tensors in static storage may be freed after this would have been.
   static auto* allocator = new CachingAllocator();
   return *allocator;
 }
 
-}  // namespace tinynn::cpu
+}  // namespace tinynn

@@ -1,0 +1,85 @@
+// CUDA gather and scatter_add: one thread per index element. A bad index is recorded in the
+// backend's error flag and thrown after the kernel (with the CPU backend's message).
+// scatter_add adds with atomics, so colliding float indices may sum in any order (the CPU sums
+// them in a fixed order).
+#include <tinynn/core/detail/dispatch.h>
+#include <tinynn/core/error.h>
+
+#include "../common/index_errors.h"
+#include "cuda_backend.h"
+#include "cuda_check.h"
+#include "cuda_plan.cuh"
+
+namespace tinynn::cuda {
+
+namespace {
+
+constexpr unsigned kThreads = 256;
+
+__device__ bool index_ok(std::int64_t j, std::int64_t size, std::int64_t* flag) {
+  if (j >= 0 && j < size) return true;
+  flag[0] = 1;
+  flag[1] = j;
+  return false;
+}
+
+template <class T>
+__device__ void atomic_add(T* address, T value) {
+  if constexpr (std::is_same_v<T, std::int64_t>)  // two's complement: the unsigned sum is the signed one
+    atomicAdd(reinterpret_cast<unsigned long long*>(address), static_cast<unsigned long long>(value));
+  else
+    atomicAdd(address, value);
+}
+
+// Operands of plan.iter: the direct tensor (gather: out, scatter: src), the index, and the
+// addressed tensor with 0 on the axis (gather: src, scatter: out).
+template <class T, bool kScatter>
+__global__ void index_kernel(IndexPlan plan, std::int64_t n, T* out, const std::int64_t* index, const T* src,
+                             std::int64_t* flag) {
+  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  std::int64_t off[3];
+  decode_offsets(plan.iter, i, off);
+  const std::int64_t j = index[off[1]];
+  if (!index_ok(j, plan.axis_size, flag)) return;
+  if constexpr (kScatter) atomic_add(out + off[2] + j * plan.axis_stride, src[off[0]]);
+  else out[off[0]] = src[off[2] + j * plan.axis_stride];
+}
+
+template <bool kScatter>
+void launch_index(CudaBackend& be, const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src,
+                  std::int64_t* flag) {
+  const std::int64_t n = plan.iter.numel();
+  auto go = [&](auto tag) {
+    using T = decltype(tag);
+    index_kernel<T, kScatter><<<blocks_for(n, kThreads), kThreads, 0, be.stream()>>>(plan, n, static_cast<T*>(out), index,
+                                                                                      static_cast<const T*>(src), flag);
+  };
+  if constexpr (kScatter) {
+    TINYNN_DISPATCH_NUMERIC(t, go(T{}))
+  } else {
+    TINYNN_DISPATCH_ALL(t, go(T{}))
+  }
+  TINYNN_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace
+
+void CudaBackend::gather(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) {
+  if (plan.iter.numel() == 0) return;
+  activate();
+  reset_error_flag();
+  launch_index<false>(*this, plan, t, out, index, src, error_flag_);
+  throw_if_flagged([&](std::int64_t bad) { return index_out_of_range_message("gather", bad, plan.axis_size); });
+}
+
+void CudaBackend::scatter_add(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) {
+  if (plan.iter.numel() == 0) return;
+  if (t == DType::Bool) throw NotImplementedError("tinynn::scatter_add: bool tensors are not supported on CUDA");
+  activate();
+  reset_error_flag();
+  launch_index<true>(*this, plan, t, out, index, src, error_flag_);
+  throw_if_flagged([&](std::int64_t bad) { return index_out_of_range_message("scatter_add", bad, plan.axis_size); });
+}
+
+}  // namespace tinynn::cuda

@@ -1,0 +1,32 @@
+// Turning a flat thread index into element offsets, for kernels that walk the backend's plans.
+#pragma once
+#include <cstdint>
+
+#include <tinynn/core/backend.h>
+
+namespace tinynn::cuda {
+
+// Element offset of row-major flat position i over `ndim` axes of the given shape and strides.
+__device__ inline std::int64_t offset_of(std::int64_t i, int ndim, const std::int64_t* shape, const std::int64_t* strides) {
+  std::int64_t off = 0;
+  for (int d = ndim - 1; d >= 0; --d) {
+    off += (i % shape[d]) * strides[d];
+    i /= shape[d];
+  }
+  return off;
+}
+
+// Every operand's offset at flat position `linear` of an elementwise plan.
+template <int N>
+__device__ void decode_offsets(const ElementwisePlan<N>& plan, std::int64_t linear, std::int64_t (&off)[N]) {
+  for (int k = 0; k < N; ++k) off[k] = 0;
+  for (int d = plan.ndim - 1; d >= 0; --d) {
+    const std::int64_t idx = linear % plan.shape[d];
+    linear /= plan.shape[d];
+    for (int k = 0; k < N; ++k) off[k] += idx * plan.strides[k][d];
+  }
+}
+
+inline unsigned blocks_for(std::int64_t n, unsigned threads) { return static_cast<unsigned>((n + threads - 1) / threads); }
+
+}  // namespace tinynn::cuda
