@@ -106,6 +106,29 @@ struct CrossEntropyPlan {
   std::int64_t grad_stride = 1;  // backward only; 0 when one gradient is broadcast to every row
 };
 
+// n Philox draws from (seed, counter) into a contiguous tensor; the layout of words per element is
+// core/random.h's (random_draw).
+enum class RandomDistribution {
+  Uniform,    // [0, 1)
+  Normal,     // standard normal
+  Integers,   // [low, low + span)
+  Bernoulli,  // `value` with probability p (threshold = ceil(p * 2^32)), else 0
+};
+struct RandomPlan {
+  RandomDistribution distribution = RandomDistribution::Uniform;
+  std::uint64_t seed = 0, counter = 0;  // the first Philox block
+  std::int64_t n = 0;
+  std::int64_t low = 0;
+  std::uint64_t span = 1;
+  std::uint64_t threshold = 0;
+  double value = 1.0;
+  // Philox blocks the draw consumes (the generator advances by this much).
+  std::uint64_t blocks() const {
+    const std::int64_t per_block = distribution == RandomDistribution::Normal ? 2 : 4;
+    return static_cast<std::uint64_t>((n + per_block - 1) / per_block);
+  }
+};
+
 // One LAPACK-style factorization or solve over a batch of matrices. Every buffer is contiguous,
 // row-major and of the plan's dtype (Float32/Float64), one matrix after another; `a` is always
 // overwritten. Per matrix, the kernel writes LAPACK's status to info[i] (host memory): 0 for
@@ -184,6 +207,7 @@ class Backend {
                              const std::int64_t* target) = 0;
   virtual void cross_entropy_backward(const CrossEntropyPlan& plan, DType t, void* grad_logits, const void* grad_loss,
                                       const void* logits, const void* lse, const std::int64_t* target) = 0;
+  virtual void random(const RandomPlan& plan, DType t, void* out) = 0;
   // One Adam/AdamW step over n contiguous elements of dtype t (Float32/Float64), in place;
   // max_exp_avg_sq is null unless amsgrad.
   virtual void adam_step(const AdamStep& step, DType t, std::int64_t n, void* param, void* exp_avg, void* exp_avg_sq,

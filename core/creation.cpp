@@ -1,5 +1,6 @@
 // Creating tensors: from nested values, fills, ranges, identity, and Philox random draws.
-// Values are produced on the host and copied to the target device in one transfer.
+// Listed values are produced on the host and copied to the device in one transfer; random draws
+// run on the device (Backend::random).
 #include "creation.h"
 
 #include <algorithm>
@@ -50,48 +51,17 @@ Tensor from_doubles(const std::vector<double>& values, const Shape& shape, DType
   return host.to(dtype).to(device);
 }
 
-// Fills a new tensor with per-element values drawn from Philox blocks, written straight into a
-// host buffer of the target dtype (no intermediate copies), then moved to the device.
-// draw(words, count, start, out) turns `count` random words into elements start.. of the
-// tensor, written to out[0..count).
-template <class Draw>
-Tensor random_tensor(const Shape& shape, TensorOptions options, Generator* gen, Draw draw) {
+// A new tensor of n Philox draws on its device (the backend's kernel); the generator advances
+// past the blocks the draw uses.
+Tensor random_tensor(const Shape& shape, TensorOptions options, Generator* gen, RandomPlan plan) {
   Generator& g = gen != nullptr ? *gen : default_generator();
-  const std::int64_t n = numel_of(shape);
-  Tensor host = empty(shape, options.dtype, Device::cpu());
-  const std::uint64_t first = g.advance(static_cast<std::uint64_t>((n + 3) / 4));
-  const std::uint64_t seed = g.seed();
-  auto fill = [&](auto* out) {
-    // Words in chunks of 256 blocks (a 4 KiB buffer on the stack): element i uses word i % 4
-    // of block i / 4.
-    constexpr std::int64_t kChunkBlocks = 256;
-    std::uint32_t words[4 * kChunkBlocks];
-    for (std::int64_t start = 0; start < n; start += 4 * kChunkBlocks) {
-      const std::int64_t count = std::min<std::int64_t>(4 * kChunkBlocks, n - start);
-      philox4x32_blocks(seed, first + static_cast<std::uint64_t>(start / 4), (count + 3) / 4, words);
-      draw(words, count, start, out + start);
-    }
-  };
-  switch (options.dtype) {
-    case DType::Float32: fill(host.data_ptr<float>()); break;
-    case DType::Float64: fill(host.data_ptr<double>()); break;
-    case DType::Int64: fill(host.data_ptr<std::int64_t>()); break;
-    case DType::Bool: fill(host.data_ptr<bool>()); break;
-  }
-  return host.to(options.device);
+  plan.n = numel_of(shape);
+  plan.seed = g.seed();
+  plan.counter = g.advance(plan.blocks());
+  Tensor out = empty(shape, options.dtype, options.device);
+  if (plan.n > 0) backend_for(options.device).random(plan, options.dtype, out.raw_data());
+  return out;
 }
-
-// A chunk drawer from a per-element one: value(bits, flat index) -> element.
-template <class Value>
-auto per_element(Value value) {
-  return [value](const std::uint32_t* words, std::int64_t count, std::int64_t start, auto* out) {
-    using T = std::remove_pointer_t<decltype(out)>;
-    for (std::int64_t k = 0; k < count; ++k) out[k] = static_cast<T>(value(words[k], start + k));
-  };
-}
-
-// A uniform double in [0, 1) from 32 random bits.
-double unit_uniform(std::uint32_t bits) { return bits * (1.0 / 4294967296.0); }
 
 }  // namespace
 
@@ -174,61 +144,36 @@ Tensor eye(std::int64_t n, std::optional<std::int64_t> m, TensorOptions options)
 }
 
 Tensor rand(const Shape& shape, TensorOptions options, Generator* gen) {
-  return random_tensor(shape, options, gen, per_element([](std::uint32_t bits, std::int64_t) { return unit_uniform(bits); }));
+  return random_tensor(shape, options, gen, {RandomDistribution::Uniform});
 }
 
 Tensor randn(const Shape& shape, TensorOptions options, Generator* gen) {
-  // Box-Muller over pairs of uniforms; each element uses its own word and its neighbour's.
-  Generator& g = gen != nullptr ? *gen : default_generator();
-  const std::int64_t n = numel_of(shape);
-  std::vector<double> values(static_cast<std::size_t>(n));
-  const std::uint64_t first = g.advance(static_cast<std::uint64_t>((n + 1) / 2));
-  std::uint32_t words[4];
-  for (std::int64_t i = 0; i < n; i += 2) {
-    philox4x32(g.seed(), first + static_cast<std::uint64_t>(i / 2), words);
-    const double u1 = (words[0] + 1.0) / 4294967297.0;  // (0, 1]: log is finite
-    const double u2 = unit_uniform(words[1]);
-    const double r = std::sqrt(-2.0 * std::log(u1));
-    values[static_cast<std::size_t>(i)] = r * std::cos(2.0 * M_PI * u2);
-    if (i + 1 < n) values[static_cast<std::size_t>(i + 1)] = r * std::sin(2.0 * M_PI * u2);
-  }
-  return from_doubles(values, shape, options.dtype, options.device);
+  return random_tensor(shape, options, gen, {RandomDistribution::Normal});
 }
 
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions options, Generator* gen) {
   if (high <= low) throw ValueError(fmt::format("tinynn::randint: empty range [{}, {})", low, high));
-  const auto span = static_cast<std::uint64_t>(high - low);
-  return random_tensor(shape, options, gen, per_element([low, span](std::uint32_t bits, std::int64_t) {
-    return static_cast<double>(low + static_cast<std::int64_t>(static_cast<std::uint64_t>(bits) % span));
-  }));
+  RandomPlan plan{RandomDistribution::Integers};
+  plan.low = low;
+  plan.span = static_cast<std::uint64_t>(high - low);
+  return random_tensor(shape, options, gen, plan);
 }
 
 Tensor bernoulli(const Tensor& p, Generator* gen) {
   const auto probs = p.to_vector<double>();
   for (double q : probs)
     if (!(q >= 0.0 && q <= 1.0)) throw ValueError(fmt::format("tinynn::bernoulli: probability {} is outside [0, 1]", q));
+  // u < p elementwise, with the same uniform words a rand() of p's shape would use.
   const DType t = is_floating(p.dtype()) ? p.dtype() : DType::Float32;
-  return random_tensor(p.shape(), {t, p.device()}, gen, per_element([&probs](std::uint32_t bits, std::int64_t i) {
-    return unit_uniform(bits) < probs[static_cast<std::size_t>(i)] ? 1.0 : 0.0;
-  }));
+  return (rand(p.shape(), {DType::Float64, p.device()}, gen) < p.to(DType::Float64)).to(t);
 }
 
 Tensor bernoulli(const Shape& shape, double p, TensorOptions options, Generator* gen, double value) {
   if (!(p >= 0.0 && p <= 1.0)) throw ValueError(fmt::format("tinynn::bernoulli: probability {} is outside [0, 1]", p));
-  // u < p  <=>  bits < p * 2^32  <=>  bits < ceil(p * 2^32): an integer comparison per element,
-  // and branchless (a branch taken at random 1 - p of the time mispredicts often).
-  const auto threshold = static_cast<std::uint64_t>(std::ceil(p * 4294967296.0));
-  return random_tensor(shape, options, gen, [threshold, value](const std::uint32_t* words, std::int64_t count, std::int64_t,
-                                                               auto* out) {
-    using T = std::remove_pointer_t<decltype(out)>;
-    const T hit = static_cast<T>(value);
-    if (threshold > 0xFFFFFFFFu) {  // p = 1
-      std::fill(out, out + count, hit);
-      return;
-    }
-    const auto below = static_cast<std::uint32_t>(threshold);
-    for (std::int64_t k = 0; k < count; ++k) out[k] = words[k] < below ? hit : T(0);
-  });
+  RandomPlan plan{RandomDistribution::Bernoulli};
+  plan.threshold = static_cast<std::uint64_t>(std::ceil(p * 4294967296.0));
+  plan.value = value;
+  return random_tensor(shape, options, gen, plan);
 }
 
 }  // namespace tinynn

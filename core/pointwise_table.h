@@ -5,11 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
-#ifdef __CUDACC__
-#define TINYNN_HD __host__ __device__
-#else
-#define TINYNN_HD
-#endif
+#include "host_device.h"
 
 namespace tinynn {
 

@@ -1,7 +1,10 @@
 // Seeded random numbers: a counter-based Philox4x32-10 generator, so the same seed gives the same
 // numbers on every device and the state is two integers (easy to checkpoint).
 #pragma once
+#include <cmath>
 #include <cstdint>
+
+#include "host_device.h"
 
 namespace tinynn {
 
@@ -28,7 +31,7 @@ void manual_seed(std::uint64_t seed);
 
 // Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3"): four 32-bit
 // random words for (key = seed, counter). Inline, so loops drawing many blocks can vectorize.
-inline void philox4x32(std::uint64_t seed, std::uint64_t counter, std::uint32_t out[4]) {
+TINYNN_HD inline void philox4x32(std::uint64_t seed, std::uint64_t counter, std::uint32_t out[4]) {
   constexpr std::uint32_t kMul0 = 0xD2511F53u, kMul1 = 0xCD9E8D57u;
   constexpr std::uint32_t kWeyl0 = 0x9E3779B9u, kWeyl1 = 0xBB67AE85u;
   std::uint32_t c0 = static_cast<std::uint32_t>(counter), c1 = static_cast<std::uint32_t>(counter >> 32);
@@ -91,5 +94,35 @@ inline void philox4x32_blocks(std::uint64_t seed, std::uint64_t counter, std::in
   }
   for (; base < count; ++base) philox4x32(seed, counter + static_cast<std::uint64_t>(base), out + 4 * base);
 }
+
+// What one random element is made of. Elements of a uniform, integer or Bernoulli draw use one
+// word each (element i: word i % 4 of block i / 4); a normal pair uses two words of one block
+// (elements 2j and 2j + 1: words 0 and 1 of block j). The CPU and CUDA kernels share these, so
+// one seed gives the same numbers on every device.
+namespace random_draw {
+
+// A uniform double in [0, 1) from 32 random bits.
+TINYNN_HD inline double unit_uniform(std::uint32_t bits) { return bits * (1.0 / 4294967296.0); }
+
+// low + bits mod span: integers in [low, low + span).
+TINYNN_HD inline double integer(std::uint32_t bits, std::int64_t low, std::uint64_t span) {
+  return static_cast<double>(low + static_cast<std::int64_t>(static_cast<std::uint64_t>(bits) % span));
+}
+
+// u < p  <=>  bits < ceil(p * 2^32) = threshold: an integer comparison, true always when p = 1
+// (threshold 2^32) and never when p = 0.
+TINYNN_HD inline bool bernoulli_hit(std::uint32_t bits, std::uint64_t threshold) {
+  return static_cast<std::uint64_t>(bits) < threshold;
+}
+
+// Box-Muller: element `which` (0 or 1) of a standard normal pair from two words.
+TINYNN_HD inline double normal(std::uint32_t w0, std::uint32_t w1, int which) {
+  const double u1 = (w0 + 1.0) / 4294967297.0;  // (0, 1]: the log is finite
+  const double angle = 2.0 * 3.14159265358979323846 * unit_uniform(w1);
+  const double r = std::sqrt(-2.0 * std::log(u1));
+  return which == 0 ? r * std::cos(angle) : r * std::sin(angle);
+}
+
+}  // namespace random_draw
 
 }  // namespace tinynn

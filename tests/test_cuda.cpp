@@ -184,3 +184,16 @@ TEST_CASE("CUDA: training steps match the CPU, and steady state allocates no new
   for (int i = 0; i < 50; ++i) step(*gpu_model, gpu_opt, gx, gy);
   CHECK(memory_stats(gpu).system_allocations == before);
 }
+
+TEST_CASE("CUDA: a seed draws the same random numbers as on the CPU", "[cuda][random]") {
+  if (!have_gpu()) return;
+  const Device gpu = Device::cuda(0);
+  Generator cpu_gen(12), gpu_gen(12);
+  CHECK(equal(rand({1001}, {DType::Float32, gpu}, &gpu_gen).to(Device::cpu()), rand({1001}, {DType::Float32}, &cpu_gen)));
+  CHECK(equal(randint(0, 9, {77}, {DType::Int64, gpu}, &gpu_gen).to(Device::cpu()), randint(0, 9, {77}, {DType::Int64}, &cpu_gen)));
+  CHECK(equal(bernoulli({999}, 0.3, {DType::Float32, gpu}, &gpu_gen, 2.0).to(Device::cpu()),
+              bernoulli({999}, 0.3, {DType::Float32}, &cpu_gen, 2.0)));
+  CHECK(allclose(randn({1001}, {DType::Float64, gpu}, &gpu_gen).to(Device::cpu()), randn({1001}, {DType::Float64}, &cpu_gen),
+                 1e-12, 1e-12));
+  CHECK(gpu_gen.offset() == cpu_gen.offset());
+}

@@ -79,6 +79,56 @@ TEST_CASE("clone copies, contiguous keeps contiguous tensors", "[tensor]") {
   check_values(tc, {3, 2}, {0, 3, 1, 4, 2, 5});
 }
 
+TEST_CASE("Philox4x32-10 matches the Random123 known answers", "[tensor][random]") {
+  std::uint32_t w[4];
+  philox4x32(0, 0, w);  // key 0, counter 0
+  CHECK(w[0] == 0x6627e8d5u);
+  CHECK(w[1] == 0xe169c58du);
+  CHECK(w[2] == 0xbc57ac4cu);
+  CHECK(w[3] == 0x9b00dbd8u);
+  std::uint32_t blocks[4 * 11];  // the lane-parallel version gives the same words
+  philox4x32_blocks(77, 5, 11, blocks);
+  for (int b = 0; b < 11; ++b) {
+    philox4x32(77, 5 + static_cast<std::uint64_t>(b), w);
+    for (int k = 0; k < 4; ++k) CHECK(blocks[4 * b + k] == w[k]);
+  }
+}
+
+TEST_CASE("random draws are the documented function of Philox words, on any thread count", "[tensor][random]") {
+  // Element i of rand/randint/bernoulli uses word i % 4 of block i / 4; randn's pair j uses words
+  // 0 and 1 of block j. 20,001 elements run on several threads; 7 on one.
+  for (std::int64_t n : {7, 20001}) {
+    INFO("n = " << n);
+    Generator gen(3);
+    const std::uint64_t seed = gen.seed(), first = gen.offset();
+    const auto u = rand({n}, {DType::Float64}, &gen).to_vector<double>();
+    const std::uint64_t ints_first = gen.offset();
+    const auto ints = randint(-5, 20, {n}, {DType::Int64}, &gen).to_vector<std::int64_t>();
+    const std::uint64_t normal_first = gen.offset();
+    const auto z = randn({n}, {DType::Float64}, &gen).to_vector<double>();
+    const std::uint64_t bern_first = gen.offset();
+    const auto mask = bernoulli({n}, 0.25, {DType::Float32}, &gen, 4.0).to_vector<double>();
+    CHECK(gen.offset() == bern_first + static_cast<std::uint64_t>((n + 3) / 4));
+    std::uint32_t w[4];
+    for (std::int64_t i = 0; i < n; ++i) {
+      philox4x32(seed, first + static_cast<std::uint64_t>(i / 4), w);
+      REQUIRE(u[i] == w[i % 4] / 4294967296.0);
+      philox4x32(seed, ints_first + static_cast<std::uint64_t>(i / 4), w);
+      REQUIRE(ints[i] == -5 + static_cast<std::int64_t>(w[i % 4] % 25));
+      philox4x32(seed, bern_first + static_cast<std::uint64_t>(i / 4), w);
+      REQUIRE(mask[i] == (w[i % 4] / 4294967296.0 < 0.25 ? 4.0 : 0.0));
+      philox4x32(seed, normal_first + static_cast<std::uint64_t>(i / 2), w);
+      const double r = std::sqrt(-2.0 * std::log((w[0] + 1.0) / 4294967297.0)), angle = 2.0 * M_PI * (w[1] / 4294967296.0);
+      REQUIRE(z[i] == Approx(i % 2 == 0 ? r * std::cos(angle) : r * std::sin(angle)).epsilon(1e-15));
+    }
+  }
+  Generator one(8), two(8);
+  set_num_threads(1);
+  const Tensor single = randn({40000}, {}, &one);
+  set_num_threads(0);
+  CHECK(equal(single, randn({40000}, {}, &two)));
+}
+
 TEST_CASE("seeded random draws repeat and have the right moments", "[tensor][random]") {
   Generator g1(42), g2(42), g3(43);
   Tensor a = randn({4096}, {}, &g1), b = randn({4096}, {}, &g2), c = randn({4096}, {}, &g3);
