@@ -5,5 +5,6 @@ namespace tinynn {
 
 void set_num_threads(int threads);  // <= 0: every available core
 int num_threads();
+int available_cores();  // the cores this process may run on
 
 }  // namespace tinynn

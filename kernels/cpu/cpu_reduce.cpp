@@ -144,7 +144,7 @@ void reduce_typed(ReduceOp op, const ReducePlan& plan, O* out, const T* in) {
       [&](const std::int64_t* off, std::int64_t n, const std::int64_t* st) {
         for (std::int64_t i = 0; i < n; ++i) out[off[0] + i * st[0]] = reduce_block<T, O>(op, plan, in + off[1] + i * st[1]);
       },
-      parallel);
+      parallel ? 0 : kNeverParallel);
 }
 
 template <class T>

@@ -15,6 +15,14 @@ void set_num_threads(int threads) {
 #endif
 }
 
+int available_cores() {
+#ifdef _OPENMP
+  return omp_get_num_procs();
+#else
+  return 1;
+#endif
+}
+
 int num_threads() {
 #ifdef _OPENMP
   return omp_get_max_threads();

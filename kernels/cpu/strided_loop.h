@@ -3,6 +3,7 @@
 // Large plans are split across OpenMP threads; every element is visited exactly once.
 #pragma once
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 
 #ifdef _OPENMP
@@ -17,6 +18,7 @@ namespace tinynn::cpu {
 // tens of microseconds, about what one core needs for 2^18 simple float operations; a profile of
 // MLP training showed a third of the time in thread wake-ups with a grain of 2^15.
 constexpr std::int64_t kParallelGrain = 1 << 18;
+constexpr std::int64_t kNeverParallel = INT64_MAX;  // loops that must run in order on one thread
 
 // Splits [0, n) into one contiguous chunk per thread and calls fn(begin, end) for each.
 template <class Fn>
@@ -62,12 +64,12 @@ void run_outer_range(const ElementwisePlan<N>& plan, std::int64_t begin, std::in
 }
 
 template <int N, class Run>
-void for_each_run(const ElementwisePlan<N>& plan, const Run& run, bool allow_parallel = true) {
+void for_each_run(const ElementwisePlan<N>& plan, const Run& run, std::int64_t grain = kParallelGrain) {
   const int nd = plan.ndim;
   if (nd > 0 && plan.shape[nd - 1] == 0) return;
   std::int64_t outer = 1;
   for (int d = 0; d + 1 < nd; ++d) outer *= plan.shape[d];
-  if (!allow_parallel || plan.numel() < kParallelGrain) {
+  if (plan.numel() < grain) {
     run_outer_range(plan, 0, outer, run);
   } else if (outer == 1) {  // one long run: split it
     parallel_chunks(plan.shape[nd - 1], [&](std::int64_t b, std::int64_t e) {
