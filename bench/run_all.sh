@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark REPEATS times (default 3) side by side with PyTorch when one is
 # installed, and prints the markdown tables that docs/benchmarks.md records.
-# Usage: bench/run_all.sh [BUILD_DIR]   (environment: REPEATS, TORCH_PYTHON)
+# Usage: bench/run_all.sh [BUILD_DIR]   (environment: REPEATS, TORCH_PYTHON for the op benchmarks,
+# TORCH_PYTHONS for the epoch table; see bench_epoch.sh)
 set -euo pipefail
 build=${1:-build}
 repeats=${REPEATS:-3}
