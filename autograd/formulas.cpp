@@ -129,6 +129,15 @@ Tensor matmul_rhs_backward(const Tensor& a, const Tensor& b, const Tensor& g) {
   return sum_to_shape(matmul(a.transpose(-1, -2), g), b.shape());
 }
 
+// x [.., F], bias [F], y = op(x + bias) [.., F], g [.., F] -> {d x, d bias}. Under create_graph
+// the gradient must itself be differentiable, so it comes from ops; otherwise from one kernel.
+std::vector<Tensor> bias_activation_backward(const OpRecord& rec, const Tensor& y, const Tensor& g) {
+  const Tensor &x = rec.inputs[0], &bias = rec.inputs[1];
+  if (!is_grad_enabled()) return bias_activation_backward_kernel(x, bias, y, g, rec.unary, rec.params);
+  const Tensor gx = unary_backward(rec.unary, rec.params, x + bias, y, g);
+  return {gx, sum_to_shape(gx, bias.shape())};
+}
+
 }  // namespace
 
 std::vector<Tensor> backward_formula(const OpRecord& rec, const Tensor& out, const Tensor& g, const std::vector<bool>& needs) {
@@ -179,6 +188,7 @@ std::vector<Tensor> backward_formula(const OpRecord& rec, const Tensor& out, con
     case OpKind::Pinv: return linalg_backward(rec, out, g, needs);
     case OpKind::SoftmaxCrossEntropy:
       return {softmax_cross_entropy_backward(in[0], in[1], rec.saved[0], g, rec.params.a), Tensor()};
+    case OpKind::BiasActivation: return bias_activation_backward(rec, out, g);
     case OpKind::Count_: break;
   }
   throw Error(fmt::format("tinynn::backward: no formula for op kind {}", op_kind_name(rec.kind)));

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "device.h"
 #include "dtype.h"
@@ -104,6 +105,16 @@ struct CrossEntropyPlan {
   std::int64_t rows = 0, classes = 0;
   double label_smoothing = 0.0;
   std::int64_t grad_stride = 1;  // backward only; 0 when one gradient is broadcast to every row
+};
+
+// The epilogue of a dense layer over contiguous x, y [rows, features] and bias [features]:
+//   forward:  y[r, c] = op(x[r, c] + bias[c])
+//   backward: gx[r, c] = g[r, c] * op'(x[r, c] + bias[c], y[r, c]);  gbias[c] = sum_r gx[r, c]
+// g, gx and gbias are contiguous too.
+struct BiasActivationPlan {
+  std::int64_t rows = 0, features = 0;
+  UnaryOp op = UnaryOp::Relu;
+  UnaryParams params;
 };
 
 // n Philox draws from (seed, counter) into a contiguous tensor; the layout of words per element is
@@ -208,6 +219,10 @@ class Backend {
   virtual void cross_entropy_backward(const CrossEntropyPlan& plan, DType t, void* grad_logits, const void* grad_loss,
                                       const void* logits, const void* lse, const std::int64_t* target) = 0;
   virtual void random(const RandomPlan& plan, DType t, void* out) = 0;
+  // Float32/Float64 (see BiasActivationPlan).
+  virtual void bias_activation(const BiasActivationPlan& plan, DType t, void* y, const void* x, const void* bias) = 0;
+  virtual void bias_activation_backward(const BiasActivationPlan& plan, DType t, void* gx, void* gbias, const void* g,
+                                        const void* x, const void* bias, const void* y) = 0;
   // One Adam/AdamW step over n contiguous elements of dtype t (Float32/Float64), in place;
   // max_exp_avg_sq is null unless amsgrad.
   virtual void adam_step(const AdamStep& step, DType t, std::int64_t n, void* param, void* exp_avg, void* exp_avg_sq,
@@ -225,6 +240,7 @@ namespace detail {
 Backend& cpu_backend();
 Backend* cuda_backend(int index);
 int cuda_device_count_impl();
+std::string cuda_device_description_impl(int index);  // index already checked
 }  // namespace detail
 
 }  // namespace tinynn

@@ -23,6 +23,11 @@ Device Device::parse(const std::string& text) {
 
 int cuda_device_count() { return detail::cuda_device_count_impl(); }
 bool cuda_available() { return cuda_device_count() > 0; }
+std::string cuda_device_description(int index) {
+  if (index < 0 || index >= cuda_device_count())
+    throw DeviceError(fmt::format("tinynn: there is no CUDA device {} ({} present)", index, cuda_device_count()));
+  return detail::cuda_device_description_impl(index);
+}
 MemoryStats memory_stats(Device device) { return backend_for(device).memory_stats(); }
 
 Backend& backend_for(Device device) {

@@ -26,6 +26,8 @@ struct Device {
 // True when tinynn was compiled with CUDA and a GPU answers.
 bool cuda_available();
 int cuda_device_count();  // 0 when not compiled in or no driver/GPU
+// "NVIDIA H100 80GB HBM3, 79.1 GiB, compute capability 9.0"; throws DeviceError for a GPU that is not there.
+std::string cuda_device_description(int index);
 
 // What a device's caching allocator has done: blocks asked of the system (malloc, cudaMalloc) so
 // far, and bytes now held for reuse. A training loop in steady state asks for no new blocks.

@@ -57,6 +57,7 @@ const char* op_kind_name(OpKind kind) {
     case OpKind::Eigvalsh: return "Eigvalsh";
     case OpKind::Pinv: return "Pinv";
     case OpKind::SoftmaxCrossEntropy: return "SoftmaxCrossEntropy";
+    case OpKind::BiasActivation: return "BiasActivation";
     case OpKind::Count_: break;
   }
   return "?";

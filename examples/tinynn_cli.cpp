@@ -46,6 +46,7 @@ int run_info() {
   std::cout << "CUDA backend:  " << (tinynn::built_with_cuda() ? "compiled in" : "not compiled in") << "\n";
   const int gpus = tinynn::cuda_device_count();
   std::cout << "CUDA devices:  " << gpus << (gpus == 0 && tinynn::built_with_cuda() ? " (no GPU or driver found)" : "") << "\n";
+  for (int i = 0; i < gpus; ++i) std::cout << "  cuda:" << i << "  " << tinynn::cuda_device_description(i) << "\n";
   std::cout << "CPU threads:   " << tinynn::num_threads() << " (cores: " << std::thread::hardware_concurrency() << ")\n";
   return kOk;
 }

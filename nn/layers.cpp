@@ -41,6 +41,12 @@ Tensor Linear::forward(const Tensor& input) {
   return bias_.defined() ? y + bias_ : y;
 }
 
+Tensor Linear::forward_activated(const Tensor& input, UnaryOp op, const UnaryParams& params) {
+  if (input.dim() == 0 || input.shape().back() != in_)
+    return forward(input);  // forward() throws the shape error
+  return bias_activation(matmul(input, weight_.t()), bias_, op, params);
+}
+
 Activation::Activation(Kind kind, double param, std::int64_t axis) : kind_(kind), param_(param), axis_(axis) {}
 
 std::string Activation::type_name() const {
@@ -56,17 +62,22 @@ std::string Activation::type_name() const {
   return "Activation";
 }
 
-Tensor Activation::forward(const Tensor& x) {
+std::optional<std::pair<UnaryOp, UnaryParams>> Activation::pointwise() const {
   switch (kind_) {
-    case Kind::ReLU: return relu(x);
-    case Kind::LeakyReLU: return leaky_relu(x, param_);
-    case Kind::Sigmoid: return sigmoid(x);
-    case Kind::Tanh: return tanh(x);
-    case Kind::GELU: return gelu(x);
-    case Kind::Softmax: return softmax(x, axis_);
-    case Kind::LogSoftmax: return log_softmax(x, axis_);
+    case Kind::ReLU: return std::pair{UnaryOp::Relu, UnaryParams{}};
+    case Kind::LeakyReLU: return std::pair{UnaryOp::LeakyRelu, UnaryParams{param_, 0.0}};
+    case Kind::Sigmoid: return std::pair{UnaryOp::Sigmoid, UnaryParams{}};
+    case Kind::Tanh: return std::pair{UnaryOp::Tanh, UnaryParams{}};
+    case Kind::GELU: return std::pair{UnaryOp::Gelu, UnaryParams{}};
+    case Kind::Softmax:
+    case Kind::LogSoftmax: break;
   }
-  return x;
+  return std::nullopt;
+}
+
+Tensor Activation::forward(const Tensor& x) {
+  if (const auto op = pointwise()) return unary(op->first, x, op->second);
+  return kind_ == Kind::Softmax ? softmax(x, axis_) : log_softmax(x, axis_);
 }
 
 Dropout::Dropout(double p, Generator* gen) : p_(p), gen_(gen) {

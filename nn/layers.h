@@ -1,5 +1,9 @@
 // Layers: Linear (dense), activations as modules, Dropout, Flatten.
 #pragma once
+#include <optional>
+#include <utility>
+
+#include "../core/pointwise_table.h"
 #include "../core/random.h"
 #include "module.h"
 
@@ -11,6 +15,9 @@ class Linear : public Module {
  public:
   Linear(std::int64_t in_features, std::int64_t out_features, bool bias = true, Generator* gen = nullptr);
   Tensor forward(const Tensor& input) override;
+  // activation(forward(input)) with the bias add and the activation in one fused op (what
+  // Sequential runs for a Linear followed by a pointwise activation).
+  Tensor forward_activated(const Tensor& input, UnaryOp op, const UnaryParams& params);
   std::string type_name() const override { return "Linear"; }
   std::string describe() const override;
   Tensor weight() const { return weight_; }
@@ -32,6 +39,8 @@ class Activation : public Module {
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override;
   Kind kind() const { return kind_; }
+  // The pointwise-table row this activation applies, if it is one (all but Softmax/LogSoftmax).
+  std::optional<std::pair<UnaryOp, UnaryParams>> pointwise() const;
 
  private:
   Kind kind_;

@@ -1,6 +1,8 @@
 // Sequential composition.
 #include "sequential.h"
 
+#include "layers.h"
+
 namespace tinynn::nn {
 
 Sequential::Sequential(std::vector<std::shared_ptr<Module>> layers) {
@@ -12,9 +14,22 @@ Sequential& Sequential::add(std::shared_ptr<Module> layer) {
   return *this;
 }
 
+// A Linear followed by a pointwise activation runs as matmul + one fused bias-activation op
+// (the same values as the two layers one after the other, in fewer passes over memory).
 Tensor Sequential::forward(const Tensor& input) {
   Tensor x = input;
-  for (const auto& [name, layer] : children()) x = layer->forward(x);
+  const auto& layers = children();
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    auto* linear = dynamic_cast<Linear*>(layers[i].second.get());
+    auto* next = i + 1 < layers.size() ? dynamic_cast<Activation*>(layers[i + 1].second.get()) : nullptr;
+    if (linear != nullptr && next != nullptr && next->pointwise()) {
+      const auto [op, params] = *next->pointwise();
+      x = linear->forward_activated(x, op, params);
+      ++i;
+      continue;
+    }
+    x = layers[i].second->forward(x);
+  }
   return x;
 }
 

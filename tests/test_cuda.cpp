@@ -34,6 +34,13 @@ TEST_CASE("CUDA: transfers round-trip and elementwise ops match the CPU", "[cuda
   CHECK(equal(ones({3}, {DType::Int64, gpu}).to(Device::cpu()), ones({3}, {DType::Int64})));
 }
 
+TEST_CASE("CUDA: devices describe themselves; a missing one is an error", "[cuda]") {
+  TINYNN_REQUIRE_THROWS_CONTAINING(cuda_device_description(cuda_device_count()), DeviceError,
+                                   "there is no CUDA device " + std::to_string(cuda_device_count()));
+  if (!have_gpu()) return;
+  CHECK_THAT(cuda_device_description(0), Catch::Matchers::Contains("compute capability"));
+}
+
 TEST_CASE("CUDA: mixing devices is an error naming both", "[cuda]") {
   if (!have_gpu()) return;
   TINYNN_REQUIRE_THROWS_CONTAINING(ones({2}) + ones({2}).to(Device::cuda(0)), DeviceError,

@@ -1,4 +1,5 @@
 // Modules and layers: parameters, modes, state dicts, summaries, initializers, normalization.
+#include <tinynn/core/detail/autograd_hooks.h>
 #include <tinynn/nn/nn.h>
 
 #include "test_helpers.h"
@@ -89,6 +90,26 @@ TEST_CASE("Sequential names children and walks parameters", "[nn][modules]") {
   CHECK(s.find("[1, 2]") != std::string::npos);
   CHECK(s.find("total parameters: 23") != std::string::npos);
   INFO(s);
+}
+
+TEST_CASE("Sequential fuses Linear + pointwise activation without changing values or gradients", "[nn][modules]") {
+  Generator gen(8);
+  auto model = std::make_shared<nn::Sequential>();
+  model->add(std::make_shared<nn::Linear>(5, 4, true, &gen)).add(std::make_shared<nn::GELU>());
+  model->add(std::make_shared<nn::Linear>(4, 3, true, &gen)).add(std::make_shared<nn::LeakyReLU>(0.3));
+  model->add(std::make_shared<nn::Linear>(3, 3, true, &gen)).add(std::make_shared<nn::Softmax>());  // not fused
+  const Tensor x = randn({7, 5}, {}, &gen);
+  const auto fused_before = detail::recorded_op_count(detail::OpKind::BiasActivation);
+  const Tensor y = (*model)(x);
+  CHECK(detail::recorded_op_count(detail::OpKind::BiasActivation) == fused_before + 2);
+  // The same layers one by one, as separate ops.
+  const auto params = model->parameters();
+  Tensor h = x;
+  for (std::size_t i = 0; i < model->children().size(); ++i) h = model->children()[i].second->forward(h);
+  CHECK(allclose(y, h, 1e-6, 1e-6));
+  const auto g_fused = grad({sum(y * arange(0, 21, 1, {DType::Float32}).reshape({7, 3}))}, params);
+  const auto g_plain = grad({sum(h * arange(0, 21, 1, {DType::Float32}).reshape({7, 3}))}, params);
+  for (std::size_t i = 0; i < params.size(); ++i) CHECK(allclose(g_fused[i], g_plain[i], 1e-5, 1e-6));
 }
 
 TEST_CASE("zero_grad, state_dict round trip and load errors", "[nn][modules]") {

@@ -265,3 +265,33 @@ TEST_CASE("allclose and equal", "[pointwise]") {
   CHECK(equal(tensor({1, 2}), tensor({1, 2})));
   CHECK_FALSE(equal(tensor({1, 2}), tensor({1.0, 2.0})));  // dtypes differ
 }
+
+TEST_CASE("bias_activation equals the activation of x + bias for every unary row, values and gradients",
+          "[pointwise][grad]") {
+  const auto cases = unary_cases();
+  Generator gen(4);
+  for (UnaryOp op : all_unary_ops()) {
+    const UnaryCase& c = cases.at(unary_op_name(op));
+    INFO("op " << unary_op_name(op));
+    for (DType t : {DType::Float32, DType::Float64}) {
+      // x + bias lands in the row's domain; x is a transposed view, bias broadcasts over rows.
+      const Tensor bias = rand({6}, {t}, &gen) * 0.1;
+      const Tensor pre = rand({6, 9}, {t}, &gen) * (c.hi - c.lo - 0.1) + c.lo;
+      const Tensor x0 = (pre.t() - bias).detach();
+      Tensor x1 = x0.clone().requires_grad_(), b1 = bias.clone().requires_grad_();
+      Tensor x2 = x0.clone().requires_grad_(), b2 = bias.clone().requires_grad_();
+      const Tensor fused = bias_activation(x1.t().t(), b1, op, c.params);
+      const Tensor plain = unary(op, x2 + b2, c.params);
+      const double tol = t == DType::Float32 ? 1e-5 : 1e-12;
+      CHECK(allclose(fused, plain, tol, tol));
+      const Tensor w = rand(fused.shape(), {t}, &gen);
+      const auto gf = grad({sum(fused * w)}, {x1, b1}), gp = grad({sum(plain * w)}, {x2, b2});
+      CHECK(allclose(gf[0], gp[0], tol, tol));
+      CHECK(allclose(gf[1], gp[1], tol, tol));
+    }
+  }
+  TINYNN_REQUIRE_THROWS_CONTAINING(bias_activation(zeros({2, 3}), zeros({2}), UnaryOp::Relu), ShapeError,
+                                   "bias [2] does not match the last axis of input [2, 3]");
+  check_values(bias_activation(tensor({{-1.0, 2.0}, {3.0, -4.0}}), tensor({0.5, 1.0}), UnaryOp::Relu), {2, 2},
+               {0, 3, 3.5, 0});
+}

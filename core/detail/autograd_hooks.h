@@ -24,6 +24,7 @@ enum class OpKind {
   Solve, Det, LogAbsDet, Cholesky,  // linear algebra (core/linalg.cpp)
   Svdvals, Eigvalsh, Pinv,
   SoftmaxCrossEntropy,  // fused loss (core/cross_entropy.cpp); params.a: label smoothing
+  BiasActivation,       // fused dense-layer epilogue (core/bias_activation.cpp); unary, params
   Count_  // number of kinds, not a kind
 };
 const char* op_kind_name(OpKind kind);
@@ -60,6 +61,11 @@ inline Tensor recorded(OpRecord record, const Tensor& output) {
 // The backward of softmax_cross_entropy (its fused kernel, or ops under create_graph).
 Tensor softmax_cross_entropy_backward(const Tensor& logits, const Tensor& target, const Tensor& lse, const Tensor& g,
                                       double label_smoothing);
+
+// bias_activation's backward as one kernel pass (autograd uses ops instead under create_graph):
+// {d x, d bias}.
+std::vector<Tensor> bias_activation_backward_kernel(const Tensor& x, const Tensor& bias, const Tensor& y, const Tensor& g,
+                                                    UnaryOp op, const UnaryParams& params);
 
 // How many graph nodes of `kind` were recorded so far (tests check every kind is gradchecked).
 std::int64_t recorded_op_count(OpKind kind);

@@ -31,6 +31,9 @@ class CpuBackend final : public Backend {
   void cross_entropy_backward(const CrossEntropyPlan& plan, DType t, void* grad_logits, const void* grad_loss,
                               const void* logits, const void* lse, const std::int64_t* target) override;
   void random(const RandomPlan& plan, DType t, void* out) override;
+  void bias_activation(const BiasActivationPlan& plan, DType t, void* y, const void* x, const void* bias) override;
+  void bias_activation_backward(const BiasActivationPlan& plan, DType t, void* gx, void* gbias, const void* g, const void* x,
+                                const void* bias, const void* y) override;
   void adam_step(const AdamStep& step, DType t, std::int64_t n, void* param, void* exp_avg, void* exp_avg_sq,
                  void* max_exp_avg_sq, const void* grad) override;
   void linalg(const LinalgPlan& plan) override;

@@ -154,6 +154,13 @@ int cuda_device_count_impl() {
   return count;
 }
 
+std::string cuda_device_description_impl(int index) {
+  cudaDeviceProp prop{};
+  TINYNN_CUDA_CHECK(cudaGetDeviceProperties(&prop, index));
+  return fmt::format("{}, {:.1f} GiB, compute capability {}.{}", prop.name,
+                     static_cast<double>(prop.totalGlobalMem) / (1024.0 * 1024.0 * 1024.0), prop.major, prop.minor);
+}
+
 Backend* cuda_backend(int index) {
   static std::mutex mutex;
   // Never destroyed: tensors in static storage may be freed after this would have been.
