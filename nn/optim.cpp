@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <charconv>
 #include <cmath>
 
@@ -70,6 +72,7 @@ void Optimizer::step() {
       }
       ++index;
     }
+  finish_step();
 }
 
 void Optimizer::zero_grad() {
@@ -169,15 +172,35 @@ void Adam::update(std::size_t index, Tensor& param, const Tensor& grad, const Pa
   s.decoupled = o_.decoupled_weight_decay, s.amsgrad = o_.amsgrad;
   s.bias1 = 1.0 - std::pow(o_.beta1, step);
   s.bias2_sqrt = std::sqrt(1.0 - std::pow(o_.beta2, step));
-  // One fused pass (core/optimizer_math.h) over contiguous memory; a strided parameter is
-  // updated through a contiguous copy and written back.
-  Tensor target = param.contiguous();
+  // Contiguous parameters join this step's batch for one fused pass (core/optimizer_math.h) in
+  // finish_step(); a strided one is updated at once through a contiguous copy and written back.
   const Tensor g = grad.to(param.dtype()).contiguous();
-  backend_for(param.device())
-      .adam_step(s, param.dtype(), param.numel(), target.raw_data(), m.raw_data(), v.raw_data(),
-                 vmax != nullptr ? vmax->raw_data() : nullptr, g.raw_data());
-  if (target.shares_storage_with(param)) param.impl()->storage->bump_version();  // an in-place write, like copy_
-  else param.copy_(target);
+  const bool contiguous = param.is_contiguous();
+  Tensor target = contiguous ? param : param.contiguous();
+  const AdamTensors tensors{param.numel(),  target.raw_data(), m.raw_data(), v.raw_data(),
+                            vmax != nullptr ? vmax->raw_data() : nullptr, g.raw_data()};
+  if (!contiguous) {
+    backend_for(param.device()).adam_step(s, param.dtype(), &tensors, 1);
+    param.copy_(target);
+    return;
+  }
+  auto same = [&](const Batch& b) {
+    return b.dtype == param.dtype() && b.device == param.device() && b.step.lr == s.lr && b.step.weight_decay == s.weight_decay &&
+           b.step.bias1 == s.bias1 && b.step.bias2_sqrt == s.bias2_sqrt;  // the other fields come from o_
+  };
+  auto it = std::find_if(batches_.begin(), batches_.end(), same);
+  if (it == batches_.end()) it = batches_.insert(batches_.end(), Batch{s, param.dtype(), param.device(), {}, {}, {}});
+  it->tensors.push_back(tensors);
+  it->params.push_back(param);
+  it->grads.push_back(g);
+}
+
+void Adam::finish_step() {
+  for (Batch& b : batches_) {
+    backend_for(b.device).adam_step(b.step, b.dtype, b.tensors.data(), b.tensors.size());
+    for (Tensor& p : b.params) p.impl()->storage->bump_version();  // an in-place write, like copy_
+  }
+  batches_.clear();
 }
 
 // ---- RMSprop ----------------------------------------------------------------------------------

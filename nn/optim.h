@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/backend.h"
 #include "../core/tensor.h"
 
 namespace tinynn::nn {
@@ -50,6 +51,8 @@ class Optimizer {
  protected:
   // Updates one parameter (its index among all parameters is `index`) given its gradient.
   virtual void update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) = 0;
+  // Called once after every update() of a step: optimizers that batch their updates run them here.
+  virtual void finish_step() {}
   // Per-parameter buffers (momentum, exp_avg, ...) and step counts, by parameter index.
   std::vector<std::map<std::string, Tensor>> buffers_;
   std::vector<std::int64_t> steps_;
@@ -95,9 +98,19 @@ class Adam : public Optimizer {
 
  protected:
   void update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) override;
+  void finish_step() override;
 
  private:
+  // Parameters that share a step's hyperparameters, dtype and device: one backend call each.
+  struct Batch {
+    AdamStep step;
+    DType dtype;
+    Device device;
+    std::vector<AdamTensors> tensors;
+    std::vector<Tensor> params, grads;  // kept alive until the call; params get a version bump
+  };
   AdamOptions o_;
+  std::vector<Batch> batches_;
 };
 // Adam with decoupled weight decay (default 0.01, as torch.optim.AdamW).
 AdamOptions adamw_options(double lr = 1e-3, double weight_decay = 1e-2);

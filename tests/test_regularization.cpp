@@ -125,3 +125,39 @@ TEST_CASE("warmup composes with another schedule; schedulers and optimizers chec
   CHECK(rms.lr(1) == 0.2);
   CHECK(ada.param_groups().size() == 2);
 }
+
+TEST_CASE("Adam updates all parameters of a step in one batched call, bit for bit like one at a time", "[nn][optim]") {
+  // Parameters of two dtypes in two groups with different learning rates and weight decays (three
+  // batches): the batched step must equal separate optimizers, one per parameter.
+  Generator gen(13);
+  const std::vector<Tensor> init = {randn({40, 30}, {}, &gen), randn({30}, {}, &gen), randn({7}, {DType::Float64}, &gen),
+                                    randn({5, 6}, {}, &gen)};
+  auto make = [&] {
+    std::vector<Tensor> p;
+    for (const Tensor& t : init) p.push_back(t.clone().requires_grad_());
+    return p;
+  };
+  std::vector<Tensor> together = make(), alone = make();
+  nn::Adam batched({{{together[0], together[1], together[2]}, 1e-2, 0.1}, {{together[3]}, 3e-2, 0.0}},
+                   nn::adamw_options(1e-3, 0.0));
+  std::vector<std::unique_ptr<nn::Adam>> singles;
+  for (std::size_t i = 0; i < alone.size(); ++i)
+    singles.push_back(std::make_unique<nn::Adam>(std::vector<nn::ParamGroup>{{{alone[i]}, i < 3 ? 1e-2 : 3e-2, i < 3 ? 0.1 : 0.0}},
+                                                 nn::adamw_options(1e-3, 0.0)));
+  for (int step = 0; step < 5; ++step) {
+    auto loss_of = [&](const std::vector<Tensor>& p) {
+      return sum(square(matmul(p[0], p[1].unsqueeze(1)))) + sum(sin(p[2])).to(DType::Float32) + sum(p[3].t() * 2.0);
+    };
+    loss_of(together).backward();
+    loss_of(alone).backward();
+    batched.step();
+    for (auto& s : singles) s->step();
+    batched.zero_grad();
+    for (auto& s : singles) s->zero_grad();
+  }
+  for (std::size_t i = 0; i < init.size(); ++i) {
+    INFO("parameter " << i);
+    CHECK(equal(together[i], alone[i]));
+    CHECK_FALSE(equal(together[i], init[i]));
+  }
+}

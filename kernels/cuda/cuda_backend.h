@@ -50,8 +50,7 @@ class CudaBackend final : public Backend {
   void bias_activation(const BiasActivationPlan& plan, DType t, void* y, const void* x, const void* bias) override;
   void bias_activation_backward(const BiasActivationPlan& plan, DType t, void* gx, void* gbias, const void* g, const void* x,
                                 const void* bias, const void* y) override;
-  void adam_step(const AdamStep& step, DType t, std::int64_t n, void* param, void* exp_avg, void* exp_avg_sq,
-                 void* max_exp_avg_sq, const void* grad) override;
+  void adam_step(const AdamStep& step, DType t, const AdamTensors* tensors, std::size_t count) override;
   void linalg(const LinalgPlan& plan) override;
 
  private:

@@ -121,28 +121,3 @@ void CudaBackend::where(const ElementwisePlan<4>& plan, DType t, void* out, cons
 }
 
 }  // namespace tinynn::cuda
-
-namespace tinynn::cuda {
-
-namespace {
-template <class T>
-__global__ void adam_kernel(AdamConstants<T> step, std::int64_t n, T* p, T* m, T* v, T* vmax, const T* g) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i < n) adam_element(step, p[i], m[i], v[i], vmax ? vmax + i : nullptr, g[i]);
-}
-}  // namespace
-
-void CudaBackend::adam_step(const AdamStep& step, DType t, std::int64_t n, void* param, void* exp_avg, void* exp_avg_sq,
-                            void* max_exp_avg_sq, const void* grad) {
-  if (n == 0) return;
-  activate();
-  const auto blocks = static_cast<unsigned>((n + kThreads - 1) / kThreads);
-  TINYNN_DISPATCH_FLOATING(t, {
-    adam_kernel<T><<<blocks, kThreads, 0, stream()>>>(AdamConstants<T>(step), n, static_cast<T*>(param), static_cast<T*>(exp_avg),
-                                                       static_cast<T*>(exp_avg_sq), static_cast<T*>(max_exp_avg_sq),
-                                                       static_cast<const T*>(grad));
-  })
-  TINYNN_CUDA_CHECK(cudaGetLastError());
-}
-
-}  // namespace tinynn::cuda
