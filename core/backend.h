@@ -181,6 +181,33 @@ struct LinalgPlan {
   void* vt = nullptr;
   std::int64_t* pivots = nullptr;
   std::int64_t* info = nullptr;  // host memory, `batch` entries
+
+  // Elements of each buffer per matrix of the batch (0 where the op does not use it; values2 has
+  // values' size).
+  struct Sizes {
+    std::int64_t a = 0, b = 0, values = 0, u = 0, vt = 0, pivots = 0;
+  };
+  Sizes sizes() const {
+    const std::int64_t mn = m < n ? m : n, big = m < n ? n : m;
+    Sizes s;
+    s.a = m * n;
+    switch (op) {
+      case LinalgOp::LuFactor: s.pivots = mn; break;
+      case LinalgOp::Solve: s.b = n * k; break;
+      case LinalgOp::Lstsq: s.b = big * k; break;
+      case LinalgOp::Qr: s.u = m * (full ? m : mn); s.vt = (full ? m : mn) * n; break;
+      case LinalgOp::Svd:
+        s.values = mn;
+        if (vectors) {
+          s.u = m * (full ? m : mn);
+          s.vt = (full ? n : mn) * n;
+        }
+        break;
+      case LinalgOp::Eigh: case LinalgOp::Eigvals: s.values = n; break;
+      case LinalgOp::Cholesky: break;
+    }
+    return s;
+  }
 };
 
 class Backend {

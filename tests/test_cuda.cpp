@@ -204,3 +204,29 @@ TEST_CASE("CUDA: a seed draws the same random numbers as on the CPU", "[cuda][ra
                  1e-12, 1e-12));
   CHECK(gpu_gen.offset() == cpu_gen.offset());
 }
+
+TEST_CASE("CUDA: linear algebra matches the CPU, with gradients", "[cuda][linalg]") {
+  if (!have_gpu()) return;
+  Generator gen(23);
+  using V = std::vector<Tensor>;
+  const Tensor a = randn({3, 4, 4}, {DType::Float64}, &gen) + eye(4, std::nullopt, {DType::Float64}) * 3.0;
+  const Tensor b = randn({3, 4, 2}, {DType::Float64}, &gen), rect = randn({5, 3}, {DType::Float64}, &gen);
+  const Tensor spd = matmul(a, a.transpose(-1, -2)) + eye(4, std::nullopt, {DType::Float64});
+  const double tol = 1e-9;
+  check_parity("solve", {a, b}, [](const V& v) { return linalg::solve(v[0], v[1]); }, tol);
+  check_parity("det", {a}, [](const V& v) { return linalg::det(v[0]); }, tol);
+  check_parity("inv", {a}, [](const V& v) { return linalg::inv(v[0]); }, tol);
+  check_parity("cholesky", {spd}, [](const V& v) { return linalg::cholesky(v[0]); }, tol);
+  check_parity("svdvals", {rect}, [](const V& v) { return linalg::svdvals(v[0]); }, tol);
+  check_parity("eigvalsh", {spd}, [](const V& v) { return linalg::eigvalsh(v[0]); }, tol);
+  check_parity("pinv", {rect}, [](const V& v) { return linalg::pinv(v[0]); }, tol);
+  check_parity("lstsq", {rect, randn({5, 2}, {DType::Float64}, &gen)}, [](const V& v) { return linalg::lstsq(v[0], v[1]); }, tol);
+  check_parity("qr: Q R", {rect}, [](const V& v) { const auto f = linalg::qr(v[0]); return matmul(f.Q, f.R); }, tol);
+  check_parity("lu: P L U", {rect}, [](const V& v) { const auto f = linalg::lu(v[0]); return matmul(f.P, matmul(f.L, f.U)); }, tol);
+  check_parity("svd: U S Vh", {rect}, [](const V& v) {
+    const auto f = linalg::svd(v[0], false);
+    return matmul(f.U * f.S.unsqueeze(0), f.Vh);
+  }, tol);
+  check_parity("eigvals", {a}, [](const V& v) { return sum(linalg::eigvals(v[0]).real, {-1}); }, tol);
+  TINYNN_REQUIRE_THROWS_CONTAINING(linalg::inv(zeros({2, 2}, {DType::Float64, Device::cuda(0)})), LinalgError, "singular");
+}

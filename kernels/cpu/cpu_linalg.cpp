@@ -110,32 +110,16 @@ void run_batch(const LinalgPlan& p) {
   auto at = [](void* base, std::int64_t i, std::int64_t size) {
     return base ? static_cast<T*>(base) + i * size : nullptr;
   };
-  const std::int64_t mn = std::min(p.m, p.n);
-  const std::int64_t a_size = p.m * p.n;
-  std::int64_t b_size = 0, values_size = 0, u_size = 0, vt_size = 0, pivot_size = 0;
-  switch (p.op) {
-    case LinalgOp::LuFactor: pivot_size = mn; break;
-    case LinalgOp::Solve: b_size = p.n * p.k; break;
-    case LinalgOp::Lstsq: b_size = std::max(p.m, p.n) * p.k; break;
-    case LinalgOp::Qr: u_size = p.m * (p.full ? p.m : mn); vt_size = (p.full ? p.m : mn) * p.n; break;
-    case LinalgOp::Svd:
-      values_size = mn;
-      u_size = p.m * (p.full ? p.m : mn);
-      vt_size = (p.full ? p.n : mn) * p.n;
-      break;
-    case LinalgOp::Eigh: case LinalgOp::Eigvals: values_size = p.n; break;
-    case LinalgOp::Cholesky: break;
-  }
+  const LinalgPlan::Sizes size = p.sizes();
   for (std::int64_t i = 0; i < p.batch; ++i) {
-    T* a = static_cast<T*>(p.a) + i * a_size;
+    T* a = static_cast<T*>(p.a) + i * size.a;
     // LAPACK loops forever or returns garbage on NaN/inf in some routines: refuse them up front.
-    if (!std::all_of(a, a + a_size, [](T x) { return std::isfinite(x); })) {
+    if (!std::all_of(a, a + size.a, [](T x) { return std::isfinite(x); })) {
       p.info[i] = -1;
       continue;
     }
-    const Int info = run_one<T>(p, a, at(p.b, i, b_size), at(p.values, i, values_size), at(p.values2, i, values_size),
-                                at(p.u, i, u_size), at(p.vt, i, vt_size),
-                                p.pivots ? p.pivots + i * pivot_size : nullptr);
+    const Int info = run_one<T>(p, a, at(p.b, i, size.b), at(p.values, i, size.values), at(p.values2, i, size.values),
+                                at(p.u, i, size.u), at(p.vt, i, size.vt), p.pivots ? p.pivots + i * size.pivots : nullptr);
     if (info < 0) throw Error(fmt::format("tinynn: LAPACK rejected argument {} (a bug in tinynn)", -info));
     p.info[i] = info;
   }
