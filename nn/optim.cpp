@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-
 #include <charconv>
 #include <cmath>
 
@@ -188,19 +187,31 @@ void Adam::update(std::size_t index, Tensor& param, const Tensor& grad, const Pa
     return b.dtype == param.dtype() && b.device == param.device() && b.step.lr == s.lr && b.step.weight_decay == s.weight_decay &&
            b.step.bias1 == s.bias1 && b.step.bias2_sqrt == s.bias2_sqrt;  // the other fields come from o_
   };
-  auto it = std::find_if(batches_.begin(), batches_.end(), same);
-  if (it == batches_.end()) it = batches_.insert(batches_.end(), Batch{s, param.dtype(), param.device(), {}, {}, {}});
+  const auto used_end = batches_.begin() + static_cast<std::ptrdiff_t>(batches_used_);
+  auto it = std::find_if(batches_.begin(), used_end, same);
+  if (it == used_end) {  // a new batch, in a slot kept from earlier steps when there is one
+    if (batches_used_ == batches_.size()) batches_.emplace_back();
+    it = batches_.begin() + static_cast<std::ptrdiff_t>(batches_used_++);
+    it->step = s;
+    it->dtype = param.dtype();
+    it->device = param.device();
+  }
   it->tensors.push_back(tensors);
   it->params.push_back(param);
   it->grads.push_back(g);
 }
 
 void Adam::finish_step() {
-  for (Batch& b : batches_) {
+  for (std::size_t i = 0; i < batches_used_; ++i) {
+    Batch& b = batches_[i];
     backend_for(b.device).adam_step(b.step, b.dtype, b.tensors.data(), b.tensors.size());
     for (Tensor& p : b.params) p.impl()->storage->bump_version();  // an in-place write, like copy_
+    // Emptied but not freed: the next step refills the same vectors without allocating.
+    b.tensors.clear();
+    b.params.clear();
+    b.grads.clear();
   }
-  batches_.clear();
+  batches_used_ = 0;
 }
 
 // ---- RMSprop ----------------------------------------------------------------------------------

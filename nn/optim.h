@@ -104,13 +104,14 @@ class Adam : public Optimizer {
   // Parameters that share a step's hyperparameters, dtype and device: one backend call each.
   struct Batch {
     AdamStep step;
-    DType dtype;
+    DType dtype = DType::Float32;
     Device device;
     std::vector<AdamTensors> tensors;
     std::vector<Tensor> params, grads;  // kept alive until the call; params get a version bump
   };
   AdamOptions o_;
-  std::vector<Batch> batches_;
+  std::vector<Batch> batches_;  // the first batches_used_ hold this step's updates
+  std::size_t batches_used_ = 0;
 };
 // Adam with decoupled weight decay (default 0.01, as torch.optim.AdamW).
 AdamOptions adamw_options(double lr = 1e-3, double weight_decay = 1e-2);

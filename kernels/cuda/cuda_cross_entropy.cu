@@ -9,6 +9,7 @@
 #include "../common/index_errors.h"
 #include "cuda_backend.h"
 #include "cuda_check.h"
+#include "cuda_plan.cuh"
 #include "cuda_warp.cuh"
 
 namespace tinynn::cuda {
@@ -16,13 +17,6 @@ namespace tinynn::cuda {
 namespace {
 
 constexpr int kRowsPerBlock = 8;  // warps per block
-
-__device__ bool target_ok(std::int64_t t, std::int64_t classes, std::int64_t* flag) {
-  if (t >= 0 && t < classes) return true;
-  flag[0] = 1;  // any bad id will do for the message; racing writers store the same kind of value
-  flag[1] = t;
-  return false;
-}
 
 // x [rows, classes] -> loss [rows], lse [rows]
 template <class T>
@@ -47,7 +41,7 @@ __global__ void cross_entropy_kernel(CrossEntropyPlan plan, T* loss, T* lse, con
   const std::int64_t t = target[r];
   const double log_sum = static_cast<double>(m) + log(exp_sum);
   lse[r] = static_cast<T>(log_sum);
-  if (!target_ok(t, plan.classes, flag)) {
+  if (!index_in_range(t, plan.classes, flag)) {
     loss[r] = static_cast<T>(NAN);
     return;
   }

@@ -16,13 +16,6 @@ namespace {
 
 constexpr unsigned kThreads = 256;
 
-__device__ bool index_ok(std::int64_t j, std::int64_t size, std::int64_t* flag) {
-  if (j >= 0 && j < size) return true;
-  flag[0] = 1;
-  flag[1] = j;
-  return false;
-}
-
 template <class T>
 __device__ void atomic_add(T* address, T value) {
   if constexpr (std::is_same_v<T, std::int64_t>)  // two's complement: the unsigned sum is the signed one
@@ -41,7 +34,7 @@ __global__ void index_kernel(IndexPlan plan, std::int64_t n, T* out, const std::
   std::int64_t off[3];
   decode_offsets(plan.iter, i, off);
   const std::int64_t j = index[off[1]];
-  if (!index_ok(j, plan.axis_size, flag)) return;
+  if (!index_in_range(j, plan.axis_size, flag)) return;
   if constexpr (kScatter) atomic_add(out + off[2] + j * plan.axis_stride, src[off[0]]);
   else out[off[0]] = src[off[2] + j * plan.axis_stride];
 }

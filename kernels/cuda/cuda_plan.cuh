@@ -27,6 +27,15 @@ __device__ void decode_offsets(const ElementwisePlan<N>& plan, std::int64_t line
   }
 }
 
+// True when 0 <= j < size; otherwise records j in the backend's error flag ({1, j}; with several
+// bad indices, any one of them) for the host to throw after the kernel.
+__device__ inline bool index_in_range(std::int64_t j, std::int64_t size, std::int64_t* flag) {
+  if (j >= 0 && j < size) return true;
+  flag[0] = 1;
+  flag[1] = j;
+  return false;
+}
+
 inline unsigned blocks_for(std::int64_t n, unsigned threads) { return static_cast<unsigned>((n + threads - 1) / threads); }
 
 }  // namespace tinynn::cuda
