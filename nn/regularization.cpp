@@ -41,21 +41,33 @@ Tensor regularization_penalty(const PenaltyTerms& terms) {
 // The norm of all gradients taken as one vector: (sum_i |g_i|_p^p)^(1/p), or the largest |g_i|_inf.
 double total_grad_norm(const std::vector<Tensor>& parameters, double norm_type) {
   NoGradGuard no_grad;
+  if (norm_type == 1.0 || norm_type == 2.0) {
+    // Per-parameter sums (of squares for the 2-norm: no square root per parameter and back) are
+    // added where the gradients live and read back once: one wait per step on a GPU, not one per
+    // parameter. A NaN anywhere makes the total NaN.
+    Tensor total;
+    for (const Tensor& p : parameters) {
+      const Tensor g = p.grad();
+      if (!g.defined()) continue;
+      Tensor part = (norm_type == 2.0 ? sum_of_squares(g) : sum(abs(g))).to(DType::Float64);
+      if (total.defined() && part.device() != total.device()) part = part.to(total.device());
+      total = total.defined() ? total + part : part;
+    }
+    const double t = total.defined() ? total.item() : 0.0;
+    return norm_type == 2.0 ? std::sqrt(t) : t;
+  }
   double total = 0.0;
   bool nan = false;
   const bool max_norm = std::isinf(norm_type);
   for (const Tensor& p : parameters) {
     const Tensor g = p.grad();
     if (!g.defined()) continue;
-    // The 2-norm adds sums of squares directly (no square root per parameter and back).
-    const double n = norm_type == 2.0 ? sum_of_squares(g).item() : norm(g, norm_type).item();
+    const double n = norm(g, norm_type).item();
     nan = nan || std::isnan(n);
-    if (max_norm) total = std::max(total, n);
-    else total += norm_type == 2.0 || norm_type == 1.0 ? n : std::pow(n, norm_type);
+    total = max_norm ? std::max(total, n) : total + std::pow(n, norm_type);
   }
   if (nan) return std::nan("");
-  if (max_norm || norm_type == 1.0) return total;
-  return norm_type == 2.0 ? std::sqrt(total) : std::pow(total, 1.0 / norm_type);
+  return max_norm ? total : std::pow(total, 1.0 / norm_type);
 }
 
 double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm, double norm_type, bool error_if_nonfinite) {
