@@ -54,6 +54,7 @@ double total_grad_norm(const std::vector<Tensor>& parameters, double norm_type) 
       total = total.defined() ? total + part : part;
     }
     const double t = total.defined() ? total.item() : 0.0;
+    if (std::isnan(t)) return std::nan("");  // a plain NaN (the sums may carry a sign bit: "-nan")
     return norm_type == 2.0 ? std::sqrt(t) : t;
   }
   double total = 0.0;
