@@ -1,10 +1,6 @@
 // CPU bias + activation (see BiasActivationPlan), forward and backward, each one pass over the
 // rows. The activation is a row of the pointwise table, the same functions the CPU loops and
 // CUDA kernels run for the standalone op.
-#include <algorithm>
-#include <type_traits>
-#include <vector>
-
 #include <tinynn/core/detail/dispatch.h>
 
 #include "cpu_backend.h"
@@ -14,17 +10,10 @@ namespace tinynn::cpu {
 
 namespace {
 
-// Rows [begin, end) per thread below the grain on one thread.
-template <class Fn>
-void split(std::int64_t parts, std::int64_t work, const Fn& fn) {
-  if (work < kParallelGrain) fn(0, parts);
-  else parallel_chunks(parts, fn);
-}
-
 template <class Op, class T>
 void forward(const BiasActivationPlan& plan, T* __restrict y, const T* __restrict x, const T* __restrict bias) {
   const std::int64_t f = plan.features;
-  split(plan.rows, plan.rows * f, [&](std::int64_t begin, std::int64_t end) {
+  parallel_chunks_if(plan.rows, plan.rows * f, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t r = begin; r < end; ++r)
       for (std::int64_t c = 0; c < f; ++c) y[r * f + c] = Op::template f<T>(x[r * f + c] + bias[c], plan.params);
   });
@@ -36,12 +25,8 @@ template <class Op, class T>
 void backward(const BiasActivationPlan& plan, T* __restrict gx, T* __restrict gbias, const T* __restrict g,
               const T* __restrict x, const T* __restrict bias, const T* __restrict y) {
   const std::int64_t f = plan.features;
-  split(f, plan.rows * f, [&](std::int64_t c0, std::int64_t c1) {
-    constexpr std::int64_t kStackColumns = 1024;
-    double stack_acc[kStackColumns];
-    std::vector<double> heap_acc(c1 - c0 > kStackColumns ? static_cast<std::size_t>(c1 - c0) : 0);
-    double* acc = c1 - c0 > kStackColumns ? heap_acc.data() : stack_acc;
-    std::fill(acc, acc + (c1 - c0), 0.0);
+  parallel_chunks_if(f, plan.rows * f, [&](std::int64_t c0, std::int64_t c1) {
+    Accumulators<double> acc(c1 - c0);
     for (std::int64_t r = 0; r < plan.rows; ++r) {
       const std::int64_t row = r * f;
       for (std::int64_t c = c0; c < c1; ++c) {

@@ -1,7 +1,6 @@
 // CPU softmax cross-entropy, forward and backward, one row at a time (see CrossEntropyPlan).
 // Row sums accumulate in double like the reductions, so float32 losses match the composite.
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 
 #include <tinynn/core/detail/dispatch.h>
@@ -15,34 +14,17 @@ namespace tinynn::cpu {
 
 namespace {
 
-// Rows [begin, end) of both passes run on one thread below this many logits, else split.
+// Rows [begin, end) of both passes on one thread below the grain, else split.
 template <class Fn>
 void for_rows(const CrossEntropyPlan& plan, const Fn& fn) {
-  if (plan.rows * plan.classes < kParallelGrain) fn(0, plan.rows);
-  else parallel_chunks(plan.rows, fn);
+  parallel_chunks_if(plan.rows, plan.rows * plan.classes, fn);
 }
-
-// Worker threads cannot throw across OpenMP: they record a bad class id, the caller throws.
-struct BadTarget {
-  std::atomic<bool> found{false};
-  std::atomic<std::int64_t> value{0};
-  bool check(std::int64_t t, std::int64_t classes) {
-    if (t >= 0 && t < classes) return true;
-    found = true;
-    value = t;
-    return false;
-  }
-  void rethrow(const CrossEntropyPlan& plan) const {
-    if (found)
-      throw IndexError(class_target_message(plan.classes, value.load()));
-  }
-};
 
 }  // namespace
 
 void CpuBackend::cross_entropy(const CrossEntropyPlan& plan, DType t, void* loss, void* lse, const void* logits,
                                const std::int64_t* target) {
-  BadTarget bad;
+  BadIndex bad;
   TINYNN_DISPATCH_FLOATING(t, {
     const T* x = static_cast<const T*>(logits);
     T* out = static_cast<T*>(loss);
@@ -51,7 +33,7 @@ void CpuBackend::cross_entropy(const CrossEntropyPlan& plan, DType t, void* loss
     for_rows(plan, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t r = begin; r < end; ++r) {
         const T* row = x + r * plan.classes;
-        if (!bad.check(target[r], plan.classes)) return;
+        if (!bad.in_range(target[r], plan.classes)) return;
         // Shift by the row maximum so exp cannot overflow; an infinite maximum shifts by 0
         // (all -inf rows give NaN, as log_softmax does).
         T m = row[0];
@@ -68,12 +50,12 @@ void CpuBackend::cross_entropy(const CrossEntropyPlan& plan, DType t, void* loss
       }
     });
   })
-  bad.rethrow(plan);
+  if (bad.found()) throw IndexError(class_target_message(plan.classes, bad.value()));
 }
 
 void CpuBackend::cross_entropy_backward(const CrossEntropyPlan& plan, DType t, void* grad_logits, const void* grad_loss,
                                         const void* logits, const void* lse, const std::int64_t* target) {
-  BadTarget bad;
+  BadIndex bad;
   TINYNN_DISPATCH_FLOATING(t, {
     const T* x = static_cast<const T*>(logits);
     const T* g = static_cast<const T*>(grad_loss);
@@ -83,7 +65,7 @@ void CpuBackend::cross_entropy_backward(const CrossEntropyPlan& plan, DType t, v
     const T spread = static_cast<T>(plan.label_smoothing / static_cast<double>(plan.classes));
     for_rows(plan, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t r = begin; r < end; ++r) {
-        if (!bad.check(target[r], plan.classes)) return;
+        if (!bad.in_range(target[r], plan.classes)) return;
         const T* row = x + r * plan.classes;
         T* out = dx + r * plan.classes;
         const T gr = g[r * plan.grad_stride], l = row_lse[r];
@@ -92,7 +74,7 @@ void CpuBackend::cross_entropy_backward(const CrossEntropyPlan& plan, DType t, v
       }
     });
   })
-  bad.rethrow(plan);
+  if (bad.found()) throw IndexError(class_target_message(plan.classes, bad.value()));
 }
 
 }  // namespace tinynn::cpu

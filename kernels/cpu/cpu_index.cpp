@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 
 #include <tinynn/core/detail/dispatch.h>
 #include <tinynn/core/error.h>
@@ -27,9 +26,7 @@ namespace {
 constexpr std::int64_t kGatherGrain = kParallelGrain / 8;
 
 void CpuBackend::gather(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) {
-  // Worker threads cannot throw across OpenMP; they record the first bad index instead.
-  std::atomic<bool> failed{false};
-  std::atomic<std::int64_t> bad{0};
+  BadIndex bad;
   TINYNN_DISPATCH_ALL(t, {
     T* o = static_cast<T*>(out);
     const T* s = static_cast<const T*>(src);
@@ -37,11 +34,7 @@ void CpuBackend::gather(const IndexPlan& plan, DType t, void* out, const std::in
       if (st[1] == 0) {
         // One index for the whole run (index_select picking rows): check it once, copy the run.
         const std::int64_t j = index[off[1]];
-        if (j < 0 || j >= plan.axis_size) {
-          failed = true;
-          bad = j;
-          return;
-        }
+        if (!bad.in_range(j, plan.axis_size)) return;
         T* __restrict dst = o + off[0];
         const T* __restrict from = s + off[2] + j * plan.axis_stride;
         if (st[0] == 1 && st[2] == 1) std::copy(from, from + n, dst);
@@ -50,16 +43,12 @@ void CpuBackend::gather(const IndexPlan& plan, DType t, void* out, const std::in
       }
       for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t j = index[off[1] + i * st[1]];
-        if (j < 0 || j >= plan.axis_size) {
-          failed = true;
-          bad = j;
-          return;
-        }
+        if (!bad.in_range(j, plan.axis_size)) return;
         o[off[0] + i * st[0]] = s[off[2] + i * st[2] + j * plan.axis_stride];
       }
     }, kGatherGrain);
   })
-  if (failed.load()) bad_index("gather", bad.load(), plan.axis_size);
+  if (bad.found()) bad_index("gather", bad.value(), plan.axis_size);
 }
 
 void CpuBackend::scatter_add(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) {

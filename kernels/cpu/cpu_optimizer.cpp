@@ -51,8 +51,7 @@ void CpuBackend::adam_step(const AdamStep& step, DType t, const AdamTensors* ten
       }
     };
     // About ten operations per element: parallel above a tenth of the elementwise grain.
-    if (total * 10 < kParallelGrain) run(0, total);
-    else parallel_chunks(total, run);
+    parallel_chunks_if(total, total * 10, run);
   })
 }
 

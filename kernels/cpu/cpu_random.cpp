@@ -50,8 +50,7 @@ void fill_random(const RandomPlan& plan, T* out) {
     }
   };
   // Philox costs about thirty operations per element: worth a second thread from 16k elements.
-  if (plan.n * 16 < kParallelGrain) run(0, chunks);
-  else parallel_chunks(chunks, run);
+  parallel_chunks_if(chunks, plan.n * 16, run);
 }
 
 }  // namespace

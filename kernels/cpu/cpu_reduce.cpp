@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
-#include <vector>
 
 #include <tinynn/core/detail/dispatch.h>
 
@@ -125,12 +124,7 @@ void reduce_typed(ReduceOp op, const ReducePlan& plan, O* out, const T* in) {
     // Each column still adds its rows in order, so the result is the same as the general loop's.
     if (op == ReduceOp::Sum && !parallel && plan.outer_ndim == 1 && plan.inner_ndim == 1 && plan.in_outer_strides[0] == 1) {
       const std::int64_t columns = plan.outer_shape[0], rows = plan.inner_shape[0], row_stride = plan.in_inner_strides[0];
-      // Accumulators on the stack for the usual widths (no allocation per call), else the heap.
-      constexpr std::int64_t kStackColumns = 1024;
-      Acc<T> stack_acc[kStackColumns];
-      std::vector<Acc<T>> heap_acc(columns > kStackColumns ? static_cast<std::size_t>(columns) : 0);
-      Acc<T>* acc = columns > kStackColumns ? heap_acc.data() : stack_acc;
-      std::fill(acc, acc + columns, Acc<T>(0));
+      Accumulators<Acc<T>> acc(columns);
       for (std::int64_t r = 0; r < rows; ++r) {
         const T* row = in + r * row_stride;
         for (std::int64_t c = 0; c < columns; ++c) acc[c] += static_cast<Acc<T>>(row[c]);

@@ -3,8 +3,10 @@
 // Large plans are split across OpenMP threads; every element is visited exactly once.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstdint>
+#include <vector>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -35,6 +37,49 @@ void parallel_chunks(std::int64_t n, const Fn& fn) {
     if (b < e) fn(b, e);
   }
 }
+
+// fn(0, n) on this thread when `work` (elements times a cost factor) is under the grain,
+// otherwise parallel_chunks(n, fn).
+template <class Fn>
+void parallel_chunks_if(std::int64_t n, std::int64_t work, const Fn& fn) {
+  if (work < kParallelGrain) fn(0, n);
+  else parallel_chunks(n, fn);
+}
+
+// Worker threads cannot throw across OpenMP: a kernel that finds an index outside [0, size)
+// records it here (with several, any one of them) and the calling thread throws after the loop.
+class BadIndex {
+ public:
+  bool in_range(std::int64_t j, std::int64_t size) {
+    if (j >= 0 && j < size) return true;
+    found_ = true;
+    value_ = j;
+    return false;
+  }
+  bool found() const { return found_; }
+  std::int64_t value() const { return value_; }
+
+ private:
+  std::atomic<bool> found_{false};
+  std::atomic<std::int64_t> value_{0};
+};
+
+// n accumulators, on the stack up to kStack (the usual widths: no allocation per call), else on
+// the heap; zeroed.
+template <class A, std::int64_t kStack = 1024>
+class Accumulators {
+ public:
+  explicit Accumulators(std::int64_t n) : heap_(n > kStack ? static_cast<std::size_t>(n) : 0) {
+    data_ = n > kStack ? heap_.data() : stack_;
+    std::fill(data_, data_ + n, A(0));
+  }
+  A& operator[](std::int64_t i) { return data_[i]; }
+
+ private:
+  A stack_[kStack];
+  std::vector<A> heap_;
+  A* data_;
+};
 
 // Runs over outer positions [begin, end) (all axes but the last, row-major).
 template <int N, class Run>
