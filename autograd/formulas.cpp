@@ -129,6 +129,17 @@ Tensor matmul_rhs_backward(const Tensor& a, const Tensor& b, const Tensor& g) {
   return sum_to_shape(matmul(a.transpose(-1, -2), g), b.shape());
 }
 
+// logits [N, C], target [N], lse [N] (saved), g [N] -> d logits [N, C]: one kernel, or under
+// create_graph ops (softmax recomputed from the logits) so the gradient is differentiable again.
+Tensor softmax_cross_entropy_backward(const OpRecord& rec, const Tensor& g) {
+  const Tensor &logits = rec.inputs[0], &target = rec.inputs[1];
+  const double eps = rec.params.a;
+  if (!is_grad_enabled()) return softmax_cross_entropy_backward_kernel(logits, target, rec.saved[0], g, eps);
+  const std::int64_t classes = logits.shape()[1];
+  const Tensor coeff = one_hot(target, classes, logits.dtype()) * (1.0 - eps) + eps / static_cast<double>(classes);
+  return (softmax(logits, 1) - coeff) * g.unsqueeze(1);
+}
+
 // x [.., F], bias [F], y = op(x + bias) [.., F], g [.., F] -> {d x, d bias}. Under create_graph
 // the gradient must itself be differentiable, so it comes from ops; otherwise from one kernel.
 std::vector<Tensor> bias_activation_backward(const OpRecord& rec, const Tensor& y, const Tensor& g) {
@@ -186,8 +197,7 @@ std::vector<Tensor> backward_formula(const OpRecord& rec, const Tensor& out, con
     case OpKind::Svdvals:
     case OpKind::Eigvalsh:
     case OpKind::Pinv: return linalg_backward(rec, out, g, needs);
-    case OpKind::SoftmaxCrossEntropy:
-      return {softmax_cross_entropy_backward(in[0], in[1], rec.saved[0], g, rec.params.a), Tensor()};
+    case OpKind::SoftmaxCrossEntropy: return {softmax_cross_entropy_backward(rec, g), Tensor()};
     case OpKind::BiasActivation: return bias_activation_backward(rec, out, g);
     case OpKind::Count_: break;
   }

@@ -8,10 +8,6 @@
 #include "detail/autograd_hooks.h"
 #include "detail/plan.h"
 #include "error.h"
-#include "grad_mode.h"
-#include "ops.h"
-#include "reduce.h"
-#include "shape_ops.h"
 
 namespace tinynn {
 
@@ -54,17 +50,9 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& target, double 
 
 namespace detail {
 
-// logits [N, C], target [N], lse [N] (saved by the forward), g [N] -> d logits [N, C].
-// Under create_graph the gradient must itself be differentiable, so it is composed from ops
-// (softmax recomputed from the logits); otherwise one fused kernel writes it.
-Tensor softmax_cross_entropy_backward(const Tensor& logits, const Tensor& target, const Tensor& lse, const Tensor& g,
-                                      double label_smoothing) {
-  const std::int64_t classes = logits.shape()[1];
-  const double off_target = label_smoothing / static_cast<double>(classes);
-  if (is_grad_enabled()) {
-    const Tensor coeff = one_hot(target, classes, logits.dtype()) * (1.0 - label_smoothing) + off_target;
-    return (softmax(logits, 1) - coeff) * g.unsqueeze(1);
-  }
+// logits [N, C], target [N], lse [N] (saved by the forward), g [N] -> d logits [N, C]
+Tensor softmax_cross_entropy_backward_kernel(const Tensor& logits, const Tensor& target, const Tensor& lse, const Tensor& g,
+                                             double label_smoothing) {
   const Tensor x = logits.contiguous(), t = target.contiguous();
   const Tensor gl = g.to(x.dtype());
   Tensor grad = empty(x.shape(), x.dtype(), x.device());

@@ -6,13 +6,15 @@
 #include <algorithm>
 
 #include "../core/creation.h"
+#include "../core/parallel.h"
 #include "../core/shape_ops.h"
 
 namespace tinynn::nn {
 
-DataLoader::DataLoader(Dataset data, std::int64_t batch_size, bool shuffle, bool drop_last, std::uint64_t seed, bool prefetch)
-    : data_(std::move(data)), batch_size_(batch_size), shuffle_(shuffle), drop_last_(drop_last), prefetch_(prefetch),
-      seed_(seed) {
+DataLoader::DataLoader(Dataset data, std::int64_t batch_size, bool shuffle, bool drop_last, std::uint64_t seed,
+                       std::optional<bool> prefetch)
+    : data_(std::move(data)), batch_size_(batch_size), shuffle_(shuffle), drop_last_(drop_last),
+      prefetch_(prefetch.value_or(data_.inputs.device().is_cpu() && num_threads() < available_cores())), seed_(seed) {
   if (batch_size <= 0) throw ValueError(fmt::format("tinynn::nn::DataLoader: batch_size must be positive, got {}", batch_size));
   if (data_.size() == 0) throw DataError("tinynn::nn::DataLoader: the data set is empty");
 }

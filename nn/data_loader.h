@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "dataset.h"
@@ -18,9 +19,13 @@ struct Batch {
 class DataLoader {
  public:
   // The order of epoch e is permutation(size, seed, e) when shuffling, so a run resumed at
-  // (epoch, batch) sees exactly the batches an uninterrupted run would.
+  // (epoch, batch) sees exactly the batches an uninterrupted run would. `prefetch`: assemble the
+  // next batch on a background thread. By default only when the data is on the CPU and the
+  // OpenMP pool leaves a core free: a thread competing for the pool's cores stalls its parallel
+  // loops (the default MLP's epoch took 0.33 s with it, 0.23 s without, on 2 cores), and data
+  // on a GPU is gathered there, on the device's one stream.
   DataLoader(Dataset data, std::int64_t batch_size, bool shuffle, bool drop_last, std::uint64_t seed,
-             bool prefetch = true);
+             std::optional<bool> prefetch = std::nullopt);
   ~DataLoader();
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;

@@ -180,22 +180,17 @@ TrainResult train(Config& config, const TrainOptions& options) {
   const PenaltyTerms penalties = resolve_penalties(*model, config.regularization);
 
   // On a GPU the data sets move there once (Fashion-MNIST is 190 MB of float32): a batch is then
-  // a gather on the device, issued from the training thread (a prefetch thread would share the
-  // device's stream), instead of a host-to-device copy per step. On the CPU a prefetch thread
-  // pays only when a core is left over: with every core in the OpenMP pool it stalls the pool's
-  // parallel loops (the default MLP's epoch took 0.33 s with it, 0.23 s without, on 2 cores).
-  const bool prefetch = !device.is_cuda() && num_threads() < available_cores();
+  // a gather on the device instead of a host-to-device copy per step.
   if (device.is_cuda())
     for (Dataset* d : {&data.train, &data.validation, &data.test})
       if (d->size() > 0) {
         d->inputs = d->inputs.to(device);
         d->targets = d->targets.to(device);
       }
-  DataLoader train_loader(data.train, t.batch_size, t.shuffle, t.drop_last, t.seed, prefetch);
+  DataLoader train_loader(data.train, t.batch_size, t.shuffle, t.drop_last, t.seed);
   std::unique_ptr<DataLoader> val_loader;
-  if (data.validation.size() > 0)
-    val_loader = std::make_unique<DataLoader>(data.validation, t.batch_size, false, false, 0, prefetch);
-  DataLoader test_loader(data.test, t.batch_size, false, false, 0, prefetch);
+  if (data.validation.size() > 0) val_loader = std::make_unique<DataLoader>(data.validation, t.batch_size, false, false, 0);
+  DataLoader test_loader(data.test, t.batch_size, false, false, 0);
 
   for (const fs::path& d : {dir, checkpoint_dir}) {
     std::error_code ec;

@@ -219,7 +219,7 @@ TEST_CASE("DataLoader: batches, seeded shuffling, drop_last, skip, prefetch", "[
       for (auto v : batch.targets.to_vector<std::int64_t>()) order.push_back(v);
     return order;
   };
-  nn::DataLoader shuffled(d, 3, true, false, 42), again(d, 3, true, false, 42), no_prefetch(d, 3, true, false, 42, false);
+  nn::DataLoader shuffled(d, 3, true, false, 42, true), again(d, 3, true, false, 42), no_prefetch(d, 3, true, false, 42, false);
   const auto e0 = epoch_order(shuffled, 0), e1 = epoch_order(shuffled, 1);
   CHECK(e0 != e1);                               // a new order each epoch
   CHECK(e0 == epoch_order(again, 0));            // the same seed repeats it

@@ -58,12 +58,12 @@ inline Tensor recorded(OpRecord record, const Tensor& output) {
   return output;
 }
 
-// The backward of softmax_cross_entropy (its fused kernel, or ops under create_graph).
-Tensor softmax_cross_entropy_backward(const Tensor& logits, const Tensor& target, const Tensor& lse, const Tensor& g,
-                                      double label_smoothing);
-
-// bias_activation's backward as one kernel pass (autograd uses ops instead under create_graph):
-// {d x, d bias}.
+// The fused ops' backward passes as one kernel each (autograd composes ops instead under
+// create_graph, where the gradient must itself be differentiable).
+// softmax_cross_entropy: d logits.
+Tensor softmax_cross_entropy_backward_kernel(const Tensor& logits, const Tensor& target, const Tensor& lse, const Tensor& g,
+                                             double label_smoothing);
+// bias_activation: {d x, d bias}.
 std::vector<Tensor> bias_activation_backward_kernel(const Tensor& x, const Tensor& bias, const Tensor& y, const Tensor& g,
                                                     UnaryOp op, const UnaryParams& params);
 

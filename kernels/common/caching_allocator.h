@@ -24,8 +24,8 @@ class CachingAllocator {
  public:
   static constexpr std::size_t kAlignment = 64;  // cache lines, AVX-512 loads, oneDNN's preference
 
-  explicit CachingAllocator(MemorySource source);  // default: aligned host memory
-  CachingAllocator();
+  explicit CachingAllocator(MemorySource source);
+  CachingAllocator();  // over 64-byte aligned host memory (the CPU's)
   ~CachingAllocator();
   CachingAllocator(const CachingAllocator&) = delete;
   CachingAllocator& operator=(const CachingAllocator&) = delete;

@@ -59,6 +59,7 @@ CudaBackend::CudaBackend(int index) : index_(index), device_memory_(device_sourc
 CudaBackend::~CudaBackend() {
   // No throw from a destructor. (The backends live until the process ends; see cuda_backend().)
   release_finished_staging(true);
+  for (cudaEvent_t e : free_events_) cudaEventDestroy(e);
   if (cublas_ != nullptr) cublasDestroy(cublas_);
   if (error_flag_ != nullptr) cudaFree(error_flag_);
   if (stream_ != nullptr) cudaStreamDestroy(stream_);
@@ -78,7 +79,7 @@ void CudaBackend::release_finished_staging(bool wait_all) {
     Staging& s = staging_.front();
     if (wait_all) cudaEventSynchronize(s.done);
     else if (cudaEventQuery(s.done) != cudaSuccess) break;  // cudaErrorNotReady: still copying
-    cudaEventDestroy(s.done);
+    free_events_.push_back(s.done);  // reused by the next copy: no event created per copy
     pinned_memory_.deallocate(s.buffer, s.nbytes);
     staging_.pop_front();
   }
@@ -95,9 +96,16 @@ void CudaBackend::copy_from_host(void* dst, const void* host_src, std::size_t nb
   void* staging = pinned_memory_.allocate(nbytes);
   std::memcpy(staging, host_src, nbytes);
   cudaEvent_t done = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(staging_mutex_);
+    if (!free_events_.empty()) {
+      done = free_events_.back();
+      free_events_.pop_back();
+    }
+  }
   try {
     TINYNN_CUDA_CHECK(cudaMemcpyAsync(dst, staging, nbytes, cudaMemcpyHostToDevice, stream_));
-    TINYNN_CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
+    if (done == nullptr) TINYNN_CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
     TINYNN_CUDA_CHECK(cudaEventRecord(done, stream_));
   } catch (...) {
     cudaStreamSynchronize(stream_);

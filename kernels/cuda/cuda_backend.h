@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <vector>
 
 #include <tinynn/core/backend.h>
 
@@ -74,6 +75,7 @@ class CudaBackend final : public Backend {
   };
   std::mutex staging_mutex_;
   std::deque<Staging> staging_;
+  std::vector<cudaEvent_t> free_events_;  // of finished copies, for the next ones
 };
 
 }  // namespace tinynn::cuda

@@ -10,24 +10,19 @@
 
 namespace tinynn::cuda {
 
-[[noreturn]] inline void throw_call_error(const char* library, const char* reason, const char* call, const char* file,
-                                          int line) {
-  throw DeviceError(std::string("tinynn: ") + library + " call " + call + " failed at " + file + ":" +
-                    std::to_string(line) + ": " + reason);
+inline bool succeeded(cudaError_t status) { return status == cudaSuccess; }
+inline bool succeeded(cublasStatus_t status) { return status == CUBLAS_STATUS_SUCCESS; }
+inline const char* reason(cudaError_t status) { return cudaGetErrorString(status); }
+inline const char* reason(cublasStatus_t status) { return cublasGetStatusString(status); }
+
+template <class Status>
+void check_call(Status status, const char* library, const char* call, const char* file, int line) {
+  if (!succeeded(status))
+    throw DeviceError(std::string("tinynn: ") + library + " call " + call + " failed at " + file + ":" +
+                      std::to_string(line) + ": " + reason(status));
 }
 
 }  // namespace tinynn::cuda
 
-#define TINYNN_CUDA_CHECK(call)                                                                              \
-  do {                                                                                                       \
-    const cudaError_t tinynn_err_ = (call);                                                                  \
-    if (tinynn_err_ != cudaSuccess)                                                                          \
-      ::tinynn::cuda::throw_call_error("CUDA", cudaGetErrorString(tinynn_err_), #call, __FILE__, __LINE__); \
-  } while (0)
-
-#define TINYNN_CUBLAS_CHECK(call)                                                                               \
-  do {                                                                                                          \
-    const cublasStatus_t tinynn_status_ = (call);                                                               \
-    if (tinynn_status_ != CUBLAS_STATUS_SUCCESS)                                                                \
-      ::tinynn::cuda::throw_call_error("cuBLAS", cublasGetStatusString(tinynn_status_), #call, __FILE__, __LINE__); \
-  } while (0)
+#define TINYNN_CUDA_CHECK(call) ::tinynn::cuda::check_call((call), "CUDA", #call, __FILE__, __LINE__)
+#define TINYNN_CUBLAS_CHECK(call) ::tinynn::cuda::check_call((call), "cuBLAS", #call, __FILE__, __LINE__)
