@@ -1,6 +1,6 @@
 // tinynn::linalg: norms, distances, decompositions, solvers and the tools built on them, batched
 // over leading axes like torch.linalg (a "matrix" argument is [..., m, n]). Float32 and float64;
-// LAPACK runs the factorizations (for CUDA tensors on host copies until cuSOLVER is wired in).
+// LAPACK runs the factorizations on the CPU, cuSOLVER on CUDA tensors (lstsq: LAPACK on host copies).
 // Gradients flow through the norms, distances, det, slogdet, inv, solve, svdvals, eigvalsh, pinv,
 // cholesky, cond, trace and matrix_power; the multi-output
 // factorizations (lu, qr, svd, eigh, eigvals), lstsq, matrix_rank, low_rank and energy_profile

@@ -218,6 +218,7 @@ TEST_CASE("CUDA: linear algebra matches the CPU, with gradients", "[cuda][linalg
   check_parity("inv", {a}, [](const V& v) { return linalg::inv(v[0]); }, tol);
   check_parity("cholesky", {spd}, [](const V& v) { return linalg::cholesky(v[0]); }, tol);
   check_parity("svdvals", {rect}, [](const V& v) { return linalg::svdvals(v[0]); }, tol);
+  check_parity("svdvals of a wide matrix", {rect.t().contiguous()}, [](const V& v) { return linalg::svdvals(v[0]); }, tol);
   check_parity("eigvalsh", {spd}, [](const V& v) { return linalg::eigvalsh(v[0]); }, tol);
   check_parity("pinv", {rect}, [](const V& v) { return linalg::pinv(v[0]); }, tol);
   check_parity("lstsq", {rect, randn({5, 2}, {DType::Float64}, &gen)}, [](const V& v) { return linalg::lstsq(v[0], v[1]); }, tol);
@@ -229,4 +230,81 @@ TEST_CASE("CUDA: linear algebra matches the CPU, with gradients", "[cuda][linalg
   }, tol);
   check_parity("eigvals", {a}, [](const V& v) { return sum(linalg::eigvals(v[0]).real, {-1}); }, tol);
   TINYNN_REQUIRE_THROWS_CONTAINING(linalg::inv(zeros({2, 2}, {DType::Float64, Device::cuda(0)})), LinalgError, "singular");
+}
+
+namespace {
+// max |x - y| over two tensors of any device, in float64 on the CPU.
+double max_diff(const Tensor& x, const Tensor& y) {
+  return amax(abs(x.to(Device::cpu()).to(DType::Float64) - y.to(Device::cpu()).to(DType::Float64))).item<double>();
+}
+// max |Q^T Q - I| for Q [..., m, k].
+double orthogonality_error(const Tensor& q) {
+  return max_diff(matmul(q.transpose(-1, -2), q), eye(q.size(-1), std::nullopt, {q.dtype(), q.device()}));
+}
+}  // namespace
+
+// cuSOLVER is column-major: each op transposes or reinterprets its buffers, and SVD takes a
+// different path for wide and tall matrices. Every path, batched, in both precisions, with the
+// statuses (NaN, singular, not positive definite) reported per batch element.
+TEST_CASE("CUDA: cuSOLVER factorizations on tall, wide and batched matrices", "[cuda][linalg]") {
+  if (!have_gpu()) return;
+  const Device gpu = Device::cuda(0);
+  for (DType t : {DType::Float64, DType::Float32}) {
+    INFO("dtype " << dtype_name(t));
+    const double tol = t == DType::Float64 ? 1e-10 : 2e-4;
+    Generator gen(41);
+    for (const Shape& shape : {Shape{2, 5, 3}, Shape{2, 3, 5}, Shape{2, 4, 4}}) {
+      INFO("shape " << shape_str(shape));
+      const Tensor a = randn(shape, {t}, &gen), ga = a.to(gpu);
+      for (bool full : {false, true}) {
+        INFO("full " << full);
+        const auto s = linalg::svd(ga, full);
+        CHECK(max_diff(s.S, linalg::svdvals(a)) < tol);
+        const std::int64_t k = s.S.size(-1);
+        CHECK(max_diff(matmul(s.U.narrow(-1, 0, k) * s.S.unsqueeze(-2), s.Vh.narrow(-2, 0, k)), a) < tol);
+        CHECK(orthogonality_error(s.U) < tol);
+        CHECK(orthogonality_error(s.Vh.transpose(-1, -2)) < tol);
+        const auto f = linalg::qr(ga, full);
+        CHECK(max_diff(matmul(f.Q, f.R), a) < tol);
+        CHECK(orthogonality_error(f.Q) < tol);
+        CHECK(max_diff(f.R, linalg::triu(f.R)) == 0.0);
+      }
+      const auto lu = linalg::lu(ga);
+      CHECK(max_diff(matmul(lu.P, matmul(lu.L, lu.U)), a) < tol);
+      CHECK(max_diff(lu.P, linalg::lu(a).P) == 0.0);  // the same partial pivoting
+    }
+    const Tensor m = randn({3, 4, 4}, {t}, &gen) + eye(4, std::nullopt, {t}) * 4.0;
+    const Tensor spd = matmul(m, m.transpose(-1, -2)) + eye(4, std::nullopt, {t});
+    const Tensor gm = m.to(gpu), gspd = spd.to(gpu), rhs = randn({3, 4, 2}, {t}, &gen);
+    CHECK(max_diff(matmul(gm, linalg::solve(gm, rhs.to(gpu))), rhs) < tol * 10);
+    CHECK(max_diff(linalg::det(gm), linalg::det(m)) < tol * 100);
+    const Tensor l = linalg::cholesky(gspd);
+    CHECK(max_diff(l, linalg::tril(l)) == 0.0);
+    CHECK(max_diff(matmul(l, l.transpose(-1, -2)), spd) < tol * 10);
+    const auto e = linalg::eigh(gspd);
+    CHECK(max_diff(e.eigenvalues, linalg::eigvalsh(spd)) < tol * 10);
+    CHECK(max_diff(matmul(gspd, e.eigenvectors), e.eigenvectors * e.eigenvalues.unsqueeze(-2)) < tol * 10);
+    const auto ev = linalg::eigvals(gm), ev_cpu = linalg::eigvals(m);
+    // The order of eigenvalues may differ from LAPACK's: compare sum(l) = trace(A) and
+    // sum(Re(l^2)) = trace(A^2), both order-free.
+    auto sums = [](const linalg::EigvalsResult& r) {
+      return stack({sum(r.real, {-1}), sum(r.real * r.real - r.imag * r.imag, {-1})});
+    };
+    CHECK(max_diff(sums(ev), sums(ev_cpu)) < tol * 100);
+  }
+  // Statuses name the batch element; the others are still computed.
+  std::vector<double> eyes(27, 0.0), singular_eyes(18, 0.0);
+  for (int i = 0; i < 9; ++i) eyes[static_cast<std::size_t>(i * 3 + i % 3)] = 1.0;  // three 3x3 identities
+  for (int i = 0; i < 6; ++i) singular_eyes[static_cast<std::size_t>(i * 3 + i % 3)] = 1.0;
+  eyes[9 + 2 * 3 + 2] = NAN;
+  singular_eyes[9 + 2 * 3 + 2] = 0.0;
+  const Tensor bad = from_vector(eyes, {3, 3, 3});
+  TINYNN_REQUIRE_THROWS_CONTAINING(linalg::svdvals(bad.to(gpu)), LinalgError, "NaN or infinity (batch element 1)");
+  TINYNN_REQUIRE_THROWS_CONTAINING(linalg::eigvalsh(bad.to(gpu)), LinalgError, "NaN or infinity (batch element 1)");
+  const Tensor singular = from_vector(singular_eyes, {2, 3, 3});
+  TINYNN_REQUIRE_THROWS_CONTAINING(linalg::solve(singular.to(gpu), ones({2, 3, 1}, {DType::Float64, gpu})), LinalgError,
+                                   "singular (U[2, 2] of its LU factorization is exactly zero) (batch element 1)");
+  CHECK(linalg::det(singular.to(gpu)).to(Device::cpu()).data_ptr<double>()[1] == 0.0);
+  TINYNN_REQUIRE_THROWS_CONTAINING(linalg::cholesky(-eye(3, std::nullopt, {DType::Float64, gpu})), LinalgError,
+                                   "not positive definite (its leading minor of order 1");
 }

@@ -5,7 +5,6 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
-#include <type_traits>
 #include <vector>
 
 #include "cuda_backend.h"
@@ -60,6 +59,8 @@ CudaBackend::~CudaBackend() {
   // No throw from a destructor. (The backends live until the process ends; see cuda_backend().)
   release_finished_staging(true);
   for (cudaEvent_t e : free_events_) cudaEventDestroy(e);
+  if (cusolver_params_ != nullptr) cusolverDnDestroyParams(cusolver_params_);
+  if (cusolver_ != nullptr) cusolverDnDestroy(cusolver_);
   if (cublas_ != nullptr) cublasDestroy(cublas_);
   if (error_flag_ != nullptr) cudaFree(error_flag_);
   if (stream_ != nullptr) cudaStreamDestroy(stream_);
@@ -139,35 +140,6 @@ void CudaBackend::throw_if_flagged(const std::function<std::string(std::int64_t)
   TINYNN_CUDA_CHECK(cudaMemcpyAsync(flag, error_flag_, sizeof flag, cudaMemcpyDeviceToHost, stream_));
   TINYNN_CUDA_CHECK(cudaStreamSynchronize(stream_));
   if (flag[0] != 0) throw IndexError(message(flag[1]));
-}
-
-// cuSOLVER is not wired in yet: the factorization runs in LAPACK on host copies of the plan's
-// buffers (through the CPU backend), and the results are copied back. Correct for every op, and
-// slow for large batches: each call waits for the GPU and crosses PCIe twice.
-void CudaBackend::linalg(const LinalgPlan& plan) {
-  const LinalgPlan::Sizes size = plan.sizes();
-  const std::size_t element = dtype_size(plan.dtype);
-  LinalgPlan host = plan;
-  struct Staged {
-    void* device;
-    std::vector<unsigned char> bytes;
-  };
-  std::vector<Staged> staged;
-  auto stage = [&](auto*& pointer, std::int64_t per_matrix, std::size_t element_size) {
-    if (pointer == nullptr || per_matrix == 0) return;
-    Staged& s = staged.emplace_back(Staged{pointer, std::vector<unsigned char>(static_cast<std::size_t>(plan.batch * per_matrix) * element_size)});
-    copy_to_host(s.bytes.data(), pointer, s.bytes.size());
-    pointer = reinterpret_cast<std::remove_reference_t<decltype(pointer)>>(s.bytes.data());
-  };
-  stage(host.a, size.a, element);
-  stage(host.b, size.b, element);
-  stage(host.values, size.values, element);
-  stage(host.values2, size.values, element);
-  stage(host.u, size.u, element);
-  stage(host.vt, size.vt, element);
-  stage(host.pivots, size.pivots, sizeof(std::int64_t));
-  detail::cpu_backend().linalg(host);
-  for (const Staged& s : staged) copy_from_host(s.device, s.bytes.data(), s.bytes.size());
 }
 
 }  // namespace cuda

@@ -1,9 +1,10 @@
 // The CUDA backend: one instance per GPU, one stream each, so every kernel, copy and cuBLAS call
 // of a device runs in issue order and freed memory can be handed out again at once. Elementwise
-// kernels come from the shared pointwise table; matmul is cuBLAS.
+// kernels come from the shared pointwise table; matmul is cuBLAS, linear algebra cuSOLVER.
 #pragma once
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <cusolverDn.h>
 
 #include <deque>
 #include <functional>
@@ -53,6 +54,9 @@ class CudaBackend final : public Backend {
                                 const void* bias, const void* y) override;
   void adam_step(const AdamStep& step, DType t, const AdamTensors* tensors, std::size_t count) override;
   void linalg(const LinalgPlan& plan) override;
+  // The cuSOLVER handle on this backend's stream, and its 64-bit API's default options; made on first use.
+  cusolverDnHandle_t cusolver();
+  cusolverDnParams_t cusolver_params();
 
  private:
   // Kernels that find a bad index set error_flag_ = {1, index}; throw_if_flagged reads it back
@@ -60,10 +64,14 @@ class CudaBackend final : public Backend {
   void reset_error_flag();
   void throw_if_flagged(const std::function<std::string(std::int64_t)>& message);
   void release_finished_staging(bool wait_all);
+  void linalg_on_host(const LinalgPlan& plan);
 
   int index_;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
+  std::mutex cusolver_mutex_;
+  cusolverDnHandle_t cusolver_ = nullptr;
+  cusolverDnParams_t cusolver_params_ = nullptr;
   std::int64_t* error_flag_ = nullptr;  // device [2]
   CachingAllocator device_memory_;
   CachingAllocator pinned_memory_;  // page-locked host buffers: host-to-device copies run asynchronously
