@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "../autograd/autograd.h"
+#include "../core/creation.h"
 #include "../core/ops.h"
 #include "../core/reduce.h"
 
@@ -39,23 +40,29 @@ Tensor regularization_penalty(const PenaltyTerms& terms) {
 }
 
 // The norm of all gradients taken as one vector: (sum_i |g_i|_p^p)^(1/p), or the largest |g_i|_inf.
+Tensor total_grad_norm_tensor(const std::vector<Tensor>& parameters, double norm_type) {
+  NoGradGuard no_grad;
+  const Device device = parameters.empty() ? Device::cpu() : parameters.front().device();
+  if (norm_type != 1.0 && norm_type != 2.0) return scalar_tensor(total_grad_norm(parameters, norm_type), DType::Float64, device);
+  // Per-parameter sums (of squares for the 2-norm: no square root per parameter and back) are
+  // added where the gradients live. A NaN anywhere makes the total NaN.
+  Tensor total;
+  for (const Tensor& p : parameters) {
+    const Tensor g = p.grad();
+    if (!g.defined()) continue;
+    Tensor part = (norm_type == 2.0 ? sum_of_squares(g) : sum(abs(g))).to(DType::Float64);
+    if (total.defined() && part.device() != total.device()) part = part.to(total.device());
+    total = total.defined() ? total + part : part;
+  }
+  if (!total.defined()) return scalar_tensor(0.0, DType::Float64, device);
+  return norm_type == 2.0 ? sqrt(total) : total;
+}
+
 double total_grad_norm(const std::vector<Tensor>& parameters, double norm_type) {
   NoGradGuard no_grad;
   if (norm_type == 1.0 || norm_type == 2.0) {
-    // Per-parameter sums (of squares for the 2-norm: no square root per parameter and back) are
-    // added where the gradients live and read back once: one wait per step on a GPU, not one per
-    // parameter. A NaN anywhere makes the total NaN.
-    Tensor total;
-    for (const Tensor& p : parameters) {
-      const Tensor g = p.grad();
-      if (!g.defined()) continue;
-      Tensor part = (norm_type == 2.0 ? sum_of_squares(g) : sum(abs(g))).to(DType::Float64);
-      if (total.defined() && part.device() != total.device()) part = part.to(total.device());
-      total = total.defined() ? total + part : part;
-    }
-    const double t = total.defined() ? total.item() : 0.0;
-    if (std::isnan(t)) return std::nan("");  // a plain NaN (the sums may carry a sign bit: "-nan")
-    return norm_type == 2.0 ? std::sqrt(t) : t;
+    const double t = total_grad_norm_tensor(parameters, norm_type).item();
+    return std::isnan(t) ? std::nan("") : t;  // a plain NaN (the sums may carry a sign bit: "-nan")
   }
   double total = 0.0;
   bool nan = false;
@@ -83,11 +90,16 @@ double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm, do
                                        "NaN or infinite values", total));
     return total;
   }
-  const double scale = max_norm / (total + 1e-6);
+  scale_grads_to_norm(parameters, total, max_norm);
+  return total;
+}
+
+void scale_grads_to_norm(const std::vector<Tensor>& parameters, double total_norm, double max_norm) {
+  NoGradGuard no_grad;
+  const double scale = max_norm / (total_norm + 1e-6);
   if (scale < 1.0)
     for (const Tensor& p : parameters)
       if (p.grad().defined()) Tensor(p).set_grad(p.grad() * scale);
-  return total;
 }
 
 void clip_grad_value(const std::vector<Tensor>& parameters, double value) {

@@ -27,12 +27,19 @@ Tensor regularization_penalty(const Module& model, const GlobalPenalty& global =
 
 // The `norm_type` norm (2, 1 or inf) of all gradients taken together (0 when none exist).
 double total_grad_norm(const std::vector<Tensor>& parameters, double norm_type = 2.0);
+// The same as a float64 scalar on the gradients' device, not read back: for norm types 1 and 2 it
+// is computed where the gradients live, so a GPU training step can queue it and read it together
+// with the loss (one wait per step). NaN when a gradient holds NaN.
+Tensor total_grad_norm_tensor(const std::vector<Tensor>& parameters, double norm_type = 2.0);
 
 // Scales all gradients by one factor so their global `norm_type` norm (2, 1 or inf) is at most
 // max_norm; returns the norm before clipping. A non-finite norm throws (the step is poisoned)
 // unless error_if_nonfinite is false, in which case the gradients are left as they are.
 double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm, double norm_type = 2.0,
                       bool error_if_nonfinite = true);
+// clip_grad_norm's second half, for a norm already known: scales every gradient by
+// max_norm / (total_norm + 1e-6) when that is below 1.
+void scale_grads_to_norm(const std::vector<Tensor>& parameters, double total_norm, double max_norm);
 // Clamps every gradient element to [-value, value].
 void clip_grad_value(const std::vector<Tensor>& parameters, double value);
 

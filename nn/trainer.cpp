@@ -12,9 +12,11 @@
 #include <iostream>
 
 #include "../autograd/autograd.h"
+#include "../core/creation.h"
 #include "../core/ops.h"
 #include "../core/parallel.h"
 #include "../core/reduce.h"
+#include "../core/shape_ops.h"
 #include "checkpoint.h"
 #include "regularization.h"
 #include "spectral.h"
@@ -136,20 +138,21 @@ EvalResult evaluate(Module& model, DataLoader& loader, const LossFn& loss_fn, De
   const bool was_training = model.is_training();
   model.eval();
   EvalResult r;
-  double loss_sum = 0, correct = 0;
+  // Sums stay on the device and are read once at the end: no wait for the GPU per batch.
+  Tensor loss_sum = scalar_tensor(0.0, DType::Float64, device), correct = scalar_tensor(0.0, DType::Float64, device);
   loader.start_epoch(0);
   Batch b;
   while (loader.next(b)) {
     const Tensor x = b.inputs.to(device), y = b.targets.to(device);
     const Tensor out = model(x);
-    const auto n = static_cast<double>(x.shape()[0]);
-    loss_sum += loss_fn(out, y).item() * n;
-    if (classification) correct += static_cast<double>(sum(argmax(out, 1) == y).item<std::int64_t>());
+    loss_sum = loss_sum + loss_fn(out, y).to(DType::Float64) * static_cast<double>(x.shape()[0]);
+    if (classification) correct = correct + sum(argmax(out, 1) == y).to(DType::Float64);
     r.samples += x.shape()[0];
   }
+  const std::vector<double> sums = stack({loss_sum, correct}).to_vector<double>();
   model.train(was_training);
-  r.loss = loss_sum / static_cast<double>(std::max<std::int64_t>(r.samples, 1));
-  if (classification) r.accuracy = correct / static_cast<double>(std::max<std::int64_t>(r.samples, 1));
+  r.loss = sums[0] / static_cast<double>(std::max<std::int64_t>(r.samples, 1));
+  if (classification) r.accuracy = sums[1] / static_cast<double>(std::max<std::int64_t>(r.samples, 1));
   return r;
 }
 
@@ -259,17 +262,18 @@ TrainResult train(Config& config, const TrainOptions& options) {
       const Tensor out = (*model)(x);
       const Tensor data_loss = loss_fn(out, y);
       const Tensor penalty = regularization_penalty(penalties);
-      const double loss_value = data_loss.item();
-      bool finite = std::isfinite(loss_value);
-      double grad_norm = NAN;
-      if (finite) {
-        (penalty.defined() ? data_loss + penalty : data_loss).backward();
-        grad_norm = config.clip.max_norm ? clip_grad_norm(params, *config.clip.max_norm, config.clip.norm_type, false)
-                                         : total_grad_norm(params);
-        if (config.clip.value) clip_grad_value(params, *config.clip.value);
-        finite = std::isfinite(grad_norm);
-      }
-      if (!finite) {
+      // Everything the step decides on (loss, gradient norm) and reports (penalty, correct
+      // predictions) is queued first and read back together: one wait per step on a GPU. The
+      // backward runs even for a non-finite loss; such a step's gradients are dropped below.
+      (penalty.defined() ? data_loss + penalty : data_loss).backward();
+      const Tensor grad_norm_t = total_grad_norm_tensor(params, config.clip.max_norm ? config.clip.norm_type : 2.0);
+      const Tensor zero = zeros({}, {DType::Float64, device});
+      const std::vector<double> stats =
+          stack({data_loss.detach().to(DType::Float64), grad_norm_t, penalty.defined() ? penalty.detach().to(DType::Float64) : zero,
+                 classification ? sum(argmax(out.detach(), 1) == y).to(DType::Float64) : zero})
+              .to_vector<double>();
+      const double loss_value = stats[0], grad_norm = std::isnan(stats[1]) ? std::nan("") : stats[1];
+      if (!std::isfinite(loss_value) || !std::isfinite(grad_norm)) {
         const std::string what = std::isfinite(loss_value) ? fmt::format("gradient norm is {}", grad_norm)
                                                            : fmt::format("loss is {}", loss_value);
         if (t.on_nonfinite == "stop")
@@ -279,11 +283,13 @@ TrainResult train(Config& config, const TrainOptions& options) {
         ++rec.skipped_steps;
         optimizer->zero_grad();
       } else {
+        if (config.clip.max_norm) scale_grads_to_norm(params, grad_norm, *config.clip.max_norm);
+        if (config.clip.value) clip_grad_value(params, *config.clip.value);
         optimizer->step();
         const auto n = static_cast<double>(x.shape()[0]);
         loss_sum += loss_value * n;
-        if (penalty.defined()) penalty_sum += penalty.item() * n;
-        if (classification) correct += static_cast<double>(sum(argmax(out.detach(), 1) == y).item<std::int64_t>());
+        penalty_sum += stats[2] * n;
+        correct += stats[3];
         norm_sum += grad_norm;
         seen += x.shape()[0];
         ++steps;
