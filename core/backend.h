@@ -242,7 +242,9 @@ class Backend {
   // layer rejects empty Max/Min/Arg*.
   virtual void reduce(ReduceOp op, const ReducePlan& plan, DType t, void* out, const void* in) = 0;
   virtual void scan(ScanOp op, const ScanPlan& plan, DType t, void* out, const void* in) = 0;
-  // Index tensors are Int64. Throws IndexError on an index outside [0, axis_size).
+  // Index tensors are Int64. Throws IndexError on an index outside [0, axis_size); a GPU backend
+  // may raise it at its next wait for the device (synchronize, copy_to_host) instead, so that a
+  // gather does not stall the queue.
   virtual void gather(const IndexPlan& plan, DType t, void* out, const std::int64_t* index,
                       const void* src) = 0;
   virtual void scatter_add(const IndexPlan& plan, DType t, void* out, const std::int64_t* index,
@@ -250,7 +252,7 @@ class Backend {
   virtual void matmul(const MatmulPlan& plan, DType t, void* out, const void* a, const void* b) = 0;
   // The fused softmax cross-entropy (see CrossEntropyPlan); loss, lse [rows] and dx [rows,
   // classes] are contiguous, of dtype t (Float32/Float64). Throws IndexError on a class id
-  // outside [0, classes).
+  // outside [0, classes) (a GPU backend at its next wait, as for gather).
   virtual void cross_entropy(const CrossEntropyPlan& plan, DType t, void* loss, void* lse, const void* logits,
                              const std::int64_t* target) = 0;
   virtual void cross_entropy_backward(const CrossEntropyPlan& plan, DType t, void* grad_logits, const void* grad_loss,

@@ -31,7 +31,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t axis);
 // Per-sample cross-entropy of logits [N, C] against class ids [N] (Int64) with label smoothing
 // eps: -(1 - eps) log p[n, target[n]] - eps / C * sum_c log p[n, c], p = softmax of row n.
 // Returns [N]. One fused pass forward and one backward (core/cross_entropy.cpp). Throws
-// IndexError for a class id outside [0, C).
+// IndexError for a class id outside [0, C) (on a GPU at the next wait for it, e.g. item()).
 Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& target, double label_smoothing = 0.0);
 
 }  // namespace tinynn

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <vector>
 
+#include "../common/index_errors.h"
 #include "cuda_backend.h"
 #include "cuda_check.h"
 
@@ -50,7 +51,9 @@ MemorySource pinned_source() {
 CudaBackend::CudaBackend(int index) : index_(index), device_memory_(device_source(index)), pinned_memory_(pinned_source()) {
   activate();
   TINYNN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-  TINYNN_CUDA_CHECK(cudaMalloc(&error_flag_, 2 * sizeof(std::int64_t)));
+  TINYNN_CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&error_flag_host_), 3 * sizeof(std::int64_t), cudaHostAllocMapped));
+  std::memset(error_flag_host_, 0, 3 * sizeof(std::int64_t));
+  TINYNN_CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&error_flag_), error_flag_host_, 0));
   TINYNN_CUBLAS_CHECK(cublasCreate(&cublas_));
   TINYNN_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
 }
@@ -62,7 +65,7 @@ CudaBackend::~CudaBackend() {
   if (cusolver_params_ != nullptr) cusolverDnDestroyParams(cusolver_params_);
   if (cusolver_ != nullptr) cusolverDnDestroy(cusolver_);
   if (cublas_ != nullptr) cublasDestroy(cublas_);
-  if (error_flag_ != nullptr) cudaFree(error_flag_);
+  if (error_flag_host_ != nullptr) cudaFreeHost(error_flag_host_);
   if (stream_ != nullptr) cudaStreamDestroy(stream_);
 }
 
@@ -123,23 +126,28 @@ void CudaBackend::copy_to_host(void* host_dst, const void* src, std::size_t nbyt
   activate();
   TINYNN_CUDA_CHECK(cudaMemcpyAsync(host_dst, src, nbytes, cudaMemcpyDeviceToHost, stream_));
   TINYNN_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the caller reads host_dst on return
+  raise_index_errors();
 }
 
 void CudaBackend::synchronize() {
   activate();
   TINYNN_CUDA_CHECK(cudaStreamSynchronize(stream_));
   release_finished_staging(false);
+  raise_index_errors();
 }
 
-void CudaBackend::reset_error_flag() {
-  TINYNN_CUDA_CHECK(cudaMemsetAsync(error_flag_, 0, 2 * sizeof(std::int64_t), stream_));
-}
-
-void CudaBackend::throw_if_flagged(const std::function<std::string(std::int64_t)>& message) {
-  std::int64_t flag[2] = {0, 0};
-  TINYNN_CUDA_CHECK(cudaMemcpyAsync(flag, error_flag_, sizeof flag, cudaMemcpyDeviceToHost, stream_));
-  TINYNN_CUDA_CHECK(cudaStreamSynchronize(stream_));
-  if (flag[0] != 0) throw IndexError(message(flag[1]));
+// Called after the stream has drained, so every kernel's write to the flag is visible here.
+void CudaBackend::raise_index_errors() {
+  volatile std::int64_t* flag = error_flag_host_;
+  const auto check = static_cast<IndexCheck>(flag[0]);
+  if (check == IndexCheck::None) return;
+  const std::int64_t bad = flag[1], size = flag[2];
+  flag[0] = 0;
+  switch (check) {
+    case IndexCheck::Gather: throw IndexError(index_out_of_range_message("gather", bad, size));
+    case IndexCheck::ScatterAdd: throw IndexError(index_out_of_range_message("scatter_add", bad, size));
+    default: throw IndexError(class_target_message(size, bad));
+  }
 }
 
 }  // namespace cuda

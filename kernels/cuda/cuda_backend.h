@@ -7,7 +7,6 @@
 #include <cusolverDn.h>
 
 #include <deque>
-#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -16,6 +15,9 @@
 #include "../common/caching_allocator.h"
 
 namespace tinynn::cuda {
+
+// Which kernel found a bad index, in the backend's error flag.
+enum class IndexCheck : std::int64_t { None = 0, Gather, ScatterAdd, ClassTarget };
 
 class CudaBackend final : public Backend {
  public:
@@ -59,10 +61,11 @@ class CudaBackend final : public Backend {
   cusolverDnParams_t cusolver_params();
 
  private:
-  // Kernels that find a bad index set error_flag_ = {1, index}; throw_if_flagged reads it back
-  // (waiting for the stream) and throws IndexError(message(index)).
-  void reset_error_flag();
-  void throw_if_flagged(const std::function<std::string(std::int64_t)>& message);
+  // Kernels that find a bad index record {IndexCheck, index, axis size} in error_flag_ (see
+  // index_in_range). Checking it would cost a wait for the GPU per gather, so it is read at the
+  // waits the host makes anyway (copy_to_host, synchronize): the IndexError is raised there, like
+  // PyTorch's device-side asserts, but the device stays usable.
+  void raise_index_errors();
   void release_finished_staging(bool wait_all);
   void linalg_on_host(const LinalgPlan& plan);
 
@@ -72,7 +75,8 @@ class CudaBackend final : public Backend {
   std::mutex cusolver_mutex_;
   cusolverDnHandle_t cusolver_ = nullptr;
   cusolverDnParams_t cusolver_params_ = nullptr;
-  std::int64_t* error_flag_ = nullptr;  // device [2]
+  std::int64_t* error_flag_host_ = nullptr;  // [3], page-locked host memory the kernels write through error_flag_
+  std::int64_t* error_flag_ = nullptr;
   CachingAllocator device_memory_;
   CachingAllocator pinned_memory_;  // page-locked host buffers: host-to-device copies run asynchronously
   // Pinned staging buffers of copies still in flight, released once their event has passed.

@@ -1,12 +1,12 @@
 // CUDA softmax cross-entropy, forward and backward (see CrossEntropyPlan): one warp per row,
 // lanes striding over the classes. Row sums accumulate in double like the CPU kernel's. A class
-// id out of range is recorded in the backend's error flag and thrown after the kernel.
+// id out of range is recorded in the backend's error flag (raised at the host's next wait for the
+// GPU) and its row's loss is NaN.
 #include <fmt/format.h>
 
 #include <tinynn/core/detail/dispatch.h>
 #include <tinynn/core/error.h>
 
-#include "../common/index_errors.h"
 #include "cuda_backend.h"
 #include "cuda_check.h"
 #include "cuda_plan.cuh"
@@ -41,7 +41,7 @@ __global__ void cross_entropy_kernel(CrossEntropyPlan plan, T* loss, T* lse, con
   const std::int64_t t = target[r];
   const double log_sum = static_cast<double>(m) + log(exp_sum);
   lse[r] = static_cast<T>(log_sum);
-  if (!index_in_range(t, plan.classes, flag)) {
+  if (!index_in_range(t, plan.classes, IndexCheck::ClassTarget, flag)) {
     loss[r] = static_cast<T>(NAN);
     return;
   }
@@ -73,18 +73,16 @@ unsigned row_blocks(std::int64_t rows) { return static_cast<unsigned>((rows + kR
 void CudaBackend::cross_entropy(const CrossEntropyPlan& plan, DType t, void* loss, void* lse, const void* logits,
                                 const std::int64_t* target) {
   activate();
-  reset_error_flag();
   TINYNN_DISPATCH_FLOATING(t, {
     cross_entropy_kernel<T><<<row_blocks(plan.rows), kRowsPerBlock * kWarp, 0, stream_>>>(
         plan, static_cast<T*>(loss), static_cast<T*>(lse), static_cast<const T*>(logits), target, error_flag_);
   })
   TINYNN_CUDA_CHECK(cudaGetLastError());
-  throw_if_flagged([&](std::int64_t bad) { return class_target_message(plan.classes, bad); });
 }
 
 void CudaBackend::cross_entropy_backward(const CrossEntropyPlan& plan, DType t, void* grad_logits, const void* grad_loss,
                                          const void* logits, const void* lse, const std::int64_t* target) {
-  activate();  // the forward checked these class ids
+  activate();  // the forward recorded any bad class id
   TINYNN_DISPATCH_FLOATING(t, {
     cross_entropy_backward_kernel<T><<<row_blocks(plan.rows), kRowsPerBlock * kWarp, 0, stream_>>>(
         plan, static_cast<T*>(grad_logits), static_cast<const T*>(grad_loss), static_cast<const T*>(logits),

@@ -1,11 +1,11 @@
 // CUDA gather and scatter_add: one thread per index element. A bad index is recorded in the
-// backend's error flag and thrown after the kernel (with the CPU backend's message).
+// backend's error flag and raised at the host's next wait for the GPU (with the CPU backend's
+// message); its element is left unwritten.
 // scatter_add adds with atomics, so colliding float indices may sum in any order (the CPU sums
 // them in a fixed order).
 #include <tinynn/core/detail/dispatch.h>
 #include <tinynn/core/error.h>
 
-#include "../common/index_errors.h"
 #include "cuda_backend.h"
 #include "cuda_check.h"
 #include "cuda_plan.cuh"
@@ -34,7 +34,7 @@ __global__ void index_kernel(IndexPlan plan, std::int64_t n, T* out, const std::
   std::int64_t off[3];
   decode_offsets(plan.iter, i, off);
   const std::int64_t j = index[off[1]];
-  if (!index_in_range(j, plan.axis_size, flag)) return;
+  if (!index_in_range(j, plan.axis_size, kScatter ? IndexCheck::ScatterAdd : IndexCheck::Gather, flag)) return;
   if constexpr (kScatter) atomic_add(out + off[2] + j * plan.axis_stride, src[off[0]]);
   else out[off[0]] = src[off[2] + j * plan.axis_stride];
 }
@@ -61,18 +61,14 @@ void launch_index(CudaBackend& be, const IndexPlan& plan, DType t, void* out, co
 void CudaBackend::gather(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) {
   if (plan.iter.numel() == 0) return;
   activate();
-  reset_error_flag();
   launch_index<false>(*this, plan, t, out, index, src, error_flag_);
-  throw_if_flagged([&](std::int64_t bad) { return index_out_of_range_message("gather", bad, plan.axis_size); });
 }
 
 void CudaBackend::scatter_add(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) {
   if (plan.iter.numel() == 0) return;
   if (t == DType::Bool) throw NotImplementedError("tinynn::scatter_add: bool tensors are not supported on CUDA");
   activate();
-  reset_error_flag();
   launch_index<true>(*this, plan, t, out, index, src, error_flag_);
-  throw_if_flagged([&](std::int64_t bad) { return index_out_of_range_message("scatter_add", bad, plan.axis_size); });
 }
 
 }  // namespace tinynn::cuda

@@ -4,6 +4,8 @@
 
 #include <tinynn/core/backend.h>
 
+#include "cuda_backend.h"
+
 namespace tinynn::cuda {
 
 // Element offset of row-major flat position i over `ndim` axes of the given shape and strides.
@@ -27,12 +29,15 @@ __device__ void decode_offsets(const ElementwisePlan<N>& plan, std::int64_t line
   }
 }
 
-// True when 0 <= j < size; otherwise records j in the backend's error flag ({1, j}; with several
-// bad indices, any one of them) for the host to throw after the kernel.
-__device__ inline bool index_in_range(std::int64_t j, std::int64_t size, std::int64_t* flag) {
+// True when 0 <= j < size; otherwise records {check, j, size} in the backend's error flag, unless
+// an earlier bad index is already recorded there (the first one is kept whole), for the host to
+// throw at its next wait for the GPU (CudaBackend::raise_index_errors).
+__device__ inline bool index_in_range(std::int64_t j, std::int64_t size, IndexCheck check, std::int64_t* flag) {
   if (j >= 0 && j < size) return true;
-  flag[0] = 1;
-  flag[1] = j;
+  if (atomicCAS(reinterpret_cast<unsigned long long*>(flag), 0ull, static_cast<unsigned long long>(check)) == 0ull) {
+    flag[1] = j;
+    flag[2] = size;
+  }
   return false;
 }
 
