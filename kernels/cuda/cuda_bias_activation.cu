@@ -1,6 +1,7 @@
-// CUDA bias + activation (see BiasActivationPlan). Forward: one thread per element. Backward: one
-// thread per column walking the rows (neighbouring threads read neighbouring columns, so reads
-// coalesce), writing the input's gradient and summing the bias's in double, in row order.
+// CUDA bias + activation (see BiasActivationPlan). Forward: one thread per element. Backward: a
+// block per 32 neighbouring columns (reads coalesce along a row) whose 16 row lanes take every
+// 16th row, writing the input's gradient and summing the bias's in double; the lanes' partial
+// sums are added in a fixed tree, so results do not vary between runs.
 #include <tinynn/core/detail/dispatch.h>
 
 #include "cuda_backend.h"
@@ -20,20 +21,32 @@ __global__ void bias_activation_kernel(BiasActivationPlan plan, std::int64_t n, 
   if (i < n) y[i] = Op::template f<T>(x[i] + bias[i % plan.features], plan.params);
 }
 
+constexpr int kColumns = 32, kRowLanes = 16;  // the backward's block
+
 // g, x, y, gx [rows, features], bias, gbias [features]
 template <class Op, class T>
 __global__ void bias_activation_backward_kernel(BiasActivationPlan plan, T* gx, T* gbias, const T* g, const T* x,
                                                 const T* bias, const T* y) {
-  const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (c >= plan.features) return;
+  __shared__ double partial[kRowLanes][kColumns];
+  const int column = static_cast<int>(threadIdx.x), lane = static_cast<int>(threadIdx.y);
+  const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * kColumns + column;
   double acc = 0.0;
-  for (std::int64_t r = 0; r < plan.rows; ++r) {
-    const std::int64_t i = r * plan.features + c;
-    const T d = g[i] * Op::template df<T>(x[i] + bias[c], y[i], plan.params);
-    gx[i] = d;
-    acc += static_cast<double>(d);
+  if (c < plan.features) {
+    const T b = bias[c];
+    for (std::int64_t r = lane; r < plan.rows; r += kRowLanes) {
+      const std::int64_t i = r * plan.features + c;
+      const T d = g[i] * Op::template df<T>(x[i] + b, y[i], plan.params);
+      gx[i] = d;
+      acc += static_cast<double>(d);
+    }
   }
-  gbias[c] = static_cast<T>(acc);
+  partial[lane][column] = acc;
+  __syncthreads();
+  for (int s = kRowLanes / 2; s > 0; s /= 2) {
+    if (lane < s) partial[lane][column] += partial[lane + s][column];
+    __syncthreads();
+  }
+  if (lane == 0 && c < plan.features) gbias[c] = static_cast<T>(partial[0][column]);
 }
 
 template <class T>
@@ -52,11 +65,12 @@ void forward_any(cudaStream_t stream, const BiasActivationPlan& plan, T* y, cons
 template <class T>
 void backward_any(cudaStream_t stream, const BiasActivationPlan& plan, T* gx, T* gbias, const T* g, const T* x, const T* bias,
                   const T* y) {
-  const unsigned blocks = blocks_for(plan.features, kThreads);
+  const unsigned blocks = blocks_for(plan.features, kColumns);
+  const dim3 threads(kColumns, kRowLanes);
   switch (plan.op) {
 #define TINYNN_CASE(Name, name)                                                               \
   case UnaryOp::Name:                                                                         \
-    bias_activation_backward_kernel<pointwise::Name, T><<<blocks, kThreads, 0, stream>>>(plan, gx, gbias, g, x, bias, y); \
+    bias_activation_backward_kernel<pointwise::Name, T><<<blocks, threads, 0, stream>>>(plan, gx, gbias, g, x, bias, y); \
     break;
     TINYNN_UNARY_OPS(TINYNN_CASE)
 #undef TINYNN_CASE
