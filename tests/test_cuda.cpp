@@ -157,6 +157,14 @@ TEST_CASE("CUDA: reductions, scans, softmax and the fused loss match the CPU, wi
   check_parity("max with NaN and ties", {with_nan}, [](const V& v) { return argmax(v[0], 1); });
   check_parity("sum of bools", {y}, [](const V& v) { return sum(v[0] > 0, {0}); });
   check_parity("sum of int64", {labels}, [](const V& v) { return sum(v[0]); });
+  // Few outputs over long inner blocks: the GPU splits these across blocks and combines the parts.
+  const Tensor long_rows = randn({3, 100003}, {}, &gen);
+  check_parity("split sum", {long_rows}, [](const V& v) { return sum(v[0]); }, 1e-4);
+  check_parity("split sum per row", {long_rows}, [](const V& v) { return sum(v[0], {1}); }, 1e-4);
+  check_parity("split sum of a column-major view", {long_rows}, [](const V& v) { return sum(v[0].t(), {0}); }, 1e-4);
+  check_parity("split sum_of_squares", {long_rows}, [](const V& v) { return sum_of_squares(v[0]); }, 1e-4);
+  check_parity("split prod", {long_rows}, [](const V& v) { return prod(1.0 + v[0] * 1e-3, {1}); }, 1e-4);
+  check_parity("split count", {long_rows}, [](const V& v) { return sum(v[0] > 0.5); });
   check_parity("var", {y}, [](const V& v) { return var(v[0], {0}); });
   check_parity("norm", {x}, [](const V& v) { return norm(v[0], 2.0, {2}); });
   check_parity("logsumexp", {x}, [](const V& v) { return logsumexp(v[0], {2}); });

@@ -1,9 +1,13 @@
 // CUDA reductions and scans. A reduction runs one block per output: the block's threads stride
 // over the inner block, then combine in shared memory in a fixed tree, so results do not vary
-// from run to run. Floating sums accumulate in double, like the CPU's. A scan runs one thread per
-// line.
+// from run to run. Sums and products over few outputs with long inner blocks (a gradient norm's
+// sum of squares, say) are split: blocks cover fixed slices of the inner block and a second
+// kernel combines their partial results in a fixed tree, so one output does not leave all but
+// one multiprocessor idle. Floating sums accumulate in double, like the CPU's. A scan runs one
+// thread per line.
 #include <tinynn/core/detail/dispatch.h>
 
+#include <algorithm>
 #include <type_traits>
 
 #include "cuda_backend.h"
@@ -25,18 +29,13 @@ __device__ bool is_nan(T v) {
   else return false;
 }
 
-// Sum, SumSquares, Prod: out[o] = combine over the inner block of in[o].
-template <class T, class O>
-__global__ void sum_kernel(ReduceOp op, ReducePlan plan, std::int64_t inner_n, O* out, const T* in) {
-  __shared__ Acc<T> partial[kMaxReduceThreads];
-  const std::int64_t o = blockIdx.x;
-  const T* base = in + offset_of(o, plan.outer_ndim, plan.outer_shape, plan.in_outer_strides);
-  const bool product = op == ReduceOp::Prod, squares = op == ReduceOp::SumSquares;
-  Acc<T> acc = product ? 1 : 0;
-  for (std::int64_t i = threadIdx.x; i < inner_n; i += blockDim.x) {
-    const auto v = static_cast<Acc<T>>(base[offset_of(i, plan.inner_ndim, plan.inner_shape, plan.in_inner_strides)]);
-    acc = product ? acc * v : acc + (squares ? v * v : v);
-  }
+constexpr std::int64_t kSliceElements = 8192;  // inner elements per block of a split reduction
+constexpr std::int64_t kMaxSlices = 256;       // partial results per output (one finishing block's threads)
+constexpr std::int64_t kSplitOutputsBelow = 64;
+
+// The block's per-thread accumulators combined in a fixed tree; the result in partial[0].
+template <class A>
+__device__ void combine_block(A* partial, A acc, bool product) {
   partial[threadIdx.x] = acc;
   __syncthreads();
   for (unsigned s = blockDim.x / 2; s > 0; s /= 2) {
@@ -44,6 +43,43 @@ __global__ void sum_kernel(ReduceOp op, ReducePlan plan, std::int64_t inner_n, O
       partial[threadIdx.x] = product ? partial[threadIdx.x] * partial[threadIdx.x + s] : partial[threadIdx.x] + partial[threadIdx.x + s];
     __syncthreads();
   }
+}
+
+// Sum, SumSquares, Prod over the inner block of in[o], o = blockIdx.x. With gridDim.y == 1 the
+// block covers all of it and writes out[o]; else block (o, s) covers slice s ([s * slice,
+// (s + 1) * slice)) and writes its partial result to partials[o * gridDim.y + s].
+template <class T, class O>
+__global__ void sum_kernel(ReduceOp op, ReducePlan plan, std::int64_t inner_n, std::int64_t slice, O* out, const T* in,
+                           Acc<T>* partials) {
+  __shared__ Acc<T> partial[kMaxReduceThreads];
+  const std::int64_t o = blockIdx.x;
+  const T* base = in + offset_of(o, plan.outer_ndim, plan.outer_shape, plan.in_outer_strides);
+  const bool product = op == ReduceOp::Prod, squares = op == ReduceOp::SumSquares;
+  const std::int64_t begin = static_cast<std::int64_t>(blockIdx.y) * slice;
+  const std::int64_t end = begin + slice < inner_n ? begin + slice : inner_n;
+  Acc<T> acc = product ? 1 : 0;
+  for (std::int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
+    const auto v = static_cast<Acc<T>>(base[offset_of(i, plan.inner_ndim, plan.inner_shape, plan.in_inner_strides)]);
+    acc = product ? acc * v : acc + (squares ? v * v : v);
+  }
+  combine_block(partial, acc, product);
+  if (threadIdx.x != 0) return;
+  if (gridDim.y == 1) out[offset_of(o, plan.outer_ndim, plan.outer_shape, plan.out_strides)] = static_cast<O>(partial[0]);
+  else partials[o * gridDim.y + blockIdx.y] = partial[0];
+}
+
+// A split reduction's second pass: out[o] = the `slices` partial results of output o combined.
+template <class T, class O>
+__global__ void finish_sum_kernel(ReduceOp op, ReducePlan plan, std::int64_t slices, O* out, const Acc<T>* partials) {
+  __shared__ Acc<T> partial[kMaxReduceThreads];
+  const std::int64_t o = blockIdx.x;
+  const bool product = op == ReduceOp::Prod;
+  Acc<T> acc = product ? 1 : 0;
+  for (std::int64_t s = threadIdx.x; s < slices; s += blockDim.x) {
+    const Acc<T> v = partials[o * slices + s];
+    acc = product ? acc * v : acc + v;
+  }
+  combine_block(partial, acc, product);
   if (threadIdx.x == 0) out[offset_of(o, plan.outer_ndim, plan.outer_shape, plan.out_strides)] = static_cast<O>(partial[0]);
 }
 
@@ -93,7 +129,7 @@ __global__ void extreme_kernel(ReduceOp op, ReducePlan plan, std::int64_t inner_
 }
 
 template <class T, class O>
-void launch_reduce(const CudaBackend& be, ReduceOp op, const ReducePlan& plan, O* out, const T* in) {
+void launch_reduce(CudaBackend& be, ReduceOp op, const ReducePlan& plan, O* out, const T* in) {
   std::int64_t outputs = 1, inner_n = 1;
   for (int d = 0; d < plan.outer_ndim; ++d) outputs *= plan.outer_shape[d];
   for (int d = 0; d < plan.inner_ndim; ++d) inner_n *= plan.inner_shape[d];
@@ -102,10 +138,29 @@ void launch_reduce(const CudaBackend& be, ReduceOp op, const ReducePlan& plan, O
   unsigned threads = 32;
   while (threads < kMaxReduceThreads && threads < inner_n) threads *= 2;
   const auto blocks = static_cast<unsigned>(outputs);
-  if (op == ReduceOp::Sum || op == ReduceOp::SumSquares || op == ReduceOp::Prod)
-    sum_kernel<T, O><<<blocks, threads, 0, be.stream()>>>(op, plan, inner_n, out, in);
-  else
+  if (op != ReduceOp::Sum && op != ReduceOp::SumSquares && op != ReduceOp::Prod) {
     extreme_kernel<T, O><<<blocks, threads, 0, be.stream()>>>(op, plan, inner_n, out, in);
+    TINYNN_CUDA_CHECK(cudaGetLastError());
+    return;
+  }
+  const std::int64_t slices = outputs < kSplitOutputsBelow ? std::min(kMaxSlices, (inner_n + kSliceElements - 1) / kSliceElements) : 1;
+  if (slices <= 1) {
+    sum_kernel<T, O><<<blocks, threads, 0, be.stream()>>>(op, plan, inner_n, inner_n, out, in, nullptr);
+    TINYNN_CUDA_CHECK(cudaGetLastError());
+    return;
+  }
+  const std::int64_t slice = (inner_n + slices - 1) / slices;
+  const std::size_t partial_bytes = static_cast<std::size_t>(outputs * slices) * sizeof(Acc<T>);
+  auto* partials = static_cast<Acc<T>*>(be.allocate(partial_bytes));
+  // Given back at once: the stream runs the block's next user after both kernels.
+  sum_kernel<T, O><<<dim3(blocks, static_cast<unsigned>(slices)), kMaxReduceThreads, 0, be.stream()>>>(op, plan, inner_n, slice, out, in,
+                                                                                                     partials);
+  const cudaError_t first = cudaGetLastError();
+  unsigned finish_threads = 32;
+  while (finish_threads < kMaxReduceThreads && finish_threads < slices) finish_threads *= 2;
+  if (first == cudaSuccess) finish_sum_kernel<T, O><<<blocks, finish_threads, 0, be.stream()>>>(op, plan, slices, out, partials);
+  be.deallocate(partials, partial_bytes);
+  TINYNN_CUDA_CHECK(first);
   TINYNN_CUDA_CHECK(cudaGetLastError());
 }
 
