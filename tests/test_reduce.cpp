@@ -26,6 +26,16 @@ TEST_CASE("reductions of integers and booleans, and of empty tensors", "[reduce]
   TINYNN_REQUIRE_THROWS_CONTAINING(amax(zeros({0, 3})), ShapeError, "amax: cannot reduce an empty axis");
 }
 
+// A reduction to a scalar past the parallel threshold (2^18 elements) has a 0-d output plan; it
+// once indexed that plan's shape at -1 (caught by UBSan).
+TEST_CASE("reductions of every element past the parallel threshold", "[reduce]") {
+  const std::int64_t n = 300007;
+  CHECK(sum(ones({3, n})).item() == 3.0 * static_cast<double>(n));
+  CHECK(sum_of_squares(full({n}, 2.0)).item() == 4.0 * static_cast<double>(n));
+  CHECK(sum(arange(0, n, 1, {DType::Int64}) >= n - 7).item<std::int64_t>() == 7);
+  CHECK(amax(arange(0, n, 1, {DType::Float64})).item() == static_cast<double>(n - 1));
+}
+
 TEST_CASE("max, min, argmax, argmin", "[reduce]") {
   Tensor a = tensor({{3.0, 7.0, 7.0}, {-1.0, -5.0, 2.0}});
   check_values(amax(a), {}, {7});

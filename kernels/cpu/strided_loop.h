@@ -114,7 +114,7 @@ void for_each_run(const ElementwisePlan<N>& plan, const Run& run, std::int64_t g
   if (nd > 0 && plan.shape[nd - 1] == 0) return;
   std::int64_t outer = 1;
   for (int d = 0; d + 1 < nd; ++d) outer *= plan.shape[d];
-  if (plan.numel() < grain) {
+  if (plan.numel() < grain || nd == 0) {  // nd == 0: one element, nothing to split (grain may be 0)
     run_outer_range(plan, 0, outer, run);
   } else if (outer == 1) {  // one long run: split it
     parallel_chunks(plan.shape[nd - 1], [&](std::int64_t b, std::int64_t e) {
