@@ -90,4 +90,24 @@ class CudaBackend final : public Backend {
   std::vector<cudaEvent_t> free_events_;  // of finished copies, for the next ones
 };
 
+// Kernel scratch from a backend's caching allocator, given back on scope exit: at once, since
+// the stream runs the block's next user after every queued kernel that still uses it.
+class DeviceScratch {
+ public:
+  DeviceScratch(CudaBackend& backend, std::size_t nbytes)
+      : backend_(backend), nbytes_(nbytes), ptr_(nbytes > 0 ? backend.allocate(nbytes) : nullptr) {}
+  DeviceScratch(const DeviceScratch&) = delete;
+  DeviceScratch& operator=(const DeviceScratch&) = delete;
+  ~DeviceScratch() {
+    if (ptr_ != nullptr) backend_.deallocate(ptr_, nbytes_);
+  }
+  void* get() const { return ptr_; }
+  std::size_t size() const { return nbytes_; }
+
+ private:
+  CudaBackend& backend_;
+  std::size_t nbytes_;
+  void* ptr_;
+};
+
 }  // namespace tinynn::cuda

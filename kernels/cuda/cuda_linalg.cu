@@ -72,26 +72,6 @@ __global__ void nonfinite_kernel(std::int64_t size, const T* a, int* flags) {
   if (threadIdx.x == 0) flags[blockIdx.x] = bad;
 }
 
-// Device memory from the backend's caching allocator, given back on scope exit (the stream runs
-// the next user of the block after every queued kernel that still uses it).
-class Scratch {
- public:
-  Scratch(CudaBackend& backend, std::size_t nbytes)
-      : backend_(backend), nbytes_(nbytes), ptr_(nbytes > 0 ? backend.allocate(nbytes) : nullptr) {}
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() {
-    if (ptr_ != nullptr) backend_.deallocate(ptr_, nbytes_);
-  }
-  void* get() const { return ptr_; }
-  std::size_t size() const { return nbytes_; }
-
- private:
-  CudaBackend& backend_;
-  std::size_t nbytes_;
-  void* ptr_;
-};
-
 // What every op needs: the handle, the dtype, the batch's per-matrix statuses and the matrices to
 // skip, and a workspace that grows to the largest _bufferSize answer and serves each matrix.
 class Solver {
@@ -108,7 +88,7 @@ class Solver {
     TINYNN_CUDA_CHECK(cudaMemsetAsync(info_.get(), 0, info_.size(), backend.stream()));
     // cuSOLVER's iterations are not guaranteed to end on NaN or infinity: such matrices are
     // found first and skipped (status -1), as on the CPU.
-    Scratch flags(backend, info_.size());
+    DeviceScratch flags(backend, info_.size());
     TINYNN_DISPATCH_FLOATING(plan.dtype, {
       nonfinite_kernel<T><<<static_cast<unsigned>(plan.batch), kThreads, 0, backend.stream()>>>(size.a, static_cast<const T*>(plan.a), static_cast<int*>(flags.get()));
     })
@@ -127,7 +107,7 @@ class Solver {
   // Device and host workspace of at least the given bytes.
   void reserve(std::size_t device_bytes, std::size_t host_bytes) {
     if (device_bytes > device_work_bytes_) {
-      device_work_ = std::make_unique<Scratch>(backend, device_bytes);
+      device_work_ = std::make_unique<DeviceScratch>(backend, device_bytes);
       device_work_bytes_ = device_bytes;
     }
     if (host_bytes > host_work_.size()) host_work_.resize(host_bytes);
@@ -138,8 +118,8 @@ class Solver {
   std::size_t host_work_bytes() const { return host_work_.size(); }
 
   // A scratch buffer of `per_matrix` elements of the plan's dtype for every matrix of the batch.
-  Scratch batch_buffer(std::int64_t per_matrix) const {
-    return Scratch(backend, static_cast<std::size_t>(plan.batch * per_matrix) * element);
+  DeviceScratch batch_buffer(std::int64_t per_matrix) const {
+    return DeviceScratch(backend, static_cast<std::size_t>(plan.batch * per_matrix) * element);
   }
   // in [batch][rows, cols] -> out [batch][cols, rows], row-major: a row-major matrix to column-major or back.
   void transpose(const void* in, void* out, std::int64_t rows, std::int64_t cols) const {
@@ -175,9 +155,9 @@ class Solver {
   LinalgPlan::Sizes size;
 
  private:
-  Scratch info_;  // int [batch]
+  DeviceScratch info_;  // int [batch]
   std::vector<int> skip_;
-  std::unique_ptr<Scratch> device_work_;
+  std::unique_ptr<DeviceScratch> device_work_;
   std::size_t device_work_bytes_ = 0;
   std::vector<unsigned char> host_work_;
 };
@@ -186,7 +166,7 @@ class Solver {
 void lu_factor(Solver& s) {
   const LinalgPlan& p = s.plan;
   const std::int64_t m = p.m, n = p.n, mn = std::min(m, n);
-  Scratch col = s.batch_buffer(m * n);
+  DeviceScratch col = s.batch_buffer(m * n);
   s.transpose(p.a, col.get(), m, n);
   std::size_t device_bytes = 0, host_bytes = 0;
   TINYNN_CUSOLVER_CHECK(cusolverDnXgetrf_bufferSize(s.handle, s.params, m, n, s.type, col.get(), m, s.type, &device_bytes, &host_bytes));
@@ -204,9 +184,9 @@ void lu_factor(Solver& s) {
 void solve(Solver& s) {
   const LinalgPlan& p = s.plan;
   const std::int64_t n = p.n, k = p.k;
-  Scratch a = s.batch_buffer(n * n), b = s.batch_buffer(n * k);
-  Scratch pivots(s.backend, static_cast<std::size_t>(n) * sizeof(std::int64_t));
-  Scratch solve_info(s.backend, sizeof(int));  // getrs reports only bad arguments; getrf's status is the one kept
+  DeviceScratch a = s.batch_buffer(n * n), b = s.batch_buffer(n * k);
+  DeviceScratch pivots(s.backend, static_cast<std::size_t>(n) * sizeof(std::int64_t));
+  DeviceScratch solve_info(s.backend, sizeof(int));  // getrs reports only bad arguments; getrf's status is the one kept
   s.transpose(p.a, a.get(), n, n);
   s.transpose(p.b, b.get(), n, k);
   std::size_t device_bytes = 0, host_bytes = 0;
@@ -260,46 +240,38 @@ cusolverStatus_t orgqr(cusolverDnHandle_t h, int m, int n, int k, double* q, int
   return cusolverDnDorgqr(h, m, n, k, q, ldq, tau, work, lwork, info);
 }
 
-// Q [m, q_cols] from geqrf's reflectors (the first min(n, q_cols) columns of `factor`, column-major
-// [m, n]) and tau, into column-major q; one matrix.
-template <class T>
-void expand_q(Solver& s, std::int64_t i, void* factor, void* tau, void* q, std::int64_t q_cols) {
-  const LinalgPlan& p = s.plan;
-  const std::int64_t m = p.m, n = p.n, mn = std::min(m, n);
-  if (m > INT_MAX || q_cols > INT_MAX || m * q_cols > INT_MAX)
-    throw NotImplementedError(fmt::format("tinynn::linalg::qr on CUDA: Q of {} x {} is beyond cuSOLVER's 32-bit orgqr", m, q_cols));
-  T* qi = static_cast<T*>(s.at(q, i, m * q_cols));
-  const T* taui = static_cast<const T*>(s.at(tau, i, mn));
-  s.copy(qi, s.at(factor, i, m * n), m * std::min(n, q_cols));
-  int lwork = 0;
-  TINYNN_CUSOLVER_CHECK(orgqr_buffer_size(s.handle, static_cast<int>(m), static_cast<int>(q_cols), static_cast<int>(mn), qi,
-                                          static_cast<int>(m), taui, &lwork));
-  s.reserve(static_cast<std::size_t>(lwork) * sizeof(T), 0);
-  TINYNN_CUSOLVER_CHECK(orgqr(s.handle, static_cast<int>(m), static_cast<int>(q_cols), static_cast<int>(mn), qi, static_cast<int>(m),
-                              taui, static_cast<T*>(s.device_work()), static_cast<int>(s.device_work_bytes() / sizeof(T)), s.info(i)));
-}
-
 // a [m, n] -> Q [m, q_cols] in u, R [q_cols, n] in vt; q_cols = m when full, else min(m, n).
+// geqrf leaves R above the diagonal and the reflectors below it; orgqr expands the reflectors
+// (the first min(n, q_cols) columns, copied into q) into Q.
+template <class T>
 void qr(Solver& s) {
   const LinalgPlan& p = s.plan;
   const std::int64_t m = p.m, n = p.n, mn = std::min(m, n), q_cols = p.full ? m : mn;
-  Scratch factor = s.batch_buffer(m * n), tau = s.batch_buffer(mn), q = s.batch_buffer(m * q_cols);
+  if (m * q_cols > INT_MAX)
+    throw NotImplementedError(fmt::format("tinynn::linalg::qr on CUDA: Q of {} x {} is beyond cuSOLVER's 32-bit orgqr", m, q_cols));
+  const int qm = static_cast<int>(m), qn = static_cast<int>(q_cols), qk = static_cast<int>(mn);
+  DeviceScratch factor = s.batch_buffer(m * n), tau = s.batch_buffer(mn), q = s.batch_buffer(m * q_cols);
   s.transpose(p.a, factor.get(), m, n);
   std::size_t device_bytes = 0, host_bytes = 0;
   TINYNN_CUSOLVER_CHECK(cusolverDnXgeqrf_bufferSize(s.handle, s.params, m, n, s.type, factor.get(), m, s.type, tau.get(), s.type,
                                                     &device_bytes, &host_bytes));
-  s.reserve(device_bytes, host_bytes);
+  int orgqr_work = 0;
+  TINYNN_CUSOLVER_CHECK(orgqr_buffer_size(s.handle, qm, qn, qk, static_cast<T*>(q.get()), qm, static_cast<T*>(tau.get()), &orgqr_work));
+  s.reserve(std::max(device_bytes, static_cast<std::size_t>(orgqr_work) * sizeof(T)), host_bytes);
   for (std::int64_t i = 0; i < p.batch; ++i) {
     if (s.skip(i)) continue;
-    TINYNN_CUSOLVER_CHECK(cusolverDnXgeqrf(s.handle, s.params, m, n, s.type, s.at(factor.get(), i, m * n), m, s.type, s.at(tau.get(), i, mn),
-                                           s.type, s.device_work(), s.device_work_bytes(), s.host_work(), s.host_work_bytes(), s.info(i)));
-    TINYNN_DISPATCH_FLOATING(p.dtype, { expand_q<T>(s, i, factor.get(), tau.get(), q.get(), q_cols); })
+    void* fi = s.at(factor.get(), i, m * n);
+    auto* taui = static_cast<T*>(s.at(tau.get(), i, mn));
+    auto* qi = static_cast<T*>(s.at(q.get(), i, m * q_cols));
+    TINYNN_CUSOLVER_CHECK(cusolverDnXgeqrf(s.handle, s.params, m, n, s.type, fi, m, s.type, taui, s.type, s.device_work(),
+                                           s.device_work_bytes(), s.host_work(), s.host_work_bytes(), s.info(i)));
+    s.copy(qi, fi, m * std::min(n, q_cols));
+    TINYNN_CUSOLVER_CHECK(orgqr(s.handle, qm, qn, qk, qi, qm, taui, static_cast<T*>(s.device_work()),
+                                static_cast<int>(s.device_work_bytes() / sizeof(T)), s.info(i)));
   }
   const std::int64_t total = p.batch * q_cols * n;
-  TINYNN_DISPATCH_FLOATING(p.dtype, {
-    upper_from_column_major_kernel<T><<<blocks_for(total, kThreads), kThreads, 0, s.backend.stream()>>>(
-        total, m, n, q_cols, static_cast<const T*>(factor.get()), static_cast<T*>(p.vt));
-  })
+  upper_from_column_major_kernel<T><<<blocks_for(total, kThreads), kThreads, 0, s.backend.stream()>>>(
+      total, m, n, q_cols, static_cast<const T*>(factor.get()), static_cast<T*>(p.vt));
   TINYNN_CUDA_CHECK(cudaGetLastError());
   s.transpose(q.get(), p.u, q_cols, m);
   s.finish(false);
@@ -329,8 +301,8 @@ void svd(Solver& s) {
   }
   // m >= n: A column-major into scratch; U [m, u_cols] and V^T [n, n] come back column-major.
   const std::int64_t u_cols = p.full ? m : n;
-  Scratch a = s.batch_buffer(m * n);
-  Scratch u = s.batch_buffer(p.vectors ? m * u_cols : 0), vt = s.batch_buffer(p.vectors ? n * n : 0);
+  DeviceScratch a = s.batch_buffer(m * n);
+  DeviceScratch u = s.batch_buffer(p.vectors ? m * u_cols : 0), vt = s.batch_buffer(p.vectors ? n * n : 0);
   s.transpose(p.a, a.get(), m, n);
   TINYNN_CUSOLVER_CHECK(cusolverDnXgesvd_bufferSize(s.handle, s.params, job, job, m, n, s.type, a.get(), m, s.type, p.values, s.type, u.get(), m,
                                                     s.type, vt.get(), n, s.type, &device_bytes, &host_bytes));
@@ -367,7 +339,7 @@ void eigh(Solver& s) {
   }
   if (p.vectors) {
     // The eigenvectors are the columns of a column-major matrix, rows of the row-major buffer.
-    Scratch columns = s.batch_buffer(n * n);
+    DeviceScratch columns = s.batch_buffer(n * n);
     s.transpose(p.a, columns.get(), n, n);
     s.copy(p.a, columns.get(), p.batch * n * n);
   }
@@ -378,7 +350,7 @@ void eigh(Solver& s) {
 void eigvals(Solver& s) {
   const LinalgPlan& p = s.plan;
   const std::int64_t n = p.n;
-  Scratch a = s.batch_buffer(n * n), w = s.batch_buffer(2 * n);  // w: n real parts, then n imaginary parts
+  DeviceScratch a = s.batch_buffer(n * n), w = s.batch_buffer(2 * n);  // w: n real parts, then n imaginary parts
   s.transpose(p.a, a.get(), n, n);
   const cusolverEigMode_t none = CUSOLVER_EIG_MODE_NOVECTOR;
   std::size_t device_bytes = 0, host_bytes = 0;
@@ -428,7 +400,9 @@ void CudaBackend::linalg(const LinalgPlan& plan) {
     case LinalgOp::LuFactor: return lu_factor(solver);
     case LinalgOp::Solve: return solve(solver);
     case LinalgOp::Cholesky: return cholesky(solver);
-    case LinalgOp::Qr: return qr(solver);
+    case LinalgOp::Qr:
+      if (plan.dtype == DType::Float32) return qr<float>(solver);
+      return qr<double>(solver);
     case LinalgOp::Svd: return svd(solver);
     case LinalgOp::Eigh: return eigh(solver);
     case LinalgOp::Eigvals: return eigvals(solver);

@@ -150,17 +150,14 @@ void launch_reduce(CudaBackend& be, ReduceOp op, const ReducePlan& plan, O* out,
     return;
   }
   const std::int64_t slice = (inner_n + slices - 1) / slices;
-  const std::size_t partial_bytes = static_cast<std::size_t>(outputs * slices) * sizeof(Acc<T>);
-  auto* partials = static_cast<Acc<T>*>(be.allocate(partial_bytes));
-  // Given back at once: the stream runs the block's next user after both kernels.
+  const DeviceScratch scratch(be, static_cast<std::size_t>(outputs * slices) * sizeof(Acc<T>));
+  auto* partials = static_cast<Acc<T>*>(scratch.get());
   sum_kernel<T, O><<<dim3(blocks, static_cast<unsigned>(slices)), kMaxReduceThreads, 0, be.stream()>>>(op, plan, inner_n, slice, out, in,
                                                                                                      partials);
-  const cudaError_t first = cudaGetLastError();
+  TINYNN_CUDA_CHECK(cudaGetLastError());
   unsigned finish_threads = 32;
   while (finish_threads < kMaxReduceThreads && finish_threads < slices) finish_threads *= 2;
-  if (first == cudaSuccess) finish_sum_kernel<T, O><<<blocks, finish_threads, 0, be.stream()>>>(op, plan, slices, out, partials);
-  be.deallocate(partials, partial_bytes);
-  TINYNN_CUDA_CHECK(first);
+  finish_sum_kernel<T, O><<<blocks, finish_threads, 0, be.stream()>>>(op, plan, slices, out, partials);
   TINYNN_CUDA_CHECK(cudaGetLastError());
 }
 
