@@ -10,7 +10,7 @@
 #include "../core/grad_mode.h"
 #include "../core/ops.h"
 #include "autograd.h"
-#include "node.h"
+#include "detail/node.h"
 
 namespace tinynn {
 

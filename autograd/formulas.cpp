@@ -9,8 +9,8 @@
 #include "../core/reduce.h"
 #include "../core/shape_ops.h"
 #include "autograd.h"
-#include "formulas.h"
-#include "node.h"
+#include "detail/formulas.h"
+#include "detail/node.h"
 
 namespace tinynn {
 

@@ -13,7 +13,7 @@
 #include "../core/reduce.h"
 #include "../core/shape_ops.h"
 #include "autograd.h"
-#include "formulas.h"
+#include "detail/formulas.h"
 
 namespace tinynn::detail {
 

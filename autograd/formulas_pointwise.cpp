@@ -6,7 +6,7 @@
 #include "../core/creation.h"
 #include "../core/ops.h"
 #include "autograd.h"
-#include "formulas.h"
+#include "detail/formulas.h"
 
 namespace tinynn::detail {
 

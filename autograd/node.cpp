@@ -1,5 +1,5 @@
 // Node lifetime (counted, freed iteratively), leaf accumulation, and recording of ops.
-#include "node.h"
+#include "detail/node.h"
 
 #include <fmt/format.h>
 

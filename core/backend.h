@@ -54,10 +54,16 @@ enum class ScanOp { CumSum, CumProd };
 // scatter_add: out[p with axis coordinate replaced by index[p]] += src[p]
 // Both iterate over the index's shape; `base` strides are those of the tensor being addressed
 // through the index (src for gather, out for scatter_add) with 0 on `axis`.
+// The public function an index plan serves, which a bad index's error names.
+enum class IndexCaller : std::int64_t { Gather = 1, IndexSelect, ScatterAdd };
+inline const char* index_caller_name(IndexCaller caller) {
+  return caller == IndexCaller::IndexSelect ? "index_select" : caller == IndexCaller::ScatterAdd ? "scatter_add" : "gather";
+}
 struct IndexPlan {
   ElementwisePlan<3> iter;  // operands: direct tensor (out for gather, src for scatter), index, base
   std::int64_t axis_stride = 0;  // stride of the addressed tensor along the axis
   std::int64_t axis_size = 0;    // valid indices are [0, axis_size)
+  IndexCaller caller = IndexCaller::Gather;
 };
 
 // out[batch, M, N] = a[batch, M, K] @ b[batch, K, N]; batch strides may be 0 (broadcast).

@@ -31,7 +31,7 @@ void collect(const NestedValues& v, std::size_t depth, Shape& shape, std::vector
   if (depth == shape.size()) {
     if (!values.empty())
       throw ShapeError(fmt::format("tinynn::tensor: ragged nesting: a list at depth {} where numbers were seen", depth));
-    shape.push_back(n);
+    shape.resize(depth + 1, n);  // not push_back: g++ 12 warns -Warray-bounds on it here (a false positive)
   } else if (shape[depth] != n) {
     throw ShapeError(fmt::format("tinynn::tensor: ragged nesting: a list of {} items at depth {} where {} were seen", n,
                                  depth, shape[depth]));

@@ -25,31 +25,10 @@ Tensor with_unit_stride(const Tensor& t) {
   return ok ? t : t.contiguous();
 }
 
-// a: [..., m, k], b: [..., k, n] (both at least 2-D) -> [broadcast(...), m, n]
-Tensor batched_matmul(const char* fn, const Tensor& a_in, const Tensor& b_in, const Shape& a_shown, const Shape& b_shown) {
-  detail::check_same_device(fn, a_in, b_in);
-  DType t = promote_types(a_in.dtype(), b_in.dtype());
-  if (t == DType::Bool) t = DType::Int64;
-  const Tensor a = with_unit_stride(a_in.to(t)), b = with_unit_stride(b_in.to(t));
+// out[batch..., m, n] = a[batch_a..., m, k] @ b[batch_b..., k, n], the batch axes broadcast to `batch`.
+void launch_matmul(const Tensor& out, const Tensor& a, const Tensor& b, const Shape& batch, std::int64_t m,
+                   std::int64_t n, std::int64_t k) {
   const int ar = a.dim(), br = b.dim();
-  const std::int64_t m = a.shape()[ar - 2], k = a.shape()[ar - 1], k2 = b.shape()[br - 2], n = b.shape()[br - 1];
-  if (k != k2)
-    throw ShapeError(fmt::format("tinynn::{}: cannot multiply {} by {}: inner sizes {} and {} differ", fn,
-                                 shape_str(a_shown), shape_str(b_shown), k, k2));
-  const Shape a_batch(a.shape().begin(), a.shape().end() - 2), b_batch(b.shape().begin(), b.shape().end() - 2);
-  Shape batch;
-  try {
-    batch = broadcast_shapes(a_batch, b_batch, fn);
-  } catch (const ShapeError&) {
-    throw ShapeError(fmt::format("tinynn::{}: cannot multiply {} by {}: batch shapes {} and {} do not broadcast", fn,
-                                 shape_str(a_shown), shape_str(b_shown), shape_str(a_batch), shape_str(b_batch)));
-  }
-  Shape out_shape = batch;
-  out_shape.push_back(m);
-  out_shape.push_back(n);
-  Tensor out = empty(out_shape, t, a.device());
-  if (out.numel() == 0) return out;
-
   // Batch axes: broadcast strides (0 where an operand has size 1 or lacks the axis), coalesced
   // like an elementwise plan over three operands.
   auto batch_strides_of = [&batch](const Tensor& t) {
@@ -76,7 +55,34 @@ Tensor batched_matmul(const char* fn, const Tensor& a_in, const Tensor& b_in, co
   plan.a_col_stride = a.strides()[ar - 1];
   plan.b_row_stride = b.strides()[br - 2];
   plan.b_col_stride = b.strides()[br - 1];
-  backend_for(a.device()).matmul(plan, t, out.raw_data(), a.raw_data(), b.raw_data());
+  backend_for(a.device()).matmul(plan, out.dtype(), out.raw_data(), a.raw_data(), b.raw_data());
+}
+
+// a: [..., m, k], b: [..., k, n] (both at least 2-D) -> [broadcast(...), m, n]
+Tensor batched_matmul(const char* fn, const Tensor& a_in, const Tensor& b_in, const Shape& a_shown, const Shape& b_shown) {
+  detail::check_same_device(fn, a_in, b_in);
+  DType t = promote_types(a_in.dtype(), b_in.dtype());
+  if (t == DType::Bool) t = DType::Int64;
+  const Tensor a = with_unit_stride(a_in.to(t)), b = with_unit_stride(b_in.to(t));
+  const int ar = a.dim(), br = b.dim();
+  const std::int64_t m = a.shape()[ar - 2], k = a.shape()[ar - 1], k2 = b.shape()[br - 2], n = b.shape()[br - 1];
+  if (k != k2)
+    throw ShapeError(fmt::format("tinynn::{}: cannot multiply {} by {}: inner sizes {} and {} differ", fn,
+                                 shape_str(a_shown), shape_str(b_shown), k, k2));
+  const Shape a_batch(a.shape().begin(), a.shape().end() - 2), b_batch(b.shape().begin(), b.shape().end() - 2);
+  Shape batch;
+  try {
+    batch = broadcast_shapes(a_batch, b_batch, fn);
+  } catch (const ShapeError&) {
+    throw ShapeError(fmt::format("tinynn::{}: cannot multiply {} by {}: batch shapes {} and {} do not broadcast", fn,
+                                 shape_str(a_shown), shape_str(b_shown), shape_str(a_batch), shape_str(b_batch)));
+  }
+  Shape out_shape = batch;
+  out_shape.push_back(m);
+  out_shape.push_back(n);
+  Tensor out = empty(out_shape, t, a.device());
+  // An empty result skips the kernel but is still recorded, so backward gives empty gradients.
+  if (out.numel() > 0) launch_matmul(out, a, b, batch, m, n, k);
   return detail::recorded({detail::OpKind::Matmul, {a, b}}, out);
 }
 

@@ -31,9 +31,9 @@ Tensor unary(UnaryOp op, const Tensor& x, UnaryParams params) {
     t = unary_op_floating_only(op) ? DType::Float32 : DType::Int64;
   const Tensor in = x.to(t);
   Tensor out = empty(in.shape(), t, in.device());
-  if (out.numel() == 0) return out;
-  const auto plan = detail::plan_for<2>(out, {&in});
-  backend_for(in.device()).unary(op, params, plan, t, out.raw_data(), in.raw_data());
+  // An empty result skips the kernel but is still recorded, so backward gives empty gradients.
+  if (out.numel() > 0)
+    backend_for(in.device()).unary(op, params, detail::plan_for<2>(out, {&in}), t, out.raw_data(), in.raw_data());
   detail::OpRecord rec{detail::OpKind::Unary, {in}};
   rec.unary = op;
   rec.params = params;
@@ -83,9 +83,9 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   const Tensor ta = a.to(t), tb = b.to(t);
   const DType out_t = binary_op_is_comparison(op) ? DType::Bool : t;
   Tensor out = empty(broadcast_shapes(a.shape(), b.shape(), fn), out_t, a.device());
-  if (out.numel() == 0) return out;
-  const auto plan = detail::plan_for<3>(out, {&ta, &tb});
-  backend_for(a.device()).binary(op, plan, t, out.raw_data(), ta.raw_data(), tb.raw_data());
+  if (out.numel() > 0)
+    backend_for(a.device()).binary(op, detail::plan_for<3>(out, {&ta, &tb}), t, out.raw_data(), ta.raw_data(),
+                                   tb.raw_data());
   detail::OpRecord rec{detail::OpKind::Binary, {ta, tb}};
   rec.binary = op;
   return detail::recorded(std::move(rec), out);
@@ -148,10 +148,9 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const Tensor ta = a.to(t), tb = b.to(t);
   const Shape shape = broadcast_shapes(cond.shape(), broadcast_shapes(a.shape(), b.shape(), "where"), "where");
   Tensor out = empty(shape, t, a.device());
-  if (out.numel() == 0) return out;
-  const auto plan = detail::plan_for<4>(out, {&cond, &ta, &tb});
-  backend_for(a.device()).where(plan, t, out.raw_data(), static_cast<const bool*>(cond.raw_data()), ta.raw_data(),
-                                tb.raw_data());
+  if (out.numel() > 0)
+    backend_for(a.device()).where(detail::plan_for<4>(out, {&cond, &ta, &tb}), t, out.raw_data(),
+                                  static_cast<const bool*>(cond.raw_data()), ta.raw_data(), tb.raw_data());
   return detail::recorded({detail::OpKind::Where, {cond, ta, tb}}, out);
 }
 

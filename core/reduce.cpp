@@ -92,7 +92,6 @@ Tensor reduce(ReduceOp op, const Tensor& x, const Axes& axes, bool keepdim) {
   if (is_arg) out_t = DType::Int64;
   else if (x.dtype() == DType::Bool && (op == ReduceOp::Sum || op == ReduceOp::Prod)) out_t = DType::Int64;
   Tensor out = empty(kept_shape, out_t, x.device());
-  if (out.numel() == 0) return out.reshape(out_shape);
   const Shape out_strides = out.strides();
   int k = 0;
   for (int d = 0; d < x.dim(); ++d) {
@@ -103,7 +102,8 @@ Tensor reduce(ReduceOp op, const Tensor& x, const Axes& axes, bool keepdim) {
     ++plan.outer_ndim;
   }
   merge_inner_axes(plan);
-  backend_for(x.device()).reduce(op, plan, x.dtype(), out.raw_data(), x.raw_data());
+  // An empty result skips the kernel but is still recorded, so backward gives empty gradients.
+  if (out.numel() > 0) backend_for(x.device()).reduce(op, plan, x.dtype(), out.raw_data(), x.raw_data());
   detail::OpRecord rec{detail::OpKind::Reduce, {x}};
   rec.reduce = op;
   rec.keepdim = keepdim;
@@ -117,7 +117,7 @@ Tensor scan(ScanOp op, const Tensor& x, std::int64_t axis, const char* fn) {
   const DType t = is_floating(x.dtype()) ? x.dtype() : DType::Int64;
   const Tensor in = x.to(t);
   Tensor out = empty(in.shape(), t, in.device());
-  if (out.numel() == 0 || x.dim() == 0) return x.dim() == 0 ? in.clone() : out;
+  if (x.dim() == 0) return in.clone();
   ScanPlan plan;
   for (int d = 0; d < in.dim(); ++d) {
     if (d == ax) continue;
@@ -128,7 +128,7 @@ Tensor scan(ScanOp op, const Tensor& x, std::int64_t axis, const char* fn) {
   plan.length = in.shape()[ax];
   plan.in_stride = in.strides()[ax];
   plan.out_stride = out.strides()[ax];
-  backend_for(in.device()).scan(op, plan, t, out.raw_data(), in.raw_data());
+  if (out.numel() > 0) backend_for(in.device()).scan(op, plan, t, out.raw_data(), in.raw_data());
   detail::OpRecord rec{op == ScanOp::CumSum ? detail::OpKind::CumSum : detail::OpKind::CumProd, {in}};
   rec.axis = ax;
   return detail::recorded(std::move(rec), out);

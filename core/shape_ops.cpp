@@ -49,7 +49,7 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t axis) {
   rec.axis = ax;
   std::int64_t at = 0;
   for (const Tensor& x : tensors) {
-    if (x.numel() > 0) detail::copy_tensor(out.narrow(ax, at, x.shape()[ax]), x);
+    detail::copy_tensor(out.narrow(ax, at, x.shape()[ax]), x);
     at += x.shape()[ax];
     rec.shape.push_back(x.shape()[ax]);
   }
@@ -63,7 +63,7 @@ Tensor slice_backward(const Tensor& grad, const Shape& shape, std::int64_t axis,
   if (window.shape() != grad.shape())
     throw ShapeError(fmt::format("tinynn::slice_backward: gradient {} does not fit slice {} of {}", shape_str(grad.shape()),
                                  shape_str(window.shape()), shape_str(shape)));
-  if (grad.numel() > 0) detail::copy_tensor(window, grad);
+  detail::copy_tensor(window, grad);
   detail::OpRecord rec{detail::OpKind::SliceBackward, {grad}};
   rec.axis = normalize_axis(axis, static_cast<int>(shape.size()), "slice_backward");
   rec.start = start;
@@ -122,20 +122,28 @@ void check_index_fits(const char* fn, const Tensor& x, const Tensor& index, int 
                                  shape_str(index.shape()), what, shape_str(x.shape()), axis));
 }
 
-}  // namespace
-
-Tensor gather(const Tensor& x, std::int64_t axis, const Tensor& index) {
-  check_index_tensor("gather", x, index);
-  const int ax = normalize_axis(axis, x.dim(), "gather");
-  check_index_fits("gather", x, index, ax, "input");
+// gather, with errors naming `caller` (gather itself, or index_select built on it).
+Tensor gather_for(IndexCaller caller, const Tensor& x, std::int64_t axis, const Tensor& index) {
+  const char* fn = index_caller_name(caller);
+  check_index_tensor(fn, x, index);
+  const int ax = normalize_axis(axis, x.dim(), fn);
+  check_index_fits(fn, x, index, ax, "input");
   Tensor out = empty(index.shape(), x.dtype(), x.device());
-  if (out.numel() == 0) return out;
-  const IndexPlan plan = index_plan(out, index, x, ax);
-  backend_for(x.device()).gather(plan, x.dtype(), out.raw_data(), static_cast<const std::int64_t*>(index.raw_data()),
-                                 x.raw_data());
+  if (out.numel() > 0) {
+    IndexPlan plan = index_plan(out, index, x, ax);
+    plan.caller = caller;
+    backend_for(x.device()).gather(plan, x.dtype(), out.raw_data(), static_cast<const std::int64_t*>(index.raw_data()),
+                                   x.raw_data());
+  }
   detail::OpRecord rec{detail::OpKind::Gather, {x, index}};
   rec.axis = ax;
   return detail::recorded(std::move(rec), out);
+}
+
+}  // namespace
+
+Tensor gather(const Tensor& x, std::int64_t axis, const Tensor& index) {
+  return gather_for(IndexCaller::Gather, x, axis, index);
 }
 
 Tensor scatter_add(const Tensor& x, std::int64_t axis, const Tensor& index, const Tensor& src) {
@@ -153,7 +161,8 @@ Tensor scatter_add(const Tensor& x, std::int64_t axis, const Tensor& index, cons
   Tensor out = x.detach().clone();
   const Tensor s = src.to(x.dtype());
   if (index.numel() > 0) {
-    const IndexPlan plan = index_plan(s, index, out, ax);
+    IndexPlan plan = index_plan(s, index, out, ax);
+    plan.caller = IndexCaller::ScatterAdd;
     backend_for(x.device()).scatter_add(plan, x.dtype(), out.raw_data(),
                                         static_cast<const std::int64_t*>(index.raw_data()), s.raw_data());
   }
@@ -167,13 +176,13 @@ Tensor index_select(const Tensor& x, std::int64_t axis, const Tensor& index) {
   if (index.dim() != 1)
     throw ShapeError(fmt::format("tinynn::index_select: index must be 1-D, got shape {}", shape_str(index.shape())));
   const int ax = normalize_axis(axis, x.dim(), "index_select");
-  if (x.dim() == 0) return gather(x.reshape({1}), 0, index);
+  if (x.dim() == 0) return gather_for(IndexCaller::IndexSelect, x.reshape({1}), 0, index);
   // Broadcast the index over the other axes (a stride-0 view, no copy) and gather.
   Shape view_shape(static_cast<std::size_t>(x.dim()), 1);
   view_shape[ax] = index.numel();
   Shape target = x.shape();
   target[ax] = index.numel();
-  return gather(x, ax, index.reshape(view_shape).expand(target));
+  return gather_for(IndexCaller::IndexSelect, x, ax, index.reshape(view_shape).expand(target));
 }
 
 Tensor one_hot(const Tensor& labels, std::int64_t num_classes, DType dtype) {

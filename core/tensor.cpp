@@ -138,6 +138,7 @@ TINYNN_INSTANTIATE(double)
 
 namespace detail {
 void copy_tensor(const Tensor& dst, const Tensor& src) {
+  if (dst.numel() == 0) return;
   auto plan = plan_for<2>(dst, {&src});
   backend_for(dst.device()).copy(plan, dst.dtype(), dst.raw_data(), src.dtype(), src.raw_data());
 }
@@ -157,12 +158,11 @@ Tensor Tensor::to(Device d) const {
   Tensor src = contiguous();
   Tensor out = empty(shape(), dtype(), d);
   const std::size_t bytes = static_cast<std::size_t>(numel()) * dtype_size(dtype());
-  if (bytes == 0) return out;
-  if (src.device().is_cpu()) {
+  if (bytes > 0 && src.device().is_cpu()) {
     backend_for(d).copy_from_host(out.raw_data(), src.raw_data(), bytes);
-  } else if (d.is_cpu()) {
+  } else if (bytes > 0 && d.is_cpu()) {
     backend_for(src.device()).copy_to_host(out.raw_data(), src.raw_data(), bytes);
-  } else {  // between two GPUs, through the host
+  } else if (bytes > 0) {  // between two GPUs, through the host
     Tensor host = src.to(Device::cpu());
     backend_for(d).copy_from_host(out.raw_data(), host.raw_data(), bytes);
   }
@@ -179,7 +179,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   if (broadcast_shapes(shape(), src.shape(), "copy_") != shape())
     throw ShapeError(fmt::format("tinynn::copy_: source of shape {} does not broadcast to {}", shape_str(src.shape()),
                                  shape_str(shape())));
-  if (numel() > 0) detail::copy_tensor(*this, src);
+  detail::copy_tensor(*this, src);
   impl()->storage->bump_version();
   return *this;
 }

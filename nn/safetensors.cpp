@@ -78,7 +78,7 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
   const std::uint64_t header_size = text.size();
 
   const std::filesystem::path target(path);
-  const std::string tmp = (target.parent_path() / ("." + target.filename().string() + ".tmp")).string();
+  const std::string tmp = (target.parent_path() / fmt::format(".{}.tmp", target.filename().string())).string();
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail(path, fmt::format("cannot create '{}': {}", tmp, std::strerror(errno)));
   try {

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages tinynn builds against, only those still missing.
-# Idempotent; works as root or through sudo; fails with one clear line when it cannot.
+# Installs the Debian 12 packages tinynn builds against, only those still missing; with --test
+# also what only the test suite needs. Idempotent; works as root or through sudo; fails with one
+# clear line when it cannot.
 set -euo pipefail
 
 # Why each package is here: see the dependency table in README.md.
 packages=(
   cmake g++ make pkg-config
   libdnnl-dev        # oneDNN: CPU matmul and other heavy kernels
+  ocl-icd-opencl-dev # OpenCL headers and loader: oneDNN's CMake package requires them (a Recommends
+                     # of libdnnl-dev, which --no-install-recommends leaves out)
   libfmt-dev         # fmt: error messages and printing
   catch2             # Catch2 2.13: the test framework
   nlohmann-json3-dev # JSON configs, safetensors headers
@@ -15,8 +18,12 @@ packages=(
   liblapacke-dev     # LAPACK(E): linear algebra on the CPU
   libcli11-dev       # CLI11: the tinynn command line
   dataset-fashion-mnist  # the default training data
-  clang libclang-rt-14-dev  # libFuzzer and sanitizer runtimes for the fuzz targets (tests only)
 )
+case "${1:-}" in
+  --test) packages+=(clang libclang-rt-14-dev) ;;  # libFuzzer and sanitizer runtimes for the fuzz targets
+  "") ;;
+  *) echo "install-deps: unknown argument '$1' (use --test for the test suite's extra packages)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -62,11 +62,6 @@ std::vector<UnaryOp> all_unary_ops() {
   return {TINYNN_UNARY_OPS(TINYNN_ENTRY)};
 #undef TINYNN_ENTRY
 }
-std::vector<BinaryOp> all_binary_ops() {
-#define TINYNN_ENTRY(Name, name) BinaryOp::Name,
-  return {TINYNN_BINARY_OPS(TINYNN_ENTRY)};
-#undef TINYNN_ENTRY
-}
 
 }  // namespace
 

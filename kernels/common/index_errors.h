@@ -6,10 +6,13 @@
 #include <cstdint>
 #include <string>
 
+#include <tinynn/core/backend.h>
+
 namespace tinynn {
 
-inline std::string index_out_of_range_message(const char* fn, std::int64_t index, std::int64_t size) {
-  return fmt::format("tinynn::{}: index {} is out of range for an axis of size {}", fn, index, size);
+inline std::string index_out_of_range_message(IndexCaller caller, std::int64_t index, std::int64_t size) {
+  return fmt::format("tinynn::{}: index {} is out of range for an axis of size {}", index_caller_name(caller), index,
+                     size);
 }
 
 inline std::string class_target_message(std::int64_t classes, std::int64_t bad) {

@@ -15,8 +15,8 @@ namespace tinynn::cpu {
 
 namespace {
 
-[[noreturn]] void bad_index(const char* fn, std::int64_t index, std::int64_t size) {
-  throw IndexError(index_out_of_range_message(fn, index, size));
+[[noreturn]] void bad_index(IndexCaller caller, std::int64_t index, std::int64_t size) {
+  throw IndexError(index_out_of_range_message(caller, index, size));
 }
 
 }  // namespace
@@ -48,7 +48,7 @@ void CpuBackend::gather(const IndexPlan& plan, DType t, void* out, const std::in
       }
     }, kGatherGrain);
   })
-  if (bad.found()) bad_index("gather", bad.value(), plan.axis_size);
+  if (bad.found()) bad_index(plan.caller, bad.value(), plan.axis_size);
 }
 
 void CpuBackend::scatter_add(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) {
@@ -61,7 +61,7 @@ void CpuBackend::scatter_add(const IndexPlan& plan, DType t, void* out, const st
         [&](const std::int64_t* off, std::int64_t n, const std::int64_t* st) {
           for (std::int64_t i = 0; i < n; ++i) {
             const std::int64_t j = index[off[1] + i * st[1]];
-            if (j < 0 || j >= plan.axis_size) bad_index("scatter_add", j, plan.axis_size);
+            if (j < 0 || j >= plan.axis_size) bad_index(plan.caller, j, plan.axis_size);
             T& dst = o[off[2] + i * st[2] + j * plan.axis_stride];
             dst = static_cast<T>(dst + s[off[0] + i * st[0]]);
           }

@@ -143,11 +143,8 @@ void CudaBackend::raise_index_errors() {
   if (check == IndexCheck::None) return;
   const std::int64_t bad = flag[1], size = flag[2];
   flag[0] = 0;
-  switch (check) {
-    case IndexCheck::Gather: throw IndexError(index_out_of_range_message("gather", bad, size));
-    case IndexCheck::ScatterAdd: throw IndexError(index_out_of_range_message("scatter_add", bad, size));
-    default: throw IndexError(class_target_message(size, bad));
-  }
+  if (check == IndexCheck::ClassTarget) throw IndexError(class_target_message(size, bad));
+  throw IndexError(index_out_of_range_message(static_cast<IndexCaller>(check), bad, size));
 }
 
 }  // namespace cuda

@@ -11,13 +11,15 @@
 #include <vector>
 
 #include <tinynn/core/backend.h>
+#include <tinynn/core/host_device.h>
 
 #include "../common/caching_allocator.h"
 
 namespace tinynn::cuda {
 
-// Which kernel found a bad index, in the backend's error flag.
-enum class IndexCheck : std::int64_t { None = 0, Gather, ScatterAdd, ClassTarget };
+// Which kernel found a bad index, in the backend's error flag: an IndexCaller's value, or a class target.
+enum class IndexCheck : std::int64_t { None = 0, ClassTarget = -1 };
+TINYNN_HD constexpr IndexCheck index_check_of(IndexCaller caller) { return static_cast<IndexCheck>(caller); }
 
 class CudaBackend final : public Backend {
  public:

@@ -34,7 +34,7 @@ __global__ void index_kernel(IndexPlan plan, std::int64_t n, T* out, const std::
   std::int64_t off[3];
   decode_offsets(plan.iter, i, off);
   const std::int64_t j = index[off[1]];
-  if (!index_in_range(j, plan.axis_size, kScatter ? IndexCheck::ScatterAdd : IndexCheck::Gather, flag)) return;
+  if (!index_in_range(j, plan.axis_size, index_check_of(plan.caller), flag)) return;
   if constexpr (kScatter) atomic_add(out + off[2] + j * plan.axis_stride, src[off[0]]);
   else out[off[0]] = src[off[2] + j * plan.axis_stride];
 }

@@ -2,9 +2,9 @@
 #pragma once
 #include <vector>
 
-#include "../core/backend.h"
-#include "../core/detail/autograd_hooks.h"
-#include "../core/tensor.h"
+#include "../../core/backend.h"
+#include "../../core/detail/autograd_hooks.h"
+#include "../../core/tensor.h"
 
 namespace tinynn::detail {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "../core/detail/autograd_hooks.h"
-#include "../core/tensor.h"
+#include "../../core/detail/autograd_hooks.h"
+#include "../../core/tensor.h"
 
 namespace tinynn::detail {
 
