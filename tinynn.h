@@ -14,4 +14,6 @@
 #include "core/shape_ops.h"
 #include "core/tensor.h"
 #include "core/version.h"
+#include "nn/data/data.h"
 #include "nn/nn.h"
+#include "nn/train/train.h"

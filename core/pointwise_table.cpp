@@ -24,6 +24,14 @@ bool unary_op_floating_only(UnaryOp op) {
   return true;
 }
 
+ActivationTraits unary_op_activation(UnaryOp op) {
+#define TINYNN_CASE(Name, name) \
+  case UnaryOp::Name: return {pointwise::Name::activation, pointwise::Name::param, pointwise::Name::param_default};
+  switch (op) { TINYNN_UNARY_OPS(TINYNN_CASE) }
+#undef TINYNN_CASE
+  return {};
+}
+
 bool binary_op_is_comparison(BinaryOp op) {
 #define TINYNN_CASE(Name, name) case BinaryOp::Name: return pointwise::Name::comparison;
   switch (op) { TINYNN_BINARY_OPS(TINYNN_CASE) }

@@ -18,41 +18,54 @@ struct UnaryParams {
 namespace pointwise {
 
 // ---- unary ops: f(x) and df(x, y) = dy/dx where y = f(x) -------------------------------
-// `floating_only` ops promote integer inputs to float32 before running.
+// `floating_only` ops promote integer inputs to float32 before running. Rows deriving from
+// ActivationRow are activation layers too: usable by name in a model (JSON configs, nn::Pointwise),
+// with `param` naming UnaryParams::a in a config (nullptr: none) and `param_default` its default.
 
-struct Neg {
+struct OpRow {
+  static constexpr bool activation = false;
+  static constexpr const char* param = nullptr;
+  static constexpr double param_default = 0.0;
+};
+struct ActivationRow : OpRow {
+  static constexpr bool activation = true;
+};
+
+struct Neg : OpRow {
   static constexpr bool floating_only = false;
   template <class T> TINYNN_HD static T f(T x, UnaryParams) { return -x; }
   template <class T> TINYNN_HD static T df(T, T, UnaryParams) { return T(-1); }
 };
-struct Abs {
+struct Abs : OpRow {
   static constexpr bool floating_only = false;
   template <class T> TINYNN_HD static T f(T x, UnaryParams) { return x < T(0) ? -x : x; }
   template <class T> TINYNN_HD static T df(T x, T, UnaryParams) { return T((x > T(0)) - (x < T(0))); }
 };
-struct Sign {
+struct Sign : OpRow {
   static constexpr bool floating_only = false;
   template <class T> TINYNN_HD static T f(T x, UnaryParams) { return T((x > T(0)) - (x < T(0))); }
   template <class T> TINYNN_HD static T df(T, T, UnaryParams) { return T(0); }
 };
-struct Square {
+struct Square : OpRow {
   static constexpr bool floating_only = false;
   template <class T> TINYNN_HD static T f(T x, UnaryParams) { return x * x; }
   template <class T> TINYNN_HD static T df(T x, T, UnaryParams) { return T(2) * x; }
 };
-struct Relu {
+struct Relu : ActivationRow {
   static constexpr bool floating_only = false;
   template <class T> TINYNN_HD static T f(T x, UnaryParams) { return x > T(0) ? x : T(0); }
   template <class T> TINYNN_HD static T df(T x, T, UnaryParams) { return x > T(0) ? T(1) : T(0); }
 };
 // a = negative slope
-struct LeakyRelu {
+struct LeakyRelu : ActivationRow {
+  static constexpr const char* param = "slope";
+  static constexpr double param_default = 0.01;
   static constexpr bool floating_only = true;
   template <class T> TINYNN_HD static T f(T x, UnaryParams p) { return x > T(0) ? x : T(p.a) * x; }
   template <class T> TINYNN_HD static T df(T x, T, UnaryParams p) { return x > T(0) ? T(1) : T(p.a); }
 };
 // a = lower bound, b = upper bound; the gradient passes where lo <= x <= hi, as in PyTorch.
-struct Clamp {
+struct Clamp : OpRow {
   static constexpr bool floating_only = false;
   template <class T> TINYNN_HD static T f(T x, UnaryParams p) {
     return x < T(p.a) ? T(p.a) : (x > T(p.b) ? T(p.b) : x);
@@ -62,54 +75,54 @@ struct Clamp {
   }
 };
 // a = exponent (a scalar power; tensor ** tensor is the binary Pow)
-struct PowScalar {
+struct PowScalar : OpRow {
   static constexpr bool floating_only = true;
   template <class T> TINYNN_HD static T f(T x, UnaryParams p) { return std::pow(x, T(p.a)); }
   template <class T> TINYNN_HD static T df(T x, T, UnaryParams p) {
     return p.a == 0.0 ? T(0) : T(p.a) * std::pow(x, T(p.a - 1.0));
   }
 };
-struct Exp {
+struct Exp : OpRow {
   static constexpr bool floating_only = true;
   template <class T> TINYNN_HD static T f(T x, UnaryParams) { return std::exp(x); }
   template <class T> TINYNN_HD static T df(T, T y, UnaryParams) { return y; }
 };
-struct Log {
+struct Log : OpRow {
   static constexpr bool floating_only = true;
   template <class T> TINYNN_HD static T f(T x, UnaryParams) { return std::log(x); }
   template <class T> TINYNN_HD static T df(T x, T, UnaryParams) { return T(1) / x; }
 };
-struct Log1p {
+struct Log1p : OpRow {
   static constexpr bool floating_only = true;
   template <class T> TINYNN_HD static T f(T x, UnaryParams) { return std::log1p(x); }
   template <class T> TINYNN_HD static T df(T x, T, UnaryParams) { return T(1) / (T(1) + x); }
 };
-struct Sqrt {
+struct Sqrt : OpRow {
   static constexpr bool floating_only = true;
   template <class T> TINYNN_HD static T f(T x, UnaryParams) { return std::sqrt(x); }
   template <class T> TINYNN_HD static T df(T, T y, UnaryParams) { return T(0.5) / y; }
 };
-struct Rsqrt {
+struct Rsqrt : OpRow {
   static constexpr bool floating_only = true;
   template <class T> TINYNN_HD static T f(T x, UnaryParams) { return T(1) / std::sqrt(x); }
   template <class T> TINYNN_HD static T df(T x, T y, UnaryParams) { return T(-0.5) * y / x; }
 };
-struct Sin {
+struct Sin : OpRow {
   static constexpr bool floating_only = true;
   template <class T> TINYNN_HD static T f(T x, UnaryParams) { return std::sin(x); }
   template <class T> TINYNN_HD static T df(T x, T, UnaryParams) { return std::cos(x); }
 };
-struct Cos {
+struct Cos : OpRow {
   static constexpr bool floating_only = true;
   template <class T> TINYNN_HD static T f(T x, UnaryParams) { return std::cos(x); }
   template <class T> TINYNN_HD static T df(T x, T, UnaryParams) { return -std::sin(x); }
 };
-struct Tanh {
+struct Tanh : ActivationRow {
   static constexpr bool floating_only = true;
   template <class T> TINYNN_HD static T f(T x, UnaryParams) { return std::tanh(x); }
   template <class T> TINYNN_HD static T df(T, T y, UnaryParams) { return T(1) - y * y; }
 };
-struct Sigmoid {
+struct Sigmoid : ActivationRow {
   static constexpr bool floating_only = true;
   // Split by sign so neither branch overflows exp.
   template <class T> TINYNN_HD static T f(T x, UnaryParams) {
@@ -119,13 +132,13 @@ struct Sigmoid {
   }
   template <class T> TINYNN_HD static T df(T, T y, UnaryParams) { return y * (T(1) - y); }
 };
-struct Erf {
+struct Erf : OpRow {
   static constexpr bool floating_only = true;
   template <class T> TINYNN_HD static T f(T x, UnaryParams) { return std::erf(x); }
   template <class T> TINYNN_HD static T df(T x, T, UnaryParams) { return T(1.12837916709551257390) * std::exp(-x * x); }
 };
 // Exact GELU, x * Phi(x), as torch.nn.functional.gelu's default.
-struct Gelu {
+struct Gelu : ActivationRow {
   static constexpr bool floating_only = true;
   template <class T> TINYNN_HD static T f(T x, UnaryParams) {
     return T(0.5) * x * (T(1) + std::erf(x * T(0.70710678118654752440)));
@@ -137,7 +150,7 @@ struct Gelu {
   }
 };
 // log(1 + exp(x)), linear above 20 like PyTorch's default threshold.
-struct Softplus {
+struct Softplus : ActivationRow {
   static constexpr bool floating_only = true;
   template <class T> TINYNN_HD static T f(T x, UnaryParams) {
     return x > T(20) ? x : std::log1p(std::exp(x));
@@ -227,6 +240,13 @@ enum class BinaryOp { TINYNN_BINARY_OPS(TINYNN_ENUM_ENTRY) };
 const char* unary_op_name(UnaryOp op);
 const char* binary_op_name(BinaryOp op);
 bool unary_op_floating_only(UnaryOp op);
+// An activation row's layer traits (see ActivationRow); `activation` is false for the other ops.
+struct ActivationTraits {
+  bool activation = false;
+  const char* param = nullptr;
+  double param_default = 0.0;
+};
+ActivationTraits unary_op_activation(UnaryOp op);
 bool binary_op_is_comparison(BinaryOp op);
 
 }  // namespace tinynn

@@ -3,6 +3,7 @@
 // prints on stdout is one JSON object with the final test metrics.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <csignal>
@@ -108,8 +109,8 @@ int run_eval(const std::string& path, const std::string& checkpoint, const std::
   // checkpoint has other layers than the config it was trained with).
   const nn::Config saved = checkpoint_config(nn::read_progress(checkpoint), checkpoint);
   config.layers = saved.layers;
-  if (saved.resolved["data"].contains("mean")) config.data.mean = saved.resolved["data"]["mean"].get<double>();
-  if (saved.resolved["data"].contains("std")) config.data.std = saved.resolved["data"]["std"].get<double>();
+  if (saved.data.mean) config.data.mean = saved.data.mean;
+  if (saved.data.std) config.data.std = saved.data.std;
   const tinynn::Device device = nn::resolve_device(device_name.value_or(config.training.device));
   nn::DataSplits data = nn::load_data(config);
   auto model = load_model(config, checkpoint, data.test.sample_shape(), model_outputs(data.test));
@@ -198,7 +199,7 @@ int run_predict(const std::string& checkpoint, const std::vector<std::string>& i
   nn::Config config = checkpoint_config(progress, checkpoint);
   if (progress.sample_shape.empty())
     throw nn::CheckpointError(fmt::format("tinynn: checkpoint '{}' does not record the input shape", checkpoint));
-  const auto class_names = config.resolved["data"].value("class_names", std::vector<std::string>{});
+  const auto& class_names = config.data.class_names;
   if (class_names.empty())
     throw nn::ConfigError("tinynn predict: the checkpoint's config lists no classes; predict works for classification models");
   tinynn::Generator gen(0);
@@ -214,7 +215,7 @@ int run_predict(const std::string& checkpoint, const std::vector<std::string>& i
   for (const auto& path : images) {
     tinynn::Tensor x = nn::load_image(path, channels, size).reshape(s).unsqueeze(0);
     if (config.data.scale) x = x / 255.0;
-    if (config.data.normalize) x = (x - config.resolved["data"]["mean"].get<double>()) / config.resolved["data"]["std"].get<double>();
+    if (config.data.normalize) x = (x - config.data.mean.value_or(0.0)) / config.data.std.value_or(1.0);
     const tinynn::Tensor probs = tinynn::softmax((*model)(x), 1).select(0, 0);
     auto p = probs.to_vector<double>();
     std::vector<std::size_t> order(p.size());

@@ -1,5 +1,5 @@
 // Fuzzes the JSON config parser and validator (and --set overrides, from the input's last line).
-#include <tinynn/nn/config.h>
+#include <tinynn/nn/train/config.h>
 
 #include "fuzz_input.h"
 

@@ -1,6 +1,6 @@
 // Fuzzes the IDX reader (gzip or raw). The first input byte chooses the role of the rest: an images
 // file (even) read with a valid labels file, or a labels file (odd) read with a valid images file.
-#include <tinynn/nn/dataset.h>
+#include <tinynn/nn/data/dataset.h>
 
 #include "fuzz_input.h"
 

@@ -1,5 +1,5 @@
 // Fuzzes the image loader (stb_image: PNG, JPEG, BMP, GIF, PNM, ...) with and without resizing.
-#include <tinynn/nn/dataset.h>
+#include <tinynn/nn/data/dataset.h>
 
 #include "fuzz_input.h"
 

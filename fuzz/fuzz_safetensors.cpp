@@ -1,5 +1,5 @@
 // Fuzzes the safetensors reader, and the checkpoint loader on top of it (metadata parsing).
-#include <tinynn/nn/checkpoint.h>
+#include <tinynn/nn/train/checkpoint.h>
 
 #include "fuzz_input.h"
 

@@ -47,37 +47,14 @@ Tensor Linear::forward_activated(const Tensor& input, UnaryOp op, const UnaryPar
   return bias_activation(matmul(input, weight_.t()), bias_, op, params);
 }
 
-Activation::Activation(Kind kind, double param, std::int64_t axis) : kind_(kind), param_(param), axis_(axis) {}
-
-std::string Activation::type_name() const {
-  switch (kind_) {
-    case Kind::ReLU: return "ReLU";
-    case Kind::LeakyReLU: return "LeakyReLU";
-    case Kind::Sigmoid: return "Sigmoid";
-    case Kind::Tanh: return "Tanh";
-    case Kind::GELU: return "GELU";
-    case Kind::Softmax: return "Softmax";
-    case Kind::LogSoftmax: return "LogSoftmax";
-  }
-  return "Activation";
+Pointwise::Pointwise(UnaryOp op, UnaryParams params) : op_(op), params_(params) {
+  if (!unary_op_activation(op).activation)
+    throw ValueError(fmt::format("tinynn::nn::Pointwise: '{}' is not an activation of the pointwise table", unary_op_name(op)));
 }
 
-std::optional<std::pair<UnaryOp, UnaryParams>> Activation::pointwise() const {
-  switch (kind_) {
-    case Kind::ReLU: return std::pair{UnaryOp::Relu, UnaryParams{}};
-    case Kind::LeakyReLU: return std::pair{UnaryOp::LeakyRelu, UnaryParams{param_, 0.0}};
-    case Kind::Sigmoid: return std::pair{UnaryOp::Sigmoid, UnaryParams{}};
-    case Kind::Tanh: return std::pair{UnaryOp::Tanh, UnaryParams{}};
-    case Kind::GELU: return std::pair{UnaryOp::Gelu, UnaryParams{}};
-    case Kind::Softmax:
-    case Kind::LogSoftmax: break;
-  }
-  return std::nullopt;
-}
-
-Tensor Activation::forward(const Tensor& x) {
-  if (const auto op = pointwise()) return unary(op->first, x, op->second);
-  return kind_ == Kind::Softmax ? softmax(x, axis_) : log_softmax(x, axis_);
+std::string Pointwise::describe() const {
+  const ActivationTraits traits = unary_op_activation(op_);
+  return traits.param ? fmt::format("{}({}={})", unary_op_name(op_), traits.param, params_.a) : type_name();
 }
 
 Dropout::Dropout(double p, Generator* gen) : p_(p), gen_(gen) {

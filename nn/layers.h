@@ -1,10 +1,9 @@
-// Layers: Linear (dense), activations as modules, Dropout, Flatten.
+// Layers: Linear (dense), the pointwise activations and softmax as modules, Dropout, Flatten.
 #pragma once
-#include <optional>
-#include <utility>
-
+#include "../core/ops.h"
 #include "../core/pointwise_table.h"
 #include "../core/random.h"
+#include "../core/reduce.h"
 #include "module.h"
 
 namespace tinynn::nn {
@@ -30,30 +29,39 @@ class Linear : public Module {
   Tensor weight_, bias_;
 };
 
-// One implementation behind every activation module; the named classes below pick its kind.
-class Activation : public Module {
+// Every activation of the pointwise table (relu, leaky_relu, tanh, sigmoid, gelu, softplus, ...)
+// is this one module; the named structs below are shorthands for C++ users.
+class Pointwise : public Module {
  public:
-  enum class Kind { ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax };
-  // `param`: LeakyReLU's negative slope; `axis`: Softmax/LogSoftmax's axis.
-  explicit Activation(Kind kind, double param = 0.01, std::int64_t axis = -1);
-  Tensor forward(const Tensor& input) override;
-  std::string type_name() const override;
-  Kind kind() const { return kind_; }
-  // The pointwise-table row this activation applies, if it is one (all but Softmax/LogSoftmax).
-  std::optional<std::pair<UnaryOp, UnaryParams>> pointwise() const;
+  explicit Pointwise(UnaryOp op, UnaryParams params = {});
+  Tensor forward(const Tensor& input) override { return unary(op_, input, params_); }
+  std::string type_name() const override { return unary_op_name(op_); }
+  std::string describe() const override;  // "leaky_relu(slope=0.01)"
+  UnaryOp op() const { return op_; }
+  const UnaryParams& params() const { return params_; }
 
  private:
-  Kind kind_;
-  double param_;
-  std::int64_t axis_;
+  UnaryOp op_;
+  UnaryParams params_;
 };
-struct ReLU : Activation { ReLU() : Activation(Kind::ReLU) {} };
-struct LeakyReLU : Activation { explicit LeakyReLU(double slope = 0.01) : Activation(Kind::LeakyReLU, slope) {} };
-struct Sigmoid : Activation { Sigmoid() : Activation(Kind::Sigmoid) {} };
-struct Tanh : Activation { Tanh() : Activation(Kind::Tanh) {} };
-struct GELU : Activation { GELU() : Activation(Kind::GELU) {} };
-struct Softmax : Activation { explicit Softmax(std::int64_t axis = -1) : Activation(Kind::Softmax, 0, axis) {} };
-struct LogSoftmax : Activation { explicit LogSoftmax(std::int64_t axis = -1) : Activation(Kind::LogSoftmax, 0, axis) {} };
+struct ReLU : Pointwise { ReLU() : Pointwise(UnaryOp::Relu) {} };
+struct LeakyReLU : Pointwise { explicit LeakyReLU(double slope = 0.01) : Pointwise(UnaryOp::LeakyRelu, {slope, 0.0}) {} };
+struct Sigmoid : Pointwise { Sigmoid() : Pointwise(UnaryOp::Sigmoid) {} };
+struct Tanh : Pointwise { Tanh() : Pointwise(UnaryOp::Tanh) {} };
+struct GELU : Pointwise { GELU() : Pointwise(UnaryOp::Gelu) {} };
+
+// softmax / log_softmax over `axis`: one module, `log` picks which.
+class Softmax : public Module {
+ public:
+  explicit Softmax(std::int64_t axis = -1, bool log = false) : axis_(axis), log_(log) {}
+  Tensor forward(const Tensor& input) override { return log_ ? log_softmax(input, axis_) : softmax(input, axis_); }
+  std::string type_name() const override { return log_ ? "LogSoftmax" : "Softmax"; }
+
+ private:
+  std::int64_t axis_;
+  bool log_;
+};
+struct LogSoftmax : Softmax { explicit LogSoftmax(std::int64_t axis = -1) : Softmax(axis, true) {} };
 
 // Zeroes each element with probability p while training and scales the rest by 1/(1-p);
 // the identity in eval mode.

@@ -1,10 +1,14 @@
 // Loss functions with PyTorch's semantics and a `reduction` of mean, sum or none.
 #pragma once
+#include <functional>
 #include <optional>
 
 #include "../core/tensor.h"
 
 namespace tinynn::nn {
+
+// A loss as the trainer and TrainStep take it: (outputs, targets) -> a scalar.
+using LossFn = std::function<Tensor(const Tensor& outputs, const Tensor& targets)>;
 
 enum class Reduction { Mean, Sum, None };
 

@@ -1,11 +1,6 @@
-// Everything for training in one include: modules, layers, losses, regularization, optimizers,
-// schedulers, initializers and checkpoints.
+// The model library in one include: modules and layers, losses, penalties and clipping,
+// initializers, optimizers and schedulers. Knows nothing of JSON, files or runs.
 #pragma once
-#include "builders.h"
-#include "checkpoint.h"
-#include "config.h"
-#include "data_loader.h"
-#include "dataset.h"
 #include "init.h"
 #include "layers.h"
 #include "losses.h"
@@ -13,8 +8,6 @@
 #include "normalization.h"
 #include "optim.h"
 #include "regularization.h"
-#include "safetensors.h"
 #include "scheduler.h"
 #include "sequential.h"
-#include "spectral.h"
-#include "trainer.h"
+#include "train_step.h"

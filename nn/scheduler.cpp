@@ -31,7 +31,7 @@ void Scheduler::load_state_dict(const SchedulerState& s) {
   for (std::size_t i = 0; i < base_lrs_.size(); ++i) base_lrs_[i] = scalar(s, fmt::format("base_lr.{}", i));
 }
 
-void ClosedFormScheduler::step() {
+void ClosedFormScheduler::step(std::optional<double>) {
   ++epoch_;
   auto& groups = optimizer_.param_groups();
   for (std::size_t i = 0; i < groups.size(); ++i) groups[i].lr = lr_at(epoch_, base_lrs_[i]);
@@ -100,10 +100,11 @@ bool ReduceLROnPlateau::improved(double metric) const {
   return mode_ == Mode::Min ? metric < best_ * (1.0 - threshold_) : metric > best_ * (1.0 + threshold_);
 }
 
-void ReduceLROnPlateau::step(double metric) {
+void ReduceLROnPlateau::step(std::optional<double> metric) {
+  if (!metric) return;  // nothing measured this epoch
   ++epoch_;
-  if (improved(metric)) {
-    best_ = metric;
+  if (improved(*metric)) {
+    best_ = *metric;
     bad_epochs_ = 0;
   } else {
     ++bad_epochs_;

@@ -3,6 +3,7 @@
 // cosine) can sit behind a linear warmup; reduce-on-plateau follows a metric instead.
 #pragma once
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "optim.h"
@@ -19,6 +20,9 @@ class Scheduler {
   explicit Scheduler(Optimizer& optimizer);
   virtual ~Scheduler() = default;
   virtual std::string name() const = 0;
+  // Advances one epoch. `metric` is what a metric-driven schedule (plateau) follows; closed-form
+  // schedules ignore it, and plateau skips an epoch without one.
+  virtual void step(std::optional<double> metric = std::nullopt) = 0;
   std::int64_t last_epoch() const { return epoch_; }
   virtual SchedulerState state_dict() const;
   virtual void load_state_dict(const SchedulerState& state);
@@ -33,7 +37,7 @@ class Scheduler {
 class ClosedFormScheduler : public Scheduler {
  public:
   using Scheduler::Scheduler;
-  void step();  // epoch += 1, then lr = lr_at(epoch, base)
+  void step(std::optional<double> metric = std::nullopt) override;  // epoch += 1, then lr = lr_at(epoch, base)
   virtual double lr_at(std::int64_t epoch, double base_lr) const = 0;
   void load_state_dict(const SchedulerState& state) override;  // also re-applies the lr
 };
@@ -108,7 +112,7 @@ class ReduceLROnPlateau : public Scheduler {
   ReduceLROnPlateau(Optimizer& opt, Mode mode = Mode::Min, double factor = 0.1, std::int64_t patience = 10,
                     double threshold = 1e-4, std::int64_t cooldown = 0, double min_lr = 0.0);
   std::string name() const override { return "plateau"; }
-  void step(double metric);
+  void step(std::optional<double> metric = std::nullopt) override;
   SchedulerState state_dict() const override;
   void load_state_dict(const SchedulerState& state) override;
 

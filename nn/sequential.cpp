@@ -21,9 +21,9 @@ Tensor Sequential::forward(const Tensor& input) {
   const auto& layers = children();
   for (std::size_t i = 0; i < layers.size(); ++i) {
     auto* linear = dynamic_cast<Linear*>(layers[i].second.get());
-    auto* next = linear != nullptr && i + 1 < layers.size() ? dynamic_cast<Activation*>(layers[i + 1].second.get()) : nullptr;
-    if (const auto op = next != nullptr ? next->pointwise() : std::nullopt) {
-      x = linear->forward_activated(x, op->first, op->second);
+    auto* next = linear != nullptr && i + 1 < layers.size() ? dynamic_cast<Pointwise*>(layers[i + 1].second.get()) : nullptr;
+    if (next != nullptr) {
+      x = linear->forward_activated(x, next->op(), next->params());
       ++i;  // the activation ran inside
     } else {
       x = layers[i].second->forward(x);

@@ -1,7 +1,7 @@
 // The CPU caching allocator: repeated work of the same shapes reuses memory instead of asking
 // the system again, and blocks come back 64-byte aligned.
 #include <tinynn/kernels/common/caching_allocator.h>
-#include <tinynn/nn/nn.h>
+#include <tinynn/tinynn.h>
 
 #include <cstdint>
 

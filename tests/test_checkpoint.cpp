@@ -1,6 +1,6 @@
 // safetensors files and checkpoints: round trips, validation of corrupt files, atomic writes,
 // and resuming a run that ends bit for bit where an uninterrupted run ends.
-#include <tinynn/nn/nn.h>
+#include <tinynn/tinynn.h>
 
 #include <filesystem>
 #include <fstream>

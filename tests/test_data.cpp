@@ -1,7 +1,7 @@
 // Data: IDX (gzip and raw), image folders, CSV, synthetic sets, transforms, split, DataLoader,
 // and the errors for missing or corrupt files. Fixtures are written here, into a temp folder.
 #include <stb_image_write.h>
-#include <tinynn/nn/nn.h>
+#include <tinynn/tinynn.h>
 #include <zlib.h>
 
 #include <filesystem>

@@ -1,6 +1,6 @@
 // Modules and layers: parameters, modes, state dicts, summaries, initializers, normalization.
 #include <tinynn/core/detail/autograd_hooks.h>
-#include <tinynn/nn/nn.h>
+#include <tinynn/tinynn.h>
 
 #include "test_helpers.h"
 

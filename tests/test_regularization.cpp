@@ -1,5 +1,5 @@
 // L1/L2 penalties per layer and globally, gradient clipping, and the order of a training step.
-#include <tinynn/nn/nn.h>
+#include <tinynn/tinynn.h>
 
 #include "test_helpers.h"
 

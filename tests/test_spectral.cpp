@@ -29,8 +29,8 @@ TEST_CASE("compress_dense_layers: a factorized layer computes the rank-k approxi
   CHECK(c.params_before == 20 * 30 + 30 + 30 * 3 + 3);
   CHECK(c.params_after == 20 * 5 + 5 * 30 + 30 + 30 * 3 + 3);
   CHECK(c.config.layers.size() == 4);
-  CHECK(c.config.layers[0].units == 5);
-  CHECK_FALSE(c.config.layers[0].bias);
+  CHECK(c.config.layers[0].values.integer("units") == 5);
+  CHECK_FALSE(c.config.layers[0].values.flag("bias"));
 
   // The compressed model computes tanh(x W5^T + b) V^T + c with W5 = low_rank(W, 5).
   const auto& dense = dynamic_cast<const nn::Linear&>(*(*model)[0]);

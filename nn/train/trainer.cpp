@@ -3,6 +3,7 @@
 #include "trainer.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,14 +12,15 @@
 #include <fstream>
 #include <iostream>
 
-#include "../autograd/autograd.h"
-#include "../core/creation.h"
-#include "../core/ops.h"
-#include "../core/parallel.h"
-#include "../core/reduce.h"
-#include "../core/shape_ops.h"
+#include "../../autograd/autograd.h"
+#include "../../core/creation.h"
+#include "../../core/ops.h"
+#include "../../core/parallel.h"
+#include "../../core/reduce.h"
+#include "../../core/shape_ops.h"
 #include "checkpoint.h"
-#include "regularization.h"
+#include "../regularization.h"
+#include "../train_step.h"
 #include "spectral.h"
 
 namespace tinynn::nn {
@@ -179,8 +181,12 @@ TrainResult train(Config& config, const TrainOptions& options) {
   const LossFn loss_fn = make_loss(config, data.train);
   auto optimizer = make_optimizer(config, *model);
   auto scheduler = make_scheduler(config, *optimizer);
-  const auto params = model->parameters();
-  const PenaltyTerms penalties = resolve_penalties(*model, config.regularization);
+  StepOptions step_options;
+  step_options.clip_max_norm = config.clip.max_norm;
+  step_options.clip_norm_type = config.clip.norm_type;
+  step_options.clip_value = config.clip.value;
+  step_options.count_correct = classification;
+  TrainStep train_step(*model, *optimizer, loss_fn, step_options, config.regularization);
 
   // On a GPU the data sets move there once (Fashion-MNIST is 190 MB of float32): a batch is then
   // a gather on the device instead of a host-to-device copy per step.
@@ -203,7 +209,7 @@ TrainResult train(Config& config, const TrainOptions& options) {
   }
   {
     std::ofstream out(dir / "config.json");
-    out << config.resolved.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    out << config.resolved.dump(2) << "\n";
     if (!out) throw CheckpointError(fmt::format("tinynn: cannot write '{}' (disk full or not writable?)", (dir / "config.json").string()));
   }
 
@@ -213,7 +219,7 @@ TrainResult train(Config& config, const TrainOptions& options) {
   double best_metric = maximize ? -INFINITY : INFINITY;
   auto progress_state = [&](std::int64_t epoch, std::int64_t step) {
     TrainingProgress p;
-    p.epoch = epoch, p.step = step, p.config_json = config.resolved.dump(-1, ' ', false, json::error_handler_t::replace);
+    p.epoch = epoch, p.step = step, p.config_json = config.resolved.dump();
     p.rng_seed = gen.seed(), p.rng_offset = gen.offset();
     p.sample_shape = data.train.sample_shape();
     p.extra = {{"best_metric", best_metric}, {"best_epoch", static_cast<double>(best_epoch)},
@@ -258,39 +264,21 @@ TrainResult train(Config& config, const TrainOptions& options) {
     Batch b;
     while (train_loader.next(b)) {
       const Tensor x = b.inputs.to(device), y = b.targets.to(device);
-      optimizer->zero_grad();
-      const Tensor out = (*model)(x);
-      const Tensor data_loss = loss_fn(out, y);
-      const Tensor penalty = regularization_penalty(penalties);
-      // Everything the step decides on (loss, gradient norm) and reports (penalty, correct
-      // predictions) is queued first and read back together: one wait per step on a GPU. The
-      // backward runs even for a non-finite loss; such a step's gradients are dropped below.
-      (penalty.defined() ? data_loss + penalty : data_loss).backward();
-      const Tensor grad_norm_t = total_grad_norm_tensor(params, config.clip.max_norm ? config.clip.norm_type : 2.0);
-      const Tensor zero = zeros({}, {DType::Float64, device});
-      const std::vector<double> stats =
-          stack({data_loss.detach().to(DType::Float64), grad_norm_t, penalty.defined() ? penalty.detach().to(DType::Float64) : zero,
-                 classification ? sum(argmax(out.detach(), 1) == y).to(DType::Float64) : zero})
-              .to_vector<double>();
-      const double loss_value = stats[0], grad_norm = std::isnan(stats[1]) ? std::nan("") : stats[1];
-      if (!std::isfinite(loss_value) || !std::isfinite(grad_norm)) {
-        const std::string what = std::isfinite(loss_value) ? fmt::format("gradient norm is {}", grad_norm)
-                                                           : fmt::format("loss is {}", loss_value);
+      const StepResult r = train_step(x, y);
+      if (!r.stepped) {
+        const std::string what = std::isfinite(r.loss) ? fmt::format("gradient norm is {}", r.grad_norm)
+                                                       : fmt::format("loss is {}", r.loss);
         if (t.on_nonfinite == "stop")
           throw DivergenceError(fmt::format("tinynn: training diverged at epoch {}, step {}: the {}; {}", epoch + 1, b.index + 1,
                                             what, fs::exists(last_path) ? "the last good checkpoint is '" + last_path.string() + "'"
                                                                         : "no checkpoint was written yet"));
         ++rec.skipped_steps;
-        optimizer->zero_grad();
       } else {
-        if (config.clip.max_norm) scale_grads_to_norm(params, grad_norm, *config.clip.max_norm);
-        if (config.clip.value) clip_grad_value(params, *config.clip.value);
-        optimizer->step();
         const auto n = static_cast<double>(x.shape()[0]);
-        loss_sum += loss_value * n;
-        penalty_sum += stats[2] * n;
-        correct += stats[3];
-        norm_sum += grad_norm;
+        loss_sum += r.loss * n;
+        penalty_sum += r.penalty * n;
+        correct += r.correct;
+        norm_sum += r.grad_norm;
         seen += x.shape()[0];
         ++steps;
       }
@@ -325,11 +313,7 @@ TrainResult train(Config& config, const TrainOptions& options) {
     }
     // The monitored metric: validation when there is one, else the training loss.
     const double metric = maximize ? rec.val_accuracy : (std::isfinite(rec.val_loss) ? rec.val_loss : rec.train_loss);
-    if (auto* plateau = dynamic_cast<ReduceLROnPlateau*>(scheduler.get())) {
-      if (std::isfinite(metric)) plateau->step(metric);
-    } else if (auto* closed = dynamic_cast<ClosedFormScheduler*>(scheduler.get())) {
-      closed->step();
-    }
+    if (scheduler) scheduler->step(std::isfinite(metric) ? std::optional<double>(metric) : std::nullopt);
     bool improved = false;
     if (std::isfinite(metric) && (maximize ? metric > best_metric : metric < best_metric)) {
       best_metric = metric, best_epoch = epoch + 1, bad_epochs = 0, improved = true;

@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <memory>
 
-#include "../core/creation.h"
-#include "../core/reduce.h"
+#include "../../core/creation.h"
+#include "../../core/reduce.h"
 #include "dataset.h"
 
 namespace tinynn::nn {

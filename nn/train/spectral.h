@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "config.h"
-#include "sequential.h"
+#include "../sequential.h"
 
 namespace tinynn::nn {
 

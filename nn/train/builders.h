@@ -4,12 +4,12 @@
 #include <functional>
 #include <memory>
 
-#include "../core/random.h"
+#include "../../core/random.h"
 #include "config.h"
-#include "dataset.h"
-#include "optim.h"
-#include "scheduler.h"
-#include "sequential.h"
+#include "../data/dataset.h"
+#include "../optim.h"
+#include "../scheduler.h"
+#include "../sequential.h"
 
 namespace tinynn::nn {
 
@@ -22,7 +22,6 @@ DataSplits load_data(Config& config);
 std::shared_ptr<Sequential> build_model(const Config& config, const Shape& sample_shape, std::int64_t outputs,
                                         Generator* gen);
 
-using LossFn = std::function<Tensor(const Tensor& outputs, const Tensor& targets)>;
 LossFn make_loss(const Config& config, const Dataset& train);
 
 std::unique_ptr<Optimizer> make_optimizer(const Config& config, Module& model);

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "../core/error.h"
-#include "../core/tensor.h"
+#include "../../core/error.h"
+#include "../../core/tensor.h"
 
 namespace tinynn::nn {
 

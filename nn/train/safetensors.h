@@ -4,8 +4,8 @@
 #include <map>
 #include <string>
 
-#include "../core/error.h"
-#include "../core/tensor.h"
+#include "../../core/error.h"
+#include "../../core/tensor.h"
 
 namespace tinynn::nn {
 

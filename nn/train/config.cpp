@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <charconv>
@@ -11,7 +12,20 @@
 #include <fstream>
 #include <sstream>
 
+#include "detail/config_document.h"
+
 namespace tinynn::nn {
+
+ConfigDocument::ConfigDocument() : impl_(std::make_unique<Impl>()) {}
+ConfigDocument::~ConfigDocument() = default;
+ConfigDocument::ConfigDocument(const ConfigDocument& other) : impl_(std::make_unique<Impl>(*other.impl_)) {}
+ConfigDocument& ConfigDocument::operator=(const ConfigDocument& other) {
+  *impl_ = *other.impl_;
+  return *this;
+}
+std::string ConfigDocument::dump(int indent) const {
+  return impl_->json.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 namespace {
 
@@ -128,6 +142,21 @@ class Reader {
     out_[key] = def;
     return def;
   }
+  // A key as a registry row declares it; its type is its default's.
+  KeyValue read(const KeySpec& k) {
+    return std::visit(
+        [&](const auto& fallback) -> KeyValue {
+          using T = std::decay_t<decltype(fallback)>;
+          if constexpr (std::is_same_v<T, bool>) return boolean(k.name, fallback);
+          else if constexpr (std::is_same_v<T, std::int64_t>)
+            return integer(k.name, fallback, static_cast<std::int64_t>(std::max(k.lo, -9.2e18)),
+                           static_cast<std::int64_t>(std::min(k.hi, 9.2e18)));
+          else if constexpr (std::is_same_v<T, double>) return number(k.name, fallback, k.lo, k.hi, k.lo_open);
+          else if constexpr (std::is_same_v<T, std::string>) return text(k.name, fallback, k.choices);
+          else return list<typename T::value_type>(k.name, fallback);
+        },
+        k.fallback);
+  }
   // A nested object (or {} when absent).
   Reader child(const std::string& key, std::vector<std::string> allowed) {
     static const json empty = json::object();
@@ -140,18 +169,39 @@ class Reader {
   json& out_;
 };
 
-std::vector<std::string> layer_keys(const std::string& type) {
-  if (type == "linear") return {"type", "units", "bias", "l1", "l2", "bias_l1", "bias_l2", "init"};
-  if (type == "leaky_relu") return {"type", "slope"};
-  if (type == "softmax" || type == "log_softmax") return {"type", "axis"};
-  if (type == "dropout") return {"type", "p"};
-  if (type == "batchnorm") return {"type", "eps", "momentum"};
-  if (type == "layernorm") return {"type", "eps"};
-  return {"type"};
+std::vector<std::string> key_names(const std::vector<KeySpec>& keys) {
+  std::vector<std::string> names{"type"};
+  for (const KeySpec& k : keys) names.push_back(k.name);
+  return names;
 }
 
-const std::vector<std::string> kLayerTypes = {"linear",  "relu",        "leaky_relu", "sigmoid", "tanh",      "gelu",
-                                              "softmax", "log_softmax", "dropout",    "flatten", "batchnorm", "layernorm"};
+// Reads the object `j` at `path` as the row of its "type" (`fallback_type` when absent): only
+// that row's keys are allowed, each checked and defaulted as the row says.
+template <class Row>
+TypedSpec read_typed(const json& j, const std::string& path, const std::string& fallback_type, const std::vector<Row>& rows,
+                     const Row* (*find)(const std::string&), const char* what, json& out) {
+  if (!j.is_object()) fail(path, fmt::format("expected an object, got {}", show(j)));
+  std::string type = fallback_type;
+  if (j.contains("type")) {
+    if (!j.at("type").is_string()) fail(path + ".type", fmt::format("expected a string, got {}", show(j.at("type"))));
+    type = j.at("type").get<std::string>();
+  }
+  const Row* row = find(type);
+  if (row == nullptr) {
+    std::vector<std::string> names;
+    for (const Row& r : rows) names.push_back(r.name);
+    fail(path + ".type", fmt::format("unknown {} '{}'; known: {}", what, type, join(names)));
+  }
+  std::vector<KeySpec> keys = row->keys;
+  if constexpr (std::is_same_v<Row, SchedulerType>)
+    if (row->closed_form) keys.insert(keys.end(), warmup_keys().begin(), warmup_keys().end());
+  Reader r(j, path, key_names(keys), out);
+  TypedSpec spec{r.text("type", type), {}, path};
+  for (const KeySpec& k : keys) spec.values.set(k.name, r.read(k));
+  if constexpr (requires { row->check; })
+    if (row->check) row->check(spec);
+  return spec;
+}
 
 void read_model(const json& doc, Config& c, json& out) {
   if (!doc.contains("model")) fail("model", "missing: a model needs at least one layer");
@@ -164,84 +214,35 @@ void read_model(const json& doc, Config& c, json& out) {
     const std::string path = fmt::format("model.layers[{}]", i);
     if (!layers[i].is_object() || !layers[i].contains("type") || !layers[i]["type"].is_string())
       fail(path, "expected an object with a \"type\"");
-    const std::string type = layers[i]["type"].get<std::string>();
-    if (std::find(kLayerTypes.begin(), kLayerTypes.end(), type) == kLayerTypes.end())
-      fail(path + ".type", fmt::format("unknown layer '{}'; known layers: {}", type, join(kLayerTypes)));
     layers_out.push_back(json::object());
-    Reader r(layers[i], path, layer_keys(type), layers_out.back());
-    LayerSpec l;
-    l.type = r.text("type", type);
-    l.path = path;
-    if (type == "linear") {
-      l.units = r.integer("units", 0, i + 1 == layers.size() ? 0 : 1, 1 << 24);
-      l.bias = r.boolean("bias", true);
-      l.weight_penalty = {r.number("l1", 0, 0), r.number("l2", 0, 0)};
-      l.bias_penalty = {r.number("bias_l1", 0, 0), r.number("bias_l2", 0, 0)};
-      l.init = r.text("init", "default", {"default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal"});
-    } else if (type == "leaky_relu") {
-      l.slope = r.number("slope", 0.01, 0);
-    } else if (type == "softmax" || type == "log_softmax") {
-      l.axis = r.integer("axis", -1, -8, 7);
-    } else if (type == "dropout") {
-      l.p = r.number("p", 0.5, 0, 0.999);
-    } else if (type == "batchnorm") {
-      l.eps = r.number("eps", 1e-5, 0, 1, true);
-      l.momentum = r.number("momentum", 0.1, 0, 1);
-    } else if (type == "layernorm") {
-      l.eps = r.number("eps", 1e-5, 0, 1, true);
-    }
-    c.layers.push_back(l);
+    c.layers.push_back(read_typed(layers[i], path, "", layer_types(), find_layer_type, "layer", layers_out.back()));
   }
+  // Only the last dense layer may leave its size to the data (units 0: one output per class or target).
+  bool later_dense = false;
+  for (auto it = c.layers.rbegin(); it != c.layers.rend(); ++it) {
+    if (!find_layer_type(it->type)->dense) continue;
+    if (later_dense && it->values.integer("units") == 0)
+      fail(it->path + ".units", "0 is out of range: only the last linear layer may leave its size to the data");
+    later_dense = true;
+  }
+}
+
+// A section named by its type ("loss", "optimizer", "scheduler"): {} when absent.
+template <class Row>
+TypedSpec read_section(const json& doc, const char* section, const std::string& fallback_type, const std::vector<Row>& rows,
+                       const Row* (*find)(const std::string&), json& out) {
+  static const json empty = json::object();
+  const json& j = doc.contains(section) && !doc.at(section).is_null() ? doc.at(section) : empty;
+  return read_typed(j, section, fallback_type, rows, find, section, out[section]);
 }
 
 void read_sections(const json& doc, Config& c, json& out) {
   Reader top(doc, "", {"model", "loss", "optimizer", "scheduler", "regularization", "clip", "data", "training", "output"}, out);
   read_model(doc, c, out);
 
-  Reader loss = top.child("loss", {"type", "label_smoothing", "class_weights", "delta"});
-  c.loss.type = loss.text("type", "cross_entropy", {"cross_entropy", "nll", "mse", "l1", "huber", "smooth_l1"});
-  c.loss.label_smoothing = loss.number("label_smoothing", 0, 0, 0.999);
-  c.loss.class_weights = loss.list<double>("class_weights", {});
-  c.loss.delta = loss.number("delta", 1.0, 0, 1e300, true);
-
-  Reader opt = top.child("optimizer", {"type", "lr", "weight_decay", "momentum", "dampening", "nesterov", "betas", "eps",
-                                       "amsgrad", "alpha", "centered", "lr_decay"});
-  auto& o = c.optimizer;
-  o.type = opt.text("type", "adam", {"sgd", "adam", "adamw", "rmsprop", "adagrad"});
-  o.lr = opt.number("lr", o.type == "sgd" ? 0.01 : 1e-3, 0, 10, true);
-  o.weight_decay = opt.number("weight_decay", o.type == "adamw" ? 0.01 : 0.0, 0, 1);
-  o.momentum = opt.number("momentum", 0, 0, 1);
-  o.dampening = opt.number("dampening", 0, 0, 1);
-  o.nesterov = opt.boolean("nesterov", false);
-  const auto betas = opt.list<double>("betas", {0.9, 0.999});
-  if (betas.size() != 2 || betas[0] < 0 || betas[0] >= 1 || betas[1] < 0 || betas[1] >= 1)
-    fail("optimizer.betas", "expected two numbers in [0, 1), like [0.9, 0.999]");
-  o.beta1 = betas[0], o.beta2 = betas[1];
-  o.eps = opt.number("eps", o.type == "adagrad" ? 1e-10 : 1e-8, 0, 1, true);
-  o.amsgrad = opt.boolean("amsgrad", false);
-  o.alpha = opt.number("alpha", 0.99, 0, 1);
-  o.centered = opt.boolean("centered", false);
-  o.lr_decay = opt.number("lr_decay", 0, 0);
-  if (o.nesterov && (o.type != "sgd" || o.momentum == 0)) fail("optimizer.nesterov", "needs the sgd optimizer with momentum > 0");
-
-  Reader sch = top.child("scheduler", {"type", "step_size", "gamma", "milestones", "t_max", "eta_min", "warmup_epochs",
-                                       "warmup_start_factor", "factor", "patience", "threshold", "cooldown", "min_lr"});
-  auto& s = c.scheduler;
-  s.type = sch.text("type", "none", {"none", "step", "multi_step", "exponential", "cosine", "plateau"});
-  s.step_size = sch.integer("step_size", 10, 1);
-  s.gamma = sch.number("gamma", s.type == "exponential" ? 0.95 : 0.1, 0, 1, true);
-  s.milestones = sch.list<std::int64_t>("milestones", {});
-  if (!std::is_sorted(s.milestones.begin(), s.milestones.end())) fail("scheduler.milestones", "must be increasing");
-  s.t_max = sch.integer("t_max", 0, 0);
-  s.eta_min = sch.number("eta_min", 0, 0);
-  s.warmup_epochs = sch.integer("warmup_epochs", 0, 0);
-  s.warmup_start_factor = sch.number("warmup_start_factor", 0.1, 0, 1, true);
-  s.factor = sch.number("factor", 0.1, 0, 0.999, true);
-  s.patience = sch.integer("patience", 10, 0);
-  s.threshold = sch.number("threshold", 1e-4, 0);
-  s.cooldown = sch.integer("cooldown", 0, 0);
-  s.min_lr = sch.number("min_lr", 0, 0);
-  if (s.type == "plateau" && s.warmup_epochs > 0) fail("scheduler.warmup_epochs", "cannot be combined with the plateau scheduler");
+  c.loss = read_section(doc, "loss", "cross_entropy", loss_types(), find_loss_type, out);
+  c.optimizer = read_section(doc, "optimizer", "adam", optimizer_types(), find_optimizer_type, out);
+  c.scheduler = read_section(doc, "scheduler", "none", scheduler_types(), find_scheduler_type, out);
 
   Reader reg = top.child("regularization", {"l1", "l2", "bias_l1", "bias_l2"});
   c.regularization.weight = {reg.number("l1", 0, 0), reg.number("l2", 0, 0)};
@@ -318,7 +319,7 @@ void read_sections(const json& doc, Config& c, json& out) {
   c.output.checkpoints = o2.boolean("checkpoints", true);
   c.output.log_spectra = o2.boolean("log_spectra", false);
 
-  const bool regression_loss = c.loss.type == "mse" || c.loss.type == "l1" || c.loss.type == "huber" || c.loss.type == "smooth_l1";
+  const bool regression_loss = find_loss_type(c.loss.type)->regression;
   const bool regression_data = d.task == "regression" && (d.type == "csv" || d.type == "synthetic");
   if (regression_loss != regression_data)
     fail("loss.type", fmt::format("'{}' does not fit {} data (classification: cross_entropy or nll; regression: mse, l1, "
@@ -327,6 +328,7 @@ void read_sections(const json& doc, Config& c, json& out) {
 
 }  // namespace
 
+namespace detail {
 void apply_override(json& doc, const std::string& assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
@@ -367,6 +369,7 @@ void apply_override(json& doc, const std::string& assignment) {
   }
   *node = value;
 }
+}  // namespace detail
 
 Config parse_config(const std::string& text, const std::string& source, const std::vector<std::string>& overrides) {
   json doc;
@@ -387,10 +390,10 @@ Config parse_config(const std::string& text, const std::string& source, const st
     const std::string what = e.what();
     throw ConfigError(fmt::format("config: {}: invalid JSON: {}", source, what.substr(what.find(']') + 2)));
   }
-  for (const auto& o : overrides) apply_override(doc, o);
+  for (const auto& o : overrides) detail::apply_override(doc, o);
   Config c;
   c.name = std::filesystem::path(source).stem().string();
-  read_sections(doc, c, c.resolved);
+  read_sections(doc, c, c.resolved.impl().json);
   return c;
 }
 

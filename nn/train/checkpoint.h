@@ -4,11 +4,11 @@
 #pragma once
 #include <string>
 
-#include "../core/random.h"
-#include "module.h"
-#include "optim.h"
+#include "../../core/random.h"
+#include "../module.h"
+#include "../optim.h"
 #include "safetensors.h"
-#include "scheduler.h"
+#include "../scheduler.h"
 
 namespace tinynn::nn {
 

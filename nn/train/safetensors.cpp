@@ -12,7 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "../core/creation.h"
+#include "../../core/creation.h"
 
 namespace tinynn::nn {
 

@@ -2,65 +2,20 @@
 // is a ConfigError naming the JSON path (model.layers[2].units) and what was expected; unknown
 // keys list the allowed ones and suggest the closest. configs/README.md documents every key.
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "../core/device.h"
-#include "../core/error.h"
-#include "regularization.h"
+#include "../../core/device.h"
+#include "../../core/error.h"
+#include "../regularization.h"
+#include "registry.h"
 
 namespace tinynn::nn {
 
 class ConfigError : public Error {
   using Error::Error;
-};
-
-struct LayerSpec {
-  std::string type;       // linear, relu, leaky_relu, sigmoid, tanh, gelu, softmax, log_softmax, dropout, flatten, batchnorm, layernorm
-  std::int64_t units = 0;  // linear: output features (0 on the last layer: the number of classes/targets)
-  bool bias = true;
-  Penalty weight_penalty, bias_penalty;  // linear: l1/l2 and bias_l1/bias_l2
-  std::string init = "default";          // linear: default, xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal
-  double p = 0.5;                        // dropout
-  double slope = 0.01;                   // leaky_relu
-  std::int64_t axis = -1;                // softmax, log_softmax
-  double eps = 1e-5, momentum = 0.1;     // batchnorm, layernorm
-  std::string path;                      // "model.layers[3]", for error messages
-};
-
-struct LossSpec {
-  std::string type = "cross_entropy";  // cross_entropy, nll, mse, l1, huber, smooth_l1
-  double label_smoothing = 0.0;
-  std::vector<double> class_weights;
-  double delta = 1.0;  // huber delta / smooth_l1 beta
-};
-
-struct OptimizerSpec {
-  std::string type = "adam";  // sgd, adam, adamw, rmsprop, adagrad
-  double lr = 1e-3, weight_decay = 0.0;
-  double momentum = 0.0, dampening = 0.0;
-  bool nesterov = false;
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-  bool amsgrad = false;
-  double alpha = 0.99;
-  bool centered = false;
-  double lr_decay = 0.0;
-};
-
-struct SchedulerSpec {
-  std::string type = "none";  // none, step, multi_step, exponential, cosine, plateau
-  std::int64_t step_size = 10;
-  double gamma = 0.1;
-  std::vector<std::int64_t> milestones;
-  std::int64_t t_max = 0;  // cosine: 0 means training.epochs (minus warmup)
-  double eta_min = 0.0;
-  std::int64_t warmup_epochs = 0;
-  double warmup_start_factor = 0.1;
-  double factor = 0.1, threshold = 1e-4, min_lr = 0.0;
-  std::int64_t patience = 10, cooldown = 0;
 };
 
 struct ClipSpec {
@@ -111,25 +66,38 @@ struct OutputSpec {
   bool log_spectra = false;  // per epoch: spectral norm and condition number of every weight matrix
 };
 
+// The config as JSON with every default filled in: what config.json and checkpoints hold. A
+// value type over the JSON library, which stays private to the application's .cpp files.
+class ConfigDocument {
+ public:
+  struct Impl;
+  ConfigDocument();
+  ~ConfigDocument();
+  ConfigDocument(const ConfigDocument& other);
+  ConfigDocument& operator=(const ConfigDocument& other);
+  std::string dump(int indent = -1) const;  // invalid UTF-8 replaced, never throws for that
+  Impl& impl() { return *impl_; }
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 struct Config {
-  std::vector<LayerSpec> layers;
-  LossSpec loss;
-  OptimizerSpec optimizer;
-  SchedulerSpec scheduler;
+  std::vector<TypedSpec> layers;  // each a row of layer_types()
+  TypedSpec loss, optimizer, scheduler;  // rows of loss_types(), optimizer_types(), scheduler_types()
   GlobalPenalty regularization;
   ClipSpec clip;
   DataSpec data;
   TrainingSpec training;
   OutputSpec output;
   std::string name;         // the config file's stem
-  nlohmann::json resolved;  // the whole config with every default filled in
+  ConfigDocument resolved;  // the whole config with every default filled in
 };
 
 // Parses and validates. `source` names the text in messages (a file path).
 Config parse_config(const std::string& text, const std::string& source, const std::vector<std::string>& overrides = {});
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
-// Applies "a.b[2].c=value" to a JSON document (value parsed as JSON, else taken as a string).
-void apply_override(nlohmann::json& doc, const std::string& assignment);
 // The device a config asks for, resolved ("auto" is CUDA when present). A malformed name is a
 // ConfigError; a device that is not present is a DeviceError naming `path`.
 Device resolve_device(const std::string& name, const std::string& path = "training.device");

@@ -12,7 +12,7 @@
 #include <memory>
 #include <sstream>
 
-#include "../core/creation.h"
+#include "../../core/creation.h"
 #include "dataset.h"
 
 namespace tinynn::nn {

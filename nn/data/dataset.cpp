@@ -5,12 +5,12 @@
 
 #include <cmath>
 
-#include "../autograd/autograd.h"
-#include "../core/creation.h"
-#include "../core/ops.h"
-#include "../core/random.h"
-#include "../core/reduce.h"
-#include "../core/shape_ops.h"
+#include "../../autograd/autograd.h"
+#include "../../core/creation.h"
+#include "../../core/ops.h"
+#include "../../core/random.h"
+#include "../../core/reduce.h"
+#include "../../core/shape_ops.h"
 
 namespace tinynn::nn {
 

@@ -5,12 +5,13 @@
 
 #include <cmath>
 
-#include "../autograd/autograd.h"
-#include "../core/linalg.h"
-#include "../core/ops.h"
-#include "../core/reduce.h"
+#include "../../autograd/autograd.h"
+#include "../../core/linalg.h"
+#include "../../core/ops.h"
+#include "../../core/reduce.h"
+#include "../layers.h"
 #include "builders.h"
-#include "layers.h"
+#include "detail/config_document.h"
 
 namespace tinynn::nn {
 
@@ -76,13 +77,13 @@ Compression compress_dense_layers(const Config& config, const Sequential& model,
     throw ValueError(fmt::format("tinynn::nn::compress_dense_layers: energy {} is not a share in (0, 1]", options.energy));
   NoGradGuard no_grad;
 
-  // build_model makes one Linear per "linear" layer spec, in order.
+  // build_model makes one Linear per dense layer spec, in order.
   std::vector<std::shared_ptr<Linear>> linears;
   for (std::size_t i = 0; i < model.size(); ++i)
     if (auto l = std::dynamic_pointer_cast<Linear>(model[i])) linears.push_back(l);
   std::vector<std::size_t> linear_specs;
   for (std::size_t i = 0; i < config.layers.size(); ++i)
-    if (config.layers[i].type == "linear") linear_specs.push_back(i);
+    if (find_layer_type(config.layers[i].type)->dense) linear_specs.push_back(i);
   if (linears.size() != linear_specs.size())
     throw ValueError(fmt::format("tinynn::nn::compress_dense_layers: the model has {} dense layers but its config {}",
                                  linears.size(), linear_specs.size()));
@@ -90,12 +91,12 @@ Compression compress_dense_layers(const Config& config, const Sequential& model,
   // Decide every layer's rank and its two factors W ~ (U_k sqrt(S_k)) (sqrt(S_k) V_k^T).
   Compression result;
   std::vector<std::map<std::string, Tensor>> first_states, second_states;
-  nlohmann::json rewritten = config.resolved;
+  nlohmann::json rewritten = config.resolved.impl().json;
   nlohmann::json layers = nlohmann::json::array();
   std::size_t next_linear = 0;
   for (std::size_t i = 0; i < config.layers.size(); ++i) {
-    const nlohmann::json& spec = config.resolved["model"]["layers"][i];
-    if (config.layers[i].type != "linear") {
+    const nlohmann::json& spec = config.resolved.impl().json["model"]["layers"][i];
+    if (!find_layer_type(config.layers[i].type)->dense) {
       layers.push_back(spec);
       continue;
     }

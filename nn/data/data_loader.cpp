@@ -5,9 +5,9 @@
 
 #include <algorithm>
 
-#include "../core/creation.h"
-#include "../core/parallel.h"
-#include "../core/shape_ops.h"
+#include "../../core/creation.h"
+#include "../../core/parallel.h"
+#include "../../core/shape_ops.h"
 
 namespace tinynn::nn {
 

@@ -3,9 +3,9 @@
 
 #include <cmath>
 
-#include "../core/creation.h"
-#include "../core/linear.h"
-#include "../core/ops.h"
+#include "../../core/creation.h"
+#include "../../core/linear.h"
+#include "../../core/ops.h"
 #include "dataset.h"
 
 namespace tinynn::nn {

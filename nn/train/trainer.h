@@ -11,7 +11,7 @@
 
 #include "builders.h"
 #include "config.h"
-#include "data_loader.h"
+#include "../data/data_loader.h"
 
 namespace tinynn::nn {
 

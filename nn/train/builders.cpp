@@ -1,0 +1,85 @@
+// Config -> data, model, loss, optimizer, scheduler.
+#include "builders.h"
+
+#include <fmt/format.h>
+
+#include "../../core/creation.h"
+#include "detail/config_document.h"
+
+namespace tinynn::nn {
+
+DataSplits load_data(Config& c) {
+  const DataSpec& d = c.data;
+  DataSplits s;
+  if (d.type == "idx") {
+    s = load_idx_directory(d.dir, d.max_train, d.max_test);
+  } else if (d.type == "image_folder") {
+    std::optional<std::pair<int, int>> size;
+    if (!d.image_size.empty()) size = std::make_pair(static_cast<int>(d.image_size[0]), static_cast<int>(d.image_size[1]));
+    s = load_image_folders(d.dir, static_cast<int>(d.channels), size);
+  } else if (d.type == "csv") {
+    const bool cls = d.task == "classification";
+    s.train = load_csv(d.train_path, d.header, static_cast<int>(d.label_column), cls);
+    s.test = load_csv(d.test_path, d.header, static_cast<int>(d.label_column), cls);
+    s.train.num_classes = s.test.num_classes = std::max(s.train.num_classes, s.test.num_classes);
+  } else {
+    s.train = make_synthetic(d.synthetic, d.samples, d.noise, c.training.seed);
+    s.test = make_synthetic(d.synthetic, d.test_samples, d.noise, c.training.seed + 1);
+  }
+  if (d.max_train > 0 && s.train.size() > d.max_train) s.train = s.train.subset(arange(d.max_train));
+  if (d.max_test > 0 && s.test.size() > d.max_test) s.test = s.test.subset(arange(d.max_test));
+  if (!d.class_names.empty()) {
+    if (static_cast<std::int64_t>(d.class_names.size()) < s.train.num_classes)
+      throw ConfigError(fmt::format("config: data.class_names: {} names for {} classes", d.class_names.size(), s.train.num_classes));
+    s.train.class_names = s.test.class_names = d.class_names;
+  }
+  if (d.scale) scale_inputs(s, 1.0 / 255.0);
+  split_validation(s, d.validation_split, c.training.seed);
+  if (d.normalize) {
+    auto [mean, std] = input_mean_std(s.train);
+    if (d.mean) mean = *d.mean;
+    if (d.std) std = *d.std;
+    normalize_inputs(s, mean, std);
+    c.data.mean = mean, c.data.std = std;
+    c.resolved.impl().json["data"]["mean"] = mean;
+    c.resolved.impl().json["data"]["std"] = std;
+  }
+  c.data.class_names = s.train.class_names;
+  c.resolved.impl().json["data"]["class_names"] = s.train.class_names;
+  return s;
+}
+
+std::shared_ptr<Sequential> build_model(const Config& c, const Shape& sample_shape, std::int64_t outputs, Generator* gen) {
+  auto model = std::make_shared<Sequential>();
+  Shape shape = sample_shape;
+  for (std::size_t i = 0; i < c.layers.size(); ++i) {
+    const bool last_dense = std::none_of(c.layers.begin() + static_cast<long>(i) + 1, c.layers.end(),
+                                         [](const TypedSpec& l) { return find_layer_type(l.type)->dense; });
+    LayerBuild b{*model, shape, outputs, last_dense, gen};
+    find_layer_type(c.layers[i].type)->build(c.layers[i], b);
+  }
+  if (shape.size() != 1 || shape[0] != outputs)
+    throw ConfigError(fmt::format("config: model.layers: the model ends with shape {} but the data needs {} outputs; end "
+                                  "with a linear layer", shape_str(shape), outputs));
+  return model;
+}
+
+LossFn make_loss(const Config& c, const Dataset& train) {
+  return find_loss_type(c.loss.type)->build(c.loss.values, c, train);
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const Config& c, Module& model) {
+  return find_optimizer_type(c.optimizer.type)->build(c.optimizer.values, model.parameters());
+}
+
+std::unique_ptr<Scheduler> make_scheduler(const Config& c, Optimizer& opt) {
+  const SchedulerType& row = *find_scheduler_type(c.scheduler.type);
+  std::unique_ptr<Scheduler> schedule = row.build(c.scheduler.values, opt, c);
+  if (!row.closed_form || c.scheduler.values.integer("warmup_epochs") == 0) return schedule;
+  // Closed-form rows build closed-form schedules (or none), which the warmup wraps.
+  std::unique_ptr<ClosedFormScheduler> then(static_cast<ClosedFormScheduler*>(schedule.release()));
+  return std::make_unique<LinearWarmup>(opt, c.scheduler.values.integer("warmup_epochs"),
+                                        c.scheduler.values.number("warmup_start_factor"), std::move(then));
+}
+
+}  // namespace tinynn::nn

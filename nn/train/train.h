@@ -1,0 +1,9 @@
+// The training application in one include: the JSON config, building a run from it, the
+// trainer, checkpoints (safetensors), and weight spectra and compression.
+#pragma once
+#include "builders.h"
+#include "checkpoint.h"
+#include "config.h"
+#include "safetensors.h"
+#include "spectral.h"
+#include "trainer.h"

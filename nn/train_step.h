@@ -1,0 +1,47 @@
+// The training step, written once: forward -> data loss -> + L1/L2 penalties -> backward ->
+// clipping (global norm, then value) -> optimizer step. The trainer, custom loops and the
+// step-order test all run it.
+#pragma once
+#include <cmath>
+#include <optional>
+#include <vector>
+
+#include "losses.h"
+#include "module.h"
+#include "optim.h"
+#include "regularization.h"
+
+namespace tinynn::nn {
+
+struct StepOptions {
+  std::optional<double> clip_max_norm;  // scale all gradients together to at most this global norm
+  double clip_norm_type = 2.0;          // the norm clipped and reported
+  std::optional<double> clip_value;     // then clamp every gradient element to [-value, value]
+  bool count_correct = false;           // classification: count the argmax hits of the batch
+};
+
+struct StepResult {
+  double loss = NAN;       // the data loss, penalties excluded
+  double penalty = 0.0;    // the L1/L2 penalty added to it
+  double grad_norm = NAN;  // before clipping
+  double correct = 0.0;    // with count_correct
+  bool stepped = false;    // false for a non-finite loss or gradient norm: no update, gradients zeroed
+};
+
+class TrainStep {
+ public:
+  TrainStep(Module& model, Optimizer& optimizer, LossFn loss, StepOptions options = {}, const GlobalPenalty& global = {});
+  // One step on a batch. What it reads back (loss, norm, penalty, hits) is read together: one
+  // wait per step on a GPU. A non-finite step still runs backward; its gradients are dropped.
+  StepResult operator()(const Tensor& inputs, const Tensor& targets);
+
+ private:
+  Module& model_;
+  Optimizer& optimizer_;
+  LossFn loss_;
+  StepOptions options_;
+  std::vector<Tensor> params_;
+  PenaltyTerms penalties_;
+};
+
+}  // namespace tinynn::nn

@@ -1,0 +1,121 @@
+// The JSON config and the type registry: per-type keys and defaults, every activation of the
+// op table usable by name, and configs/README.md's key tables generated from the same rows.
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "test_helpers.h"
+
+using namespace tinynn;
+
+namespace {
+
+nn::Config parse(const std::string& model_and_rest) {
+  return nn::parse_config(R"({"data": {"type": "synthetic"}, )" + model_and_rest + "}", "test.json");
+}
+
+nn::Config parse_optimizer(const std::string& optimizer) {
+  return parse(R"("model": {"layers": [{"type": "linear"}]}, "optimizer": )" + optimizer);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+TEST_CASE("config reference tables match the registry", "[config][registry]") {
+  const std::string path = std::string(TINYNN_SOURCE_DIR) + "/configs/README.md";
+  const std::string begin = "<!-- registry tables begin -->\n", end = "<!-- registry tables end -->";
+  std::string readme = read_file(path);
+  const auto a = readme.find(begin), b = readme.find(end);
+  REQUIRE(a != std::string::npos);
+  REQUIRE(b != std::string::npos);
+  const std::string expected = nn::config_reference_markdown();
+  if (std::getenv("TINYNN_WRITE_CONFIG_README") != nullptr) {
+    readme.replace(a + begin.size(), b - a - begin.size(), expected);
+    std::ofstream(path) << readme;
+    WARN("rewrote the registry tables of " << path);
+    return;
+  }
+  INFO("configs/README.md is out of date; rerun with TINYNN_WRITE_CONFIG_README=1. Expected:\n" << expected);
+  CHECK(readme.substr(a + begin.size(), b - a - begin.size()) == expected);
+}
+
+TEST_CASE("every activation of the pointwise table is a layer type by its name", "[config][registry]") {
+  int activations = 0;
+#define TINYNN_OP(Name, name) UnaryOp::Name,
+  for (const UnaryOp op : {TINYNN_UNARY_OPS(TINYNN_OP)}) {
+#undef TINYNN_OP
+    const ActivationTraits traits = unary_op_activation(op);
+    const nn::LayerType* row = nn::find_layer_type(unary_op_name(op));
+    CHECK((row != nullptr) == traits.activation);
+    if (!traits.activation) continue;
+    ++activations;
+    const nn::Config c = parse(fmt::format(R"("model": {{"layers": [{{"type": "linear", "units": 4}}, {{"type": "{}"}},
+                                                                    {{"type": "linear"}}]}})", unary_op_name(op)));
+    Generator gen(1);
+    auto model = nn::build_model(c, {2}, 3, &gen);
+    REQUIRE(model->size() == 3);
+    const auto* layer = dynamic_cast<const nn::Pointwise*>((*model)[1].get());
+    REQUIRE(layer != nullptr);
+    CHECK(layer->op() == op);
+    if (traits.param) CHECK(layer->params().a == traits.param_default);
+    const Tensor x = from_vector(std::vector<float>{0.5f, -1.0f, 2.0f, 0.25f}, {2, 2});
+    CHECK((*model)(x).shape() == Shape{2, 3});
+  }
+  CHECK(activations >= 6);  // relu, leaky_relu, tanh, sigmoid, gelu, softplus
+  const nn::Config leaky = parse(R"("model": {"layers": [{"type": "leaky_relu", "slope": 0.2}, {"type": "linear"}]})");
+  Generator gen(1);
+  auto model = nn::build_model(leaky, {2}, 2, &gen);
+  CHECK(dynamic_cast<const nn::Pointwise&>(*(*model)[0]).params().a == 0.2);
+}
+
+TEST_CASE("optimizer keys are checked per type", "[config][registry]") {
+  CHECK_THROWS_WITH(parse_optimizer(R"({"type": "sgd", "amsgrad": true})"),
+                    Catch::Contains("optimizer.amsgrad: unknown key; allowed keys: type, lr, momentum, dampening, nesterov, weight_decay"));
+  CHECK_THROWS_WITH(parse_optimizer(R"({"type": "adam", "momentum": 0.9})"), Catch::Contains("optimizer.momentum: unknown key"));
+  CHECK_THROWS_WITH(parse_optimizer(R"({"type": "sgd", "nesterov": true})"), Catch::Contains("optimizer.nesterov: needs momentum > 0"));
+  CHECK_THROWS_WITH(parse_optimizer(R"({"type": "adam", "betas": [0.9]})"), Catch::Contains("optimizer.betas: expected two numbers"));
+  CHECK_THROWS_WITH(parse_optimizer(R"({"type": "lion"})"), Catch::Contains("optimizer.type: unknown optimizer 'lion'; known: sgd, adam"));
+  CHECK_NOTHROW(parse_optimizer(R"({"type": "adam", "amsgrad": true})"));
+}
+
+TEST_CASE("JSON defaults are the C++ options' defaults", "[config][registry]") {
+  auto lr_of = [](const std::string& type) { return parse_optimizer(R"({"type": ")" + type + R"("})").optimizer.values.number("lr"); };
+  CHECK(lr_of("sgd") == nn::SGDOptions{}.lr);
+  CHECK(lr_of("adam") == nn::AdamOptions{}.lr);
+  CHECK(lr_of("rmsprop") == nn::RMSpropOptions{}.lr);  // 1e-2 in both now (JSON said 1e-3)
+  CHECK(lr_of("adagrad") == nn::AdagradOptions{}.lr);
+  const nn::Config adamw = parse_optimizer(R"({"type": "adamw"})");
+  CHECK(adamw.optimizer.values.number("weight_decay") == nn::adamw_options().weight_decay);
+  CHECK(parse_optimizer(R"({"type": "adagrad"})").optimizer.values.number("eps") == nn::AdagradOptions{}.eps);
+  const nn::Config none = parse_optimizer(R"({"type": "sgd"})");
+  CHECK(none.scheduler.type == "none");
+  CHECK(none.loss.type == "cross_entropy");
+}
+
+TEST_CASE("layer, loss and scheduler types: unknown names and their own keys", "[config][registry]") {
+  CHECK_THROWS_WITH(parse(R"("model": {"layers": [{"type": "conv9d"}]})"),
+                    Catch::Contains("model.layers[0].type: unknown layer 'conv9d'; known: linear, relu"));
+  CHECK_THROWS_WITH(parse(R"("model": {"layers": [{"type": "relu", "p": 0.5}, {"type": "linear"}]})"),
+                    Catch::Contains("model.layers[0].p: unknown key"));
+  CHECK_THROWS_WITH(parse(R"("model": {"layers": [{"type": "linear"}]}, "loss": {"type": "mse", "delta": 2})"),
+                    Catch::Contains("loss.delta: unknown key"));
+  CHECK_THROWS_WITH(parse(R"("model": {"layers": [{"type": "linear"}]}, "scheduler": {"type": "plateau", "warmup_epochs": 2})"),
+                    Catch::Contains("scheduler.warmup_epochs: unknown key"));
+  CHECK_THROWS_WITH(parse(R"("model": {"layers": [{"type": "linear"}]}, "scheduler": {"type": "multi_step", "milestones": [5, 2]})"),
+                    Catch::Contains("scheduler.milestones: must be increasing"));
+  const nn::Config c = parse(R"("model": {"layers": [{"type": "linear"}]}, "scheduler": {"type": "cosine", "warmup_epochs": 1})");
+  CHECK(c.scheduler.values.integer("warmup_epochs") == 1);
+  CHECK(c.scheduler.values.number("eta_min") == 0.0);
+  // The resolved config holds the chosen types' keys, every default filled in, and parses back.
+  const std::string resolved = c.resolved.dump();
+  CHECK_THAT(resolved, Catch::Contains(R"("eta_min":0.0)") && !Catch::Contains("milestones") && !Catch::Contains("nesterov"));
+  CHECK(nn::parse_config(resolved, "again.json").resolved.dump() == resolved);
+}
