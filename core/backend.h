@@ -280,6 +280,9 @@ class Backend {
 Backend& backend_for(Device device);
 
 namespace detail {
+// Routes all CPU work through `backend` (nullptr: back to the built-in one), e.g. a forwarding
+// backend that counts or checks calls (tests/test_backend.cpp). Set it while no op runs.
+void set_cpu_backend_override(Backend* backend);
 // Defined by kernels/: the CPU backend always, the CUDA backend when compiled in (else nullptr).
 Backend& cpu_backend();
 Backend* cuda_backend(int index);

@@ -30,8 +30,14 @@ std::string cuda_device_description(int index) {
 }
 MemoryStats memory_stats(Device device) { return backend_for(device).memory_stats(); }
 
+namespace {
+Backend* g_cpu_override = nullptr;
+}  // namespace
+
+void detail::set_cpu_backend_override(Backend* backend) { g_cpu_override = backend; }
+
 Backend& backend_for(Device device) {
-  if (device.is_cpu()) return detail::cpu_backend();
+  if (device.is_cpu()) return g_cpu_override != nullptr ? *g_cpu_override : detail::cpu_backend();
   const int count = cuda_device_count();
   if (device.index < 0 || device.index >= count) {
     if (detail::cuda_backend(0) == nullptr && count == 0)

@@ -1,5 +1,5 @@
 // Whether operations record autograd graphs on this thread (on by default). The RAII guards
-// users normally reach for are in autograd/grad_mode_guard.h.
+// users normally reach for (NoGradGuard, EnableGradGuard, GradModeGuard) are in autograd/autograd.h.
 #pragma once
 
 namespace tinynn {

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <optional>
 
+#include "op_domains.h"
 #include "test_helpers.h"
 
 using namespace tinynn;
@@ -46,7 +47,8 @@ TEST_CASE("CUDA: transfers round-trip and elementwise ops match the CPU", "[cuda
   CHECK(ga.device() == gpu);
   CHECK(equal(ga.to(Device::cpu()), a));
 #define TINYNN_CHECK_UNARY(Name, name) \
-  CHECK(close_with_nans(unary(UnaryOp::Name, ga.t(), {0.1, 0.5}), unary(UnaryOp::Name, a.t(), {0.1, 0.5}), 1e-5));
+  CHECK(close_with_nans(unary(UnaryOp::Name, ga.t(), test::unary_domain(UnaryOp::Name).params),             \
+                        unary(UnaryOp::Name, a.t(), test::unary_domain(UnaryOp::Name).params), 1e-5));
   TINYNN_UNARY_OPS(TINYNN_CHECK_UNARY)
 #undef TINYNN_CHECK_UNARY
 #define TINYNN_CHECK_BINARY(Name, name) \
@@ -119,7 +121,7 @@ TEST_CASE("CUDA: pointwise gradients, fused bias + activation, views and copies 
   const Tensor x = randn({7, 9}, {}, &gen), row = randn({9}, {}, &gen), col = randn({7, 1}, {}, &gen);
   using V = std::vector<Tensor>;
 #define TINYNN_CHECK_UNARY(Name, name) \
-  check_parity(#name, {x}, [](const V& v) { return unary(UnaryOp::Name, v[0], {0.1, 0.5}); });
+  check_parity(#name, {x}, [](const V& v) { return unary(UnaryOp::Name, v[0], test::unary_domain(UnaryOp::Name).params); });
   TINYNN_UNARY_OPS(TINYNN_CHECK_UNARY)
 #undef TINYNN_CHECK_UNARY
 #define TINYNN_CHECK_BINARY(Name, name)                                                        \

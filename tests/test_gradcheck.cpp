@@ -5,6 +5,7 @@
 
 #include <functional>
 
+#include "op_domains.h"
 #include "test_helpers.h"
 
 using namespace tinynn;
@@ -18,13 +19,16 @@ struct GradCase {
   bool positive = false;  // inputs in [0.5, 2.5) instead of N(0, 1)
   double eps = 1e-6;
   bool second_order = true;  // false where second-order gradients throw by design (svdvals, eigvalsh)
+  std::optional<std::pair<double, double>> range;  // inputs uniform in [lo, hi) (an op's domain)
 };
 
 std::vector<Tensor> make_inputs(const GradCase& c, std::uint64_t seed) {
   Generator gen(seed);
   std::vector<Tensor> inputs;
   for (const Shape& s : c.shapes) {
-    Tensor t = c.positive ? rand(s, {DType::Float64}, &gen) * 2.0 + 0.5 : randn(s, {DType::Float64}, &gen);
+    Tensor t = c.range      ? rand(s, {DType::Float64}, &gen) * (c.range->second - c.range->first) + c.range->first
+               : c.positive ? rand(s, {DType::Float64}, &gen) * 2.0 + 0.5
+                            : randn(s, {DType::Float64}, &gen);
     inputs.push_back(t.requires_grad_());
   }
   return inputs;
@@ -39,20 +43,6 @@ void run_case(const GradCase& c, bool second_order = true) {
   } catch (const GradcheckError& e) {
     FAIL(e.what());
   }
-}
-
-UnaryParams unary_test_params(UnaryOp op) {
-  switch (op) {
-    case UnaryOp::LeakyRelu: return {0.1, 0};
-    case UnaryOp::Clamp: return {-0.5, 0.7};
-    case UnaryOp::PowScalar: return {2.5, 0};
-    default: return {};
-  }
-}
-
-bool needs_positive(UnaryOp op) {
-  return op == UnaryOp::Log || op == UnaryOp::Sqrt || op == UnaryOp::Rsqrt || op == UnaryOp::PowScalar ||
-         op == UnaryOp::Log1p;
 }
 
 std::vector<GradCase> structural_cases() {
@@ -153,10 +143,16 @@ std::vector<GradCase> linalg_cases() {
 }  // namespace
 
 TEST_CASE("gradcheck: every unary row, on a transposed input", "[gradcheck]") {
+  // Inputs from the op's domain (tests/op_domains.h) where it is restricted, N(0, 1) elsewhere.
 #define TINYNN_CASE(Name, name)                                                                                  \
-  run_case({#name, {{4, 3}}, [](const std::vector<Tensor>& v) {                                                 \
-              return unary(UnaryOp::Name, v[0].t(), unary_test_params(UnaryOp::Name));                          \
-            }, needs_positive(UnaryOp::Name)});
+  {                                                                                                              \
+    const test::OpDomain d = test::unary_domain(UnaryOp::Name);                                                  \
+    GradCase c{#name, {{4, 3}}, [](const std::vector<Tensor>& v) {                                               \
+                 return unary(UnaryOp::Name, v[0].t(), test::unary_domain(UnaryOp::Name).params);                \
+               }};                                                                                               \
+    if (d.lo != test::OpDomain{}.lo || d.hi != test::OpDomain{}.hi) c.range = std::make_pair(d.lo, d.hi);       \
+    run_case(c);                                                                                                 \
+  }
   TINYNN_UNARY_OPS(TINYNN_CASE)
 #undef TINYNN_CASE
 }

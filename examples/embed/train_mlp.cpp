@@ -20,17 +20,18 @@ int main(int argc, char** argv) {
   nn::DataLoader train(data.train, 128, /*shuffle=*/true, /*drop_last=*/false, /*seed=*/1);
   nn::DataLoader test(data.test, 512, false, false, 0);
   std::cout << model->summary({1, 784});
+  const nn::LossFn loss = [](const tinynn::Tensor& out, const tinynn::Tensor& y) { return nn::cross_entropy(out, y); };
+  nn::StepOptions options;
+  options.clip_max_norm = 5.0;
+  nn::TrainStep step(*model, optimizer, loss, options);  // the trainer's own step: loss, backward, clip, update
 
   for (int epoch = 0; epoch < epochs; ++epoch) {
     train.start_epoch(epoch);
     nn::Batch batch;
-    while (train.next(batch)) {
-      optimizer.zero_grad();
-      nn::cross_entropy((*model)(batch.inputs), batch.targets).backward();
-      optimizer.step();
-    }
-    auto loss = [](const tinynn::Tensor& out, const tinynn::Tensor& y) { return nn::cross_entropy(out, y); };
+    double loss_sum = 0;
+    while (train.next(batch)) loss_sum += step(batch.inputs, batch.targets).loss;
+    std::cout << "epoch " << epoch + 1 << ": mean batch loss " << loss_sum / static_cast<double>(train.batches_per_epoch());
     const nn::EvalResult r = nn::evaluate(*model, test, loss, tinynn::Device::cpu(), /*classification=*/true);
-    std::cout << "epoch " << epoch + 1 << ": test accuracy " << 100 * r.accuracy << "%\n";
+    std::cout << ", test accuracy " << 100 * r.accuracy << "%\n";
   }
 }

@@ -4,10 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
-#include "safetensors.h"
+#include "atomic_file.h"
 #include "trainer.h"
 
 namespace tinynn::nn {
@@ -90,13 +89,7 @@ void write_curves_svg(const std::vector<EpochRecord>& history, const std::string
   panel(svg, 60, "loss", loss, x_max, false);
   if (has_accuracy) panel(svg, 500, "accuracy (%)", acc, x_max, true);
   svg << "</svg>\n";
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << svg.str();
-    if (!out) throw CheckpointError(fmt::format("tinynn: cannot write '{}'", path));
-  }
-  std::rename(tmp.c_str(), path.c_str());
+  write_file_atomically(path, svg.str());
 }
 
 }  // namespace tinynn::nn

@@ -1,18 +1,15 @@
 // safetensors reading (validated before any allocation) and atomic writing.
 #include "safetensors.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "../../core/creation.h"
+#include "atomic_file.h"
 
 namespace tinynn::nn {
 
@@ -44,19 +41,6 @@ bool parse_dtype(const std::string& tag, DType& out) {
   throw CheckpointError(fmt::format("tinynn: checkpoint '{}': {}", path, what));
 }
 
-void write_all(int fd, const void* data, std::size_t n, const std::string& path) {
-  const char* p = static_cast<const char*>(data);
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      fail(path, fmt::format("write failed: {}", std::strerror(errno)));
-    }
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-}
-
 }  // namespace
 
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
@@ -77,35 +61,14 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
   text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data 8-byte aligned
   const std::uint64_t header_size = text.size();
 
-  const std::filesystem::path target(path);
-  const std::string tmp = (target.parent_path() / fmt::format(".{}.tmp", target.filename().string())).string();
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail(path, fmt::format("cannot create '{}': {}", tmp, std::strerror(errno)));
-  try {
-    unsigned char size_le[8];
-    for (int i = 0; i < 8; ++i) size_le[i] = static_cast<unsigned char>(header_size >> (8 * i));
-    write_all(fd, size_le, 8, path);
-    write_all(fd, text.data(), text.size(), path);
-    for (const Tensor& h : host) write_all(fd, h.raw_data(), static_cast<std::size_t>(h.numel()) * dtype_size(h.dtype()), path);
-    if (::fsync(fd) != 0) fail(path, fmt::format("fsync failed: {}", std::strerror(errno)));
-  } catch (...) {
-    ::close(fd);
-    std::remove(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    std::remove(tmp.c_str());
-    fail(path, fmt::format("cannot rename the temporary file into place: {}", reason));
-  }
-  // Make the rename itself durable.
-  const std::string dir = target.parent_path().empty() ? "." : target.parent_path().string();
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  // A failed save leaves the previous file whole (and the message says why: a full disk, ...).
+  std::vector<std::pair<const void*, std::size_t>> pieces;
+  unsigned char size_le[8];
+  for (int i = 0; i < 8; ++i) size_le[i] = static_cast<unsigned char>(header_size >> (8 * i));
+  pieces.emplace_back(size_le, 8);
+  pieces.emplace_back(text.data(), text.size());
+  for (const Tensor& h : host) pieces.emplace_back(h.raw_data(), static_cast<std::size_t>(h.numel()) * dtype_size(h.dtype()));
+  write_file_atomically(path, pieces);
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {

@@ -21,6 +21,7 @@
 #include "checkpoint.h"
 #include "../regularization.h"
 #include "../train_step.h"
+#include "atomic_file.h"
 #include "spectral.h"
 
 namespace tinynn::nn {
@@ -66,25 +67,14 @@ EpochRecord record_from_json(const json& j) {
 
 // Writes metrics.jsonl, metrics.csv and curves.svg for the whole history (each atomically).
 void write_metrics(const fs::path& dir, const std::vector<EpochRecord>& history, bool plot, const std::string& title) {
-  auto write_atomically = [](const fs::path& p, const std::string& text) {
-    const fs::path tmp = p.string() + ".tmp";
-    {
-      std::ofstream out(tmp);
-      out << text;
-      if (!out) throw CheckpointError(fmt::format("tinynn: cannot write '{}' (disk full or not writable?)", p.string()));
-    }
-    std::error_code ec;
-    fs::rename(tmp, p, ec);
-    if (ec) throw CheckpointError(fmt::format("tinynn: cannot write '{}': {}", p.string(), ec.message()));
-  };
   std::string jsonl, csv = "epoch,train_loss,train_accuracy,penalty,val_loss,val_accuracy,lr,grad_norm,seconds,samples_per_second,skipped_steps\n";
   for (const auto& r : history) {
     jsonl += record_json(r).dump() + "\n";
     csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", r.epoch, r.train_loss, r.train_accuracy, r.penalty, r.val_loss,
                        r.val_accuracy, r.lr, r.grad_norm, r.seconds, r.samples_per_second, r.skipped_steps);
   }
-  write_atomically(dir / "metrics.jsonl", jsonl);
-  write_atomically(dir / "metrics.csv", csv);
+  write_file_atomically((dir / "metrics.jsonl").string(), jsonl);
+  write_file_atomically((dir / "metrics.csv").string(), csv);
   if (plot) write_curves_svg(history, (dir / "curves.svg").string(), title);
 }
 
@@ -207,11 +197,7 @@ TrainResult train(Config& config, const TrainOptions& options) {
     if (ec || !fs::is_directory(d))
       throw CheckpointError(fmt::format("tinynn: cannot create the directory '{}': {}", d.string(), ec.message()));
   }
-  {
-    std::ofstream out(dir / "config.json");
-    out << config.resolved.dump(2) << "\n";
-    if (!out) throw CheckpointError(fmt::format("tinynn: cannot write '{}' (disk full or not writable?)", (dir / "config.json").string()));
-  }
+  write_file_atomically((dir / "config.json").string(), config.resolved.dump(2) + "\n");
 
   // Resumable state: where to start, early stopping, and the history so far.
   std::int64_t start_epoch = 0, skip_batches = 0, bad_epochs = 0, best_epoch = 0;
@@ -325,14 +311,7 @@ TrainResult train(Config& config, const TrainOptions& options) {
     write_metrics(dir, result.history, config.output.plot, config.name);
     if (config.output.checkpoints) {
       save_checkpoint(last_path.string(), *model, optimizer.get(), scheduler.get(), progress_state(epoch + 1, 0));
-      if (improved) {
-        // Copy to a temporary name and rename, so best.safetensors is never half written.
-        const fs::path tmp = checkpoint_dir / ".best.safetensors.tmp";
-        std::error_code ec;
-        fs::copy_file(last_path, tmp, fs::copy_options::overwrite_existing, ec);
-        if (!ec) fs::rename(tmp, best_path, ec);
-        if (ec) throw CheckpointError(fmt::format("tinynn: cannot write '{}': {}", best_path.string(), ec.message()));
-      }
+      if (improved) copy_file_atomically(last_path.string(), best_path.string());
     }
     result.epochs = epoch + 1;
     if (t.early_stopping_patience > 0 && bad_epochs >= t.early_stopping_patience) {
