@@ -148,79 +148,110 @@ EvalResult evaluate(Module& model, DataLoader& loader, const LossFn& loss_fn, De
   return r;
 }
 
-TrainResult train(Config& config, const TrainOptions& options) {
-  std::ostream& log = options.log != nullptr ? *options.log : std::cerr;
-  const TrainingSpec& t = config.training;
-  const Device device = resolve_device(options.device.value_or(t.device), options.device ? "--device" : "training.device");
-  set_num_threads(options.threads.value_or(static_cast<int>(t.threads)));
-  TrainResult result;
-  result.run_dir = options.run_dir.empty() ? config.output.run_dir : options.run_dir;
-  const fs::path dir(result.run_dir);
-  const fs::path checkpoint_dir = t.checkpoint_dir.empty() ? dir : fs::path(t.checkpoint_dir);
-  const fs::path last_path = checkpoint_dir / "last.safetensors", best_path = checkpoint_dir / "best.safetensors";
-  const bool resume = options.resume || t.resume;
-  if (resume && !fs::exists(last_path))
-    throw CheckpointError(fmt::format("tinynn: --resume: no checkpoint at '{}'", last_path.string()));
+namespace {
 
-  DataSplits data = load_data(config);
-  const bool classification = data.train.is_classification();
-  const std::int64_t outputs = classification ? data.train.num_classes : data.train.targets.shape()[1];
-  Generator gen(t.seed);
-  auto model = build_model(config, data.train.sample_shape(), outputs, &gen);
-  model->to(device);
-  const LossFn loss_fn = make_loss(config, data.train);
-  auto optimizer = make_optimizer(config, *model);
-  auto scheduler = make_scheduler(config, *optimizer);
-  StepOptions step_options;
-  step_options.clip_max_norm = config.clip.max_norm;
-  step_options.clip_norm_type = config.clip.norm_type;
-  step_options.clip_value = config.clip.value;
-  step_options.count_correct = classification;
-  TrainStep train_step(*model, *optimizer, loss_fn, step_options, config.regularization);
+// One run of train(): set up from the config (constructor), resumed from its last checkpoint
+// (resume), then epoch after epoch (run_epoch). It stays in place: the model's layers keep
+// pointers to its generator.
+class Run {
+ public:
+  Run(Config& config, const TrainOptions& options)
+      : config_(config), t_(config.training), log_(options.log != nullptr ? *options.log : std::cerr),
+        stop_(options.stop),
+        device_(resolve_device(options.device.value_or(t_.device), options.device ? "--device" : "training.device")),
+        dir_(options.run_dir.empty() ? config.output.run_dir : options.run_dir),
+        checkpoint_dir_(t_.checkpoint_dir.empty() ? dir_ : fs::path(t_.checkpoint_dir)),
+        last_path_(checkpoint_dir_ / "last.safetensors"), best_path_(checkpoint_dir_ / "best.safetensors"),
+        gen_(t_.seed), maximize_(t_.early_stopping_metric == "val_accuracy"),
+        best_metric_(maximize_ ? -INFINITY : INFINITY) {
+    set_num_threads(options.threads.value_or(static_cast<int>(t_.threads)));
+    result_.run_dir = dir_.string();
+    resume_ = options.resume || t_.resume;
+    if (resume_ && !fs::exists(last_path_))
+      throw CheckpointError(fmt::format("tinynn: --resume: no checkpoint at '{}'", last_path_.string()));
 
-  // On a GPU the data sets move there once (Fashion-MNIST is 190 MB of float32): a batch is then
-  // a gather on the device instead of a host-to-device copy per step.
-  if (device.is_cuda())
-    for (Dataset* d : {&data.train, &data.validation, &data.test})
-      if (d->size() > 0) {
-        d->inputs = d->inputs.to(device);
-        d->targets = d->targets.to(device);
-      }
-  DataLoader train_loader(data.train, t.batch_size, t.shuffle, t.drop_last, t.seed);
-  std::unique_ptr<DataLoader> val_loader;
-  if (data.validation.size() > 0) val_loader = std::make_unique<DataLoader>(data.validation, t.batch_size, false, false, 0);
-  DataLoader test_loader(data.test, t.batch_size, false, false, 0);
+    data_ = load_data(config);
+    classification_ = data_.train.is_classification();
+    const std::int64_t outputs = classification_ ? data_.train.num_classes : data_.train.targets.shape()[1];
+    model_ = build_model(config, data_.train.sample_shape(), outputs, &gen_);
+    model_->to(device_);
+    loss_fn_ = make_loss(config, data_.train);
+    optimizer_ = make_optimizer(config, *model_);
+    scheduler_ = make_scheduler(config, *optimizer_);
+    StepOptions step_options;
+    step_options.clip_max_norm = config.clip.max_norm;
+    step_options.clip_norm_type = config.clip.norm_type;
+    step_options.clip_value = config.clip.value;
+    step_options.count_correct = classification_;
+    step_ = std::make_unique<TrainStep>(*model_, *optimizer_, loss_fn_, step_options, config.regularization);
 
-  for (const fs::path& d : {dir, checkpoint_dir}) {
-    std::error_code ec;
-    fs::create_directories(d, ec);
-    if (ec || !fs::is_directory(d))
-      throw CheckpointError(fmt::format("tinynn: cannot create the directory '{}': {}", d.string(), ec.message()));
+    // On a GPU the data sets move there once (Fashion-MNIST is 190 MB of float32): a batch is then
+    // a gather on the device instead of a host-to-device copy per step.
+    if (device_.is_cuda())
+      for (Dataset* d : {&data_.train, &data_.validation, &data_.test})
+        if (d->size() > 0) {
+          d->inputs = d->inputs.to(device_);
+          d->targets = d->targets.to(device_);
+        }
+    train_loader_ = std::make_unique<DataLoader>(data_.train, t_.batch_size, t_.shuffle, t_.drop_last, t_.seed);
+    if (data_.validation.size() > 0)
+      val_loader_ = std::make_unique<DataLoader>(data_.validation, t_.batch_size, false, false, 0);
+    test_loader_ = std::make_unique<DataLoader>(data_.test, t_.batch_size, false, false, 0);
+
+    for (const fs::path& d : {dir_, checkpoint_dir_}) {
+      std::error_code ec;
+      fs::create_directories(d, ec);
+      if (ec || !fs::is_directory(d))
+        throw CheckpointError(fmt::format("tinynn: cannot create the directory '{}': {}", d.string(), ec.message()));
+    }
+    write_file_atomically((dir_ / "config.json").string(), config.resolved.dump(2) + "\n");
+    if (resume_) resume();
   }
-  write_file_atomically((dir / "config.json").string(), config.resolved.dump(2) + "\n");
 
-  // Resumable state: where to start, early stopping, and the history so far.
-  std::int64_t start_epoch = 0, skip_batches = 0, bad_epochs = 0, best_epoch = 0;
-  const bool maximize = t.early_stopping_metric == "val_accuracy";
-  double best_metric = maximize ? -INFINITY : INFINITY;
-  auto progress_state = [&](std::int64_t epoch, std::int64_t step) {
+  // Trains the remaining epochs, then evaluates on the test set (unless interrupted).
+  TrainResult finish() {
+    Progress progress(log_, config_.output.progress, t_.epochs);
+    progress.set_batch_size(t_.batch_size);
+    for (std::int64_t epoch = start_epoch_; epoch < t_.epochs; ++epoch) {
+      if (!run_epoch(epoch, progress)) return result_;
+      result_.epochs = epoch + 1;
+      if (t_.early_stopping_patience > 0 && bad_epochs_ >= t_.early_stopping_patience) {
+        log_ << fmt::format("early stopping: no improvement of {} for {} epochs (best at epoch {})\n",
+                            t_.early_stopping_metric, bad_epochs_, best_epoch_);
+        result_.stopped_early = true;
+        break;
+      }
+    }
+    const EvalResult test = evaluate(*model_, *test_loader_, loss_fn_, device_, classification_);
+    result_.test_loss = test.loss;
+    result_.test_accuracy = test.accuracy;
+    result_.samples_per_second = static_cast<double>(samples_trained_) / std::max(result_.seconds, 1e-9);
+    return result_;
+  }
+
+ private:
+  // The checkpoint's progress record: where the run stands, its generator and early-stopping state.
+  TrainingProgress progress_at(std::int64_t epoch, std::int64_t step) const {
     TrainingProgress p;
-    p.epoch = epoch, p.step = step, p.config_json = config.resolved.dump();
-    p.rng_seed = gen.seed(), p.rng_offset = gen.offset();
-    p.sample_shape = data.train.sample_shape();
-    p.extra = {{"best_metric", best_metric}, {"best_epoch", static_cast<double>(best_epoch)},
-               {"bad_epochs", static_cast<double>(bad_epochs)}};
+    p.epoch = epoch, p.step = step, p.config_json = config_.resolved.dump();
+    p.rng_seed = gen_.seed(), p.rng_offset = gen_.offset();
+    p.sample_shape = data_.train.sample_shape();
+    p.extra = {{"best_metric", best_metric_}, {"best_epoch", static_cast<double>(best_epoch_)},
+               {"bad_epochs", static_cast<double>(bad_epochs_)}};
     return p;
-  };
-  if (resume) {
-    const TrainingProgress p = load_checkpoint(last_path.string(), *model, optimizer.get(), scheduler.get());
-    start_epoch = p.epoch;
-    skip_batches = p.step;
-    gen.set_state(p.rng_seed, p.rng_offset);
-    best_metric = p.extra.count("best_metric") ? p.extra.at("best_metric") : best_metric;
-    best_epoch = p.extra.count("best_epoch") ? static_cast<std::int64_t>(p.extra.at("best_epoch")) : 0;
-    bad_epochs = p.extra.count("bad_epochs") ? static_cast<std::int64_t>(p.extra.at("bad_epochs")) : 0;
-    std::ifstream metrics(dir / "metrics.jsonl");
+  }
+
+  // Weights, optimizer, scheduler, generator and early-stopping state from last.safetensors;
+  // the history of the epochs before it from metrics.jsonl.
+  void resume() {
+    const TrainingProgress p = load_checkpoint(last_path_.string(), *model_, optimizer_.get(), scheduler_.get());
+    start_epoch_ = p.epoch;
+    skip_batches_ = p.step;
+    gen_.set_state(p.rng_seed, p.rng_offset);
+    best_metric_ = p.extra.count("best_metric") ? p.extra.at("best_metric") : best_metric_;
+    best_epoch_ = p.extra.count("best_epoch") ? static_cast<std::int64_t>(p.extra.at("best_epoch")) : 0;
+    bad_epochs_ = p.extra.count("bad_epochs") ? static_cast<std::int64_t>(p.extra.at("bad_epochs")) : 0;
+    std::ifstream metrics(dir_ / "metrics.jsonl");
     std::size_t line_number = 0;
     for (std::string line; std::getline(metrics, line);) {
       ++line_number;
@@ -228,36 +259,35 @@ TrainResult train(Config& config, const TrainOptions& options) {
       const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
       if (!j.is_object())
         throw CheckpointError(fmt::format("tinynn: --resume: '{}' line {} is not a JSON object",
-                                          (dir / "metrics.jsonl").string(), line_number));
+                                          (dir_ / "metrics.jsonl").string(), line_number));
       EpochRecord r = record_from_json(j);
-      if (r.epoch <= start_epoch) result.history.push_back(r);
+      if (r.epoch <= start_epoch_) result_.history.push_back(r);
     }
-    log << fmt::format("resuming '{}' at epoch {}, batch {}\n", dir.string(), start_epoch + 1, skip_batches);
+    log_ << fmt::format("resuming '{}' at epoch {}, batch {}\n", dir_.string(), start_epoch_ + 1, skip_batches_);
   }
 
-  Progress progress(log, config.output.progress, t.epochs);
-  progress.set_batch_size(t.batch_size);
-  std::int64_t samples_trained = 0;
-  for (std::int64_t epoch = start_epoch; epoch < t.epochs; ++epoch) {
-    model->train();
-    train_loader.start_epoch(epoch, epoch == start_epoch ? skip_batches : 0);
+  // One epoch: its steps, validation, the scheduler, early-stopping bookkeeping, metrics and
+  // checkpoints. False when interrupted (after checkpointing the exact batch).
+  bool run_epoch(std::int64_t epoch, Progress& progress) {
+    model_->train();
+    train_loader_->start_epoch(epoch, epoch == start_epoch_ ? skip_batches_ : 0);
     EpochRecord rec;
     rec.epoch = epoch + 1;
-    rec.lr = optimizer->lr();
+    rec.lr = optimizer_->lr();
     double loss_sum = 0, penalty_sum = 0, correct = 0, norm_sum = 0;
     std::int64_t seen = 0, steps = 0;
     const auto epoch_start = Clock::now();
     Batch b;
-    while (train_loader.next(b)) {
-      const Tensor x = b.inputs.to(device), y = b.targets.to(device);
-      const StepResult r = train_step(x, y);
+    while (train_loader_->next(b)) {
+      const Tensor x = b.inputs.to(device_), y = b.targets.to(device_);
+      const StepResult r = (*step_)(x, y);
       if (!r.stepped) {
         const std::string what = std::isfinite(r.loss) ? fmt::format("gradient norm is {}", r.grad_norm)
                                                        : fmt::format("loss is {}", r.loss);
-        if (t.on_nonfinite == "stop")
+        if (t_.on_nonfinite == "stop")
           throw DivergenceError(fmt::format("tinynn: training diverged at epoch {}, step {}: the {}; {}", epoch + 1, b.index + 1,
-                                            what, fs::exists(last_path) ? "the last good checkpoint is '" + last_path.string() + "'"
-                                                                        : "no checkpoint was written yet"));
+                                            what, fs::exists(last_path_) ? "the last good checkpoint is '" + last_path_.string() + "'"
+                                                                         : "no checkpoint was written yet"));
         ++rec.skipped_steps;
       } else {
         const auto n = static_cast<double>(x.shape()[0]);
@@ -268,64 +298,82 @@ TrainResult train(Config& config, const TrainOptions& options) {
         seen += x.shape()[0];
         ++steps;
       }
-      samples_trained += x.shape()[0];
+      samples_trained_ += x.shape()[0];
       const double elapsed = seconds_since(epoch_start);
-      progress.batch(epoch + 1, b.index + 1, train_loader.batches_per_epoch(), loss_sum / std::max<double>(seen, 1),
-                     classification ? correct / std::max<double>(seen, 1) : NAN, elapsed > 0 ? (steps + 1) / elapsed : 0);
-      if (options.stop != nullptr && options.stop->load()) {
-        result.seconds += seconds_since(epoch_start);
-        if (config.output.checkpoints)
-          save_checkpoint(last_path.string(), *model, optimizer.get(), scheduler.get(), progress_state(epoch, b.index + 1));
-        log << fmt::format("\ninterrupted at epoch {}, batch {}; checkpoint '{}' (continue with --resume)\n", epoch + 1,
-                           b.index + 1, last_path.string());
-        result.interrupted = true;
-        result.epochs = epoch;
-        return result;
+      progress.batch(epoch + 1, b.index + 1, train_loader_->batches_per_epoch(), loss_sum / std::max<double>(seen, 1),
+                     classification_ ? correct / std::max<double>(seen, 1) : NAN, elapsed > 0 ? (steps + 1) / elapsed : 0);
+      if (stop_ != nullptr && stop_->load()) {
+        result_.seconds += seconds_since(epoch_start);
+        if (config_.output.checkpoints)
+          save_checkpoint(last_path_.string(), *model_, optimizer_.get(), scheduler_.get(), progress_at(epoch, b.index + 1));
+        log_ << fmt::format("\ninterrupted at epoch {}, batch {}; checkpoint '{}' (continue with --resume)\n", epoch + 1,
+                            b.index + 1, last_path_.string());
+        result_.interrupted = true;
+        result_.epochs = epoch;
+        return false;
       }
     }
     rec.seconds = seconds_since(epoch_start);
-    result.seconds += rec.seconds;
+    result_.seconds += rec.seconds;
     rec.samples_per_second = static_cast<double>(seen) / std::max(rec.seconds, 1e-9);
     rec.train_loss = seen > 0 ? loss_sum / static_cast<double>(seen) : NAN;
-    rec.train_accuracy = classification && seen > 0 ? correct / static_cast<double>(seen) : NAN;
+    rec.train_accuracy = classification_ && seen > 0 ? correct / static_cast<double>(seen) : NAN;
     rec.penalty = seen > 0 ? penalty_sum / static_cast<double>(seen) : 0;
     rec.grad_norm = steps > 0 ? norm_sum / static_cast<double>(steps) : NAN;
-    if (config.output.log_spectra)
-      for (const auto& w : weight_spectra(*model, 1)) rec.spectra.push_back({w.name, w.spectral, w.condition});
-    const bool evaluate_now = val_loader && ((epoch + 1) % t.eval_interval == 0 || epoch + 1 == t.epochs);
+    if (config_.output.log_spectra)
+      for (const auto& w : weight_spectra(*model_, 1)) rec.spectra.push_back({w.name, w.spectral, w.condition});
+    const bool evaluate_now = val_loader_ && ((epoch + 1) % t_.eval_interval == 0 || epoch + 1 == t_.epochs);
     if (evaluate_now) {
-      const EvalResult v = evaluate(*model, *val_loader, loss_fn, device, classification);
+      const EvalResult v = evaluate(*model_, *val_loader_, loss_fn_, device_, classification_);
       rec.val_loss = v.loss, rec.val_accuracy = v.accuracy;
     }
     // The monitored metric: validation when there is one, else the training loss.
-    const double metric = maximize ? rec.val_accuracy : (std::isfinite(rec.val_loss) ? rec.val_loss : rec.train_loss);
-    if (scheduler) scheduler->step(std::isfinite(metric) ? std::optional<double>(metric) : std::nullopt);
+    const double metric = maximize_ ? rec.val_accuracy : (std::isfinite(rec.val_loss) ? rec.val_loss : rec.train_loss);
+    if (scheduler_) scheduler_->step(std::isfinite(metric) ? std::optional<double>(metric) : std::nullopt);
     bool improved = false;
-    if (std::isfinite(metric) && (maximize ? metric > best_metric : metric < best_metric)) {
-      best_metric = metric, best_epoch = epoch + 1, bad_epochs = 0, improved = true;
-    } else if (evaluate_now || !val_loader) {
-      ++bad_epochs;
+    if (std::isfinite(metric) && (maximize_ ? metric > best_metric_ : metric < best_metric_)) {
+      best_metric_ = metric, best_epoch_ = epoch + 1, bad_epochs_ = 0, improved = true;
+    } else if (evaluate_now || !val_loader_) {
+      ++bad_epochs_;
     }
-    result.history.push_back(rec);
+    result_.history.push_back(rec);
     progress.epoch_end(rec);
-    write_metrics(dir, result.history, config.output.plot, config.name);
-    if (config.output.checkpoints) {
-      save_checkpoint(last_path.string(), *model, optimizer.get(), scheduler.get(), progress_state(epoch + 1, 0));
-      if (improved) copy_file_atomically(last_path.string(), best_path.string());
+    write_metrics(dir_, result_.history, config_.output.plot, config_.name);
+    if (config_.output.checkpoints) {
+      save_checkpoint(last_path_.string(), *model_, optimizer_.get(), scheduler_.get(), progress_at(epoch + 1, 0));
+      if (improved) copy_file_atomically(last_path_.string(), best_path_.string());
     }
-    result.epochs = epoch + 1;
-    if (t.early_stopping_patience > 0 && bad_epochs >= t.early_stopping_patience) {
-      log << fmt::format("early stopping: no improvement of {} for {} epochs (best at epoch {})\n", t.early_stopping_metric,
-                         bad_epochs, best_epoch);
-      result.stopped_early = true;
-      break;
-    }
+    return true;
   }
-  const EvalResult test = evaluate(*model, test_loader, loss_fn, device, classification);
-  result.test_loss = test.loss;
-  result.test_accuracy = test.accuracy;
-  result.samples_per_second = static_cast<double>(samples_trained) / std::max(result.seconds, 1e-9);
-  return result;
+
+  Config& config_;
+  const TrainingSpec& t_;
+  std::ostream& log_;
+  const std::atomic<bool>* stop_;
+  const Device device_;
+  const fs::path dir_, checkpoint_dir_, last_path_, best_path_;
+  bool resume_ = false, classification_ = false;
+  DataSplits data_;
+  Generator gen_;
+  std::shared_ptr<Sequential> model_;
+  LossFn loss_fn_;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<TrainStep> step_;
+  std::unique_ptr<DataLoader> train_loader_, val_loader_, test_loader_;
+  // Where training starts and the early-stopping state (saved in every checkpoint).
+  std::int64_t start_epoch_ = 0, skip_batches_ = 0, bad_epochs_ = 0, best_epoch_ = 0;
+  const bool maximize_;
+  double best_metric_;
+  std::int64_t samples_trained_ = 0;
+  TrainResult result_;
+};
+
+}  // namespace
+
+TrainResult train(Config& config, const TrainOptions& options) {
+  Run run(config, options);
+  return run.finish();
 }
 
 }  // namespace tinynn::nn
