@@ -119,3 +119,18 @@ TEST_CASE("layer, loss and scheduler types: unknown names and their own keys", "
   CHECK_THAT(resolved, Catch::Contains(R"("eta_min":0.0)") && !Catch::Contains("milestones") && !Catch::Contains("nesterov"));
   CHECK(nn::parse_config(resolved, "again.json").resolved.dump() == resolved);
 }
+
+TEST_CASE("the model summary lists every config layer by its registry type", "[config][registry]") {
+  const nn::Config c = parse(R"("model": {"layers": [{"type": "linear", "units": 8, "l2": 0.01}, {"type": "leaky_relu", "slope": 0.2},
+                                                     {"type": "dropout", "p": 0.5}, {"type": "linear"}]})");
+  Generator gen(1);
+  auto model = nn::build_model(c, {2, 3}, 4, &gen);  // a non-flat sample: the first linear flattens it
+  const std::string summary = nn::model_summary(c, *model, {2, 3}, 4);
+  INFO(summary);
+  CHECK_THAT(summary, Catch::Contains("model.layers[0]    linear       units=8 l2=0.01") && Catch::Contains("[8]") &&
+                          Catch::Contains("56\n"));  // 6 * 8 + 8
+  CHECK_THAT(summary, Catch::Contains("leaky_relu   slope=0.2"));
+  CHECK_THAT(summary, Catch::Contains("dropout") && !Catch::Contains("p=0.5"));  // the default is not repeated
+  CHECK_THAT(summary, Catch::Contains("model.layers[3]    linear") && Catch::Contains("[4]") && Catch::Contains("36\n"));
+  CHECK_THAT(summary, Catch::EndsWith("total parameters: 92\n"));
+}

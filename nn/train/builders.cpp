@@ -2,7 +2,11 @@
 #include "builders.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
+
+#include "../../autograd/autograd.h"
 #include "../../core/creation.h"
 #include "detail/config_document.h"
 
@@ -62,6 +66,66 @@ std::shared_ptr<Sequential> build_model(const Config& c, const Shape& sample_sha
     throw ConfigError(fmt::format("config: model.layers: the model ends with shape {} but the data needs {} outputs; end "
                                   "with a linear layer", shape_str(shape), outputs));
   return model;
+}
+
+namespace {
+
+std::string value_text(const KeyValue& v) {
+  return std::visit(
+      [](const auto& x) -> std::string {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::string>) return x;
+        else if constexpr (std::is_arithmetic_v<T>) return fmt::format("{}", x);
+        else return fmt::format("[{}]", fmt::join(x, ", "));
+      },
+      v);
+}
+
+}  // namespace
+
+std::string model_summary(const Config& c, Sequential& model, const Shape& sample_shape, std::int64_t outputs) {
+  // Which modules each config layer became (a dense layer may add a Flatten before itself): the
+  // rows' builders run again on a scratch model.
+  Sequential scratch;
+  Shape shape = sample_shape;
+  Generator scratch_gen(0);
+  std::vector<std::size_t> ends;
+  for (std::size_t i = 0; i < c.layers.size(); ++i) {
+    const bool last_dense = std::none_of(c.layers.begin() + static_cast<long>(i) + 1, c.layers.end(),
+                                         [](const TypedSpec& l) { return find_layer_type(l.type)->dense; });
+    LayerBuild b{scratch, shape, outputs, last_dense, &scratch_gen};
+    find_layer_type(c.layers[i].type)->build(c.layers[i], b);
+    ends.push_back(scratch.size());
+  }
+  if (ends.empty() || ends.back() != model.size())
+    throw ValueError("tinynn::nn::model_summary: the model was not built from this config");
+
+  NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  Shape batch_shape{1};
+  batch_shape.insert(batch_shape.end(), sample_shape.begin(), sample_shape.end());
+  Tensor x = zeros(batch_shape, {DType::Float32, model.parameters().empty() ? Device::cpu() : model.parameters()[0].device()});
+  std::string out = fmt::format("{:<18} {:<12} {:<28} {:<14} {:>12}\n", "layer", "type", "settings", "output shape", "parameters");
+  std::size_t module = 0;
+  for (std::size_t i = 0; i < c.layers.size(); ++i) {
+    const TypedSpec& l = c.layers[i];
+    std::int64_t params = 0;
+    for (; module < ends[i]; ++module) {
+      x = model[module]->forward(x);
+      params += model[module]->parameter_count();
+    }
+    std::string settings;
+    for (const KeySpec& k : find_layer_type(l.type)->keys)
+      if (l.values.all().at(k.name) != k.fallback)
+        settings += fmt::format("{}{}={}", settings.empty() ? "" : " ", k.name, value_text(l.values.all().at(k.name)));
+    const Shape sample(x.shape().begin() + 1, x.shape().end());
+    out += fmt::format("{:<18} {:<12} {:<28} {:<14} {:>12}\n", l.path, l.type, settings, shape_str(sample), params);
+  }
+  out += fmt::format("total parameters: {}\n", model.parameter_count());
+  model.train(was_training);
+  return out;
 }
 
 LossFn make_loss(const Config& c, const Dataset& train) {

@@ -24,6 +24,11 @@ std::shared_ptr<Sequential> build_model(const Config& config, const Shape& sampl
 
 LossFn make_loss(const Config& config, const Dataset& train);
 
+// What Keras' model.summary() shows, per config layer (its registry type and the keys it sets
+// away from their defaults): output shape and parameter count, then the total. `model` is the one
+// build_model made from `config` for samples of `sample_shape`.
+std::string model_summary(const Config& config, Sequential& model, const Shape& sample_shape, std::int64_t outputs);
+
 std::unique_ptr<Optimizer> make_optimizer(const Config& config, Module& model);
 // Null for "none". Closed-form schedules step once per epoch; plateau steps on the monitored metric.
 std::unique_ptr<Scheduler> make_scheduler(const Config& config, Optimizer& optimizer);

@@ -205,6 +205,13 @@ class Run {
         throw CheckpointError(fmt::format("tinynn: cannot create the directory '{}': {}", d.string(), ec.message()));
     }
     write_file_atomically((dir_ / "config.json").string(), config.resolved.dump(2) + "\n");
+    if (config.output.progress != "none") {
+      log_ << model_summary(config, *model_, data_.train.sample_shape(), outputs);
+      log_ << fmt::format("data: {} train, {} validation, {} test samples of shape {}{}; device {}, {} threads\n",
+                          data_.train.size(), data_.validation.size(), data_.test.size(),
+                          shape_str(data_.train.sample_shape()),
+                          classification_ ? fmt::format(", {} classes", outputs) : std::string(), device_.str(), num_threads());
+    }
     if (resume_) resume();
   }
 
