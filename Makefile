@@ -29,7 +29,7 @@ test: test-deps build
 
 train: configure
 	cmake --build $(BUILD) -j $(JOBS) --target tinynn_cli
-	$(BUILD)/bin/tinynn train $(CONFIG)
+	$(BUILD)/bin/tinynn train $(CONFIG) --overwrite
 
 bench: build
 	bash bench/run_all.sh $(BUILD)

@@ -16,4 +16,4 @@ cmake -S examples/embed -B build/embed -DCMAKE_PREFIX_PATH="$PWD/build/prefix" -
 cmake --build build/embed -j "$(nproc)" >/dev/null
 build/embed/train_mlp /usr/share/datasets/fashion-mnist 2
 echo "== the tinynn command on the XOR config"
-build/bin/tinynn train configs/xor.json --set output.progress=none --run-dir build/runs/xor
+build/bin/tinynn train configs/xor.json --set output.progress=none --run-dir build/runs/xor --overwrite

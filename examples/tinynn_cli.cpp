@@ -3,8 +3,12 @@
 // prints on stdout is one JSON object with the final test metrics.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cmath>
@@ -37,6 +41,16 @@ void on_signal(int) {
   // A second Ctrl-C ends the process at once.
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
+}
+
+// Every error is exactly one line on stderr: "tinynn: error: ..." (a message's own "tinynn: "
+// prefix is not repeated). On a terminal the line first clears what a progress bar left on it.
+void print_error(std::string message) {
+  for (const char* prefix : {"tinynn: error: ", "tinynn: "})
+    if (message.rfind(prefix, 0) == 0) message.erase(0, std::string(prefix).size());
+  for (char& c : message)
+    if (c == '\n') c = ' ';
+  std::cerr << (::isatty(STDERR_FILENO) ? "\r\033[K" : "") << "tinynn: error: " << message << std::endl;
 }
 
 json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
@@ -257,16 +271,17 @@ int main(int argc, char** argv) {
 
   auto* train = app.add_subcommand("train", "Train a model from a JSON config");
   train->add_option("config", config_path, "JSON config (see configs/README.md)")->required()->check(CLI::ExistingFile);
-  train->add_option("--set", sets, "Override a config value, e.g. --set training.epochs=1 (repeatable)");
+  train->add_option("--set", sets, "Override a config value, e.g. --set training.epochs=1 (repeatable)")->allow_extra_args(false)->take_all();
   train->add_option("--device", device, "cpu, cuda, cuda:N or auto (overrides training.device)");
   train->add_flag("--resume", train_options.resume, "Continue from RUN_DIR/last.safetensors");
+  train->add_flag("--overwrite", train_options.overwrite, "Replace the results of a previous run in RUN_DIR");
   train->add_option("--run-dir", train_options.run_dir, "Where results go (overrides output.run_dir)");
-  train->add_option("--threads", threads, "CPU threads (0: every core; overrides training.threads)");
+  train->add_option("--threads", threads, "CPU threads (0: every core; overrides training.threads)")->check(CLI::NonNegativeNumber);
 
   auto* eval = app.add_subcommand("eval", "Evaluate a checkpoint on the config's test set");
   eval->add_option("config", config_path, "JSON config")->required()->check(CLI::ExistingFile);
   eval->add_option("--checkpoint", checkpoint, "A .safetensors checkpoint written by train")->required();
-  eval->add_option("--set", sets, "Override a config value (repeatable)");
+  eval->add_option("--set", sets, "Override a config value (repeatable)")->allow_extra_args(false)->take_all();
   eval->add_option("--device", device, "cpu, cuda, cuda:N or auto");
 
   auto* predict = app.add_subcommand("predict", "Classify images with a trained checkpoint");
@@ -276,7 +291,7 @@ int main(int argc, char** argv) {
 
   auto* validate = app.add_subcommand("validate", "Check a config without training");
   validate->add_option("config", config_path, "JSON config")->required()->check(CLI::ExistingFile);
-  validate->add_option("--set", sets, "Override a config value (repeatable)");
+  validate->add_option("--set", sets, "Override a config value (repeatable)")->allow_extra_args(false)->take_all();
 
   std::int64_t top_k = 5, rank = 0;
   double energy = 0;
@@ -302,8 +317,18 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? kOk : kUsage;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::vector<std::string> commands;
+    for (const CLI::App* sub : app.get_subcommands({})) commands.push_back(sub->get_name());
+    const std::string first = argc > 1 ? argv[1] : "";
+    if (!first.empty() && first[0] != '-' && std::find(commands.begin(), commands.end(), first) == commands.end()) {
+      const std::string guess = nn::closest_name(first, commands);
+      print_error(fmt::format("unknown command '{}'{}; commands: {}", first,
+                              guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess), fmt::join(commands, ", ")));
+    } else {
+      print_error(fmt::format("{} (see tinynn {}--help)", e.what(), first.empty() || first[0] == '-' ? "" : first + " "));
+    }
+    return kUsage;
   }
   try {
     if (info->parsed()) return run_info();
@@ -322,7 +347,7 @@ int main(int argc, char** argv) {
       return run_compress(checkpoint, {rank, energy}, output, !no_eval, device);
     }
   } catch (const std::exception& e) {
-    std::cerr << "\ntinynn: error: " << e.what() << std::endl;
+    print_error(e.what());
     return exit_code_for(e);
   }
   return kOk;

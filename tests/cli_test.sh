@@ -227,6 +227,51 @@ image_folder)
   run 0 train "$src/configs/xor.json" --run-dir ck --set training.checkpoint_dir=ckpts --set training.epochs=2 --set output.progress=none
   [ -s ckpts/last.safetensors ] || fail "training.checkpoint_dir was not used"
   ;;
+run_dirs)
+  # Two trainings into one run directory: the second fails at once while the first holds the lock.
+  "$tinynn" train "$src/configs/xor.json" --run-dir busy --set training.epochs=100000 --set output.progress=lines \
+      >first.out 2>first.err &
+  pid=$!
+  for _ in $(seq 1 200); do grep -q "epoch 2/" first.err 2>/dev/null && break; sleep 0.05; done
+  expect_error 4 "the run directory 'busy' is in use by another training" train "$src/configs/xor.json" --run-dir busy
+  kill -INT $pid; wait $pid
+  [ -s busy/last.safetensors ] || fail "the first run lost its checkpoint to the second"
+  # A killed run leaves no stale lock: resuming works.
+  run 0 train "$src/configs/xor.json" --run-dir busy --resume --set training.epochs=3 --set output.progress=none
+  # A new run never silently replaces a finished one ...
+  run 0 train "$src/configs/xor.json" --run-dir done --set training.epochs=4 --set output.progress=none
+  cp done/metrics.jsonl before.jsonl
+  expect_error 4 "holds a previous run ('done/last.safetensors'); continue it with --resume, replace it with --overwrite" \
+      train "$src/configs/xor.json" --run-dir done --set training.epochs=1
+  cmp done/metrics.jsonl before.jsonl || fail "a refused run changed the previous run's metrics"
+  # ... unless asked, and then nothing of the old run remains or is named.
+  run 0 train "$src/configs/xor.json" --run-dir done --set training.epochs=1 --set output.progress=none --overwrite
+  [ "$(wc -l <done/metrics.jsonl)" = 1 ] || fail "--overwrite should start a fresh history"
+  ;;
+errors)
+  # Options and the positional config in any order.
+  run 0 train --set training.epochs=1 --set output.progress=none "$src/configs/xor.json" --run-dir order
+  run 0 validate --set training.epochs=2 "$src/configs/xor.json"
+  # Every error is exactly one line "tinynn: error: ...", without a doubled prefix.
+  one_line() { [ "$(wc -l <err.txt)" = 1 ] || { cat err.txt; fail "stderr should be one line"; }
+               grep -q '^tinynn: error: ' err.txt || fail "no 'tinynn: error: ' prefix"
+               ! grep -q 'error: tinynn:' err.txt || fail "doubled prefix"; }
+  expect_error 3 "data directory 'nowhere' does not exist" train "$src/configs/fashion_mnist_mlp.json" --set data.dir=nowhere
+  one_line
+  expect_error 2 "unknown command 'trian' (did you mean 'train'?)" trian "$src/configs/xor.json"
+  one_line
+  expect_error 2 "--threads" train "$src/configs/xor.json" --threads -1
+  one_line
+  expect_error 2 "config" train --set training.epochs=1
+  one_line
+  mkdir -p adir
+  expect_error 4 "'adir': is a directory, not a checkpoint file" eval "$src/configs/xor.json" --checkpoint adir
+  one_line
+  run 0 train "$src/configs/fashion_mnist_mlp.json" --run-dir fm --set training.epochs=1 --set data.max_train=500 \
+      --set data.max_test=100 --set output.progress=none
+  expect_error 3 "image file 'missing.png' does not exist" predict --checkpoint fm/last.safetensors missing.png
+  one_line
+  ;;
 *)
   fail "unknown case $case_name"
   ;;

@@ -33,6 +33,10 @@ struct StbFree {
 Tensor load_image(const std::string& path, int channels, std::optional<std::pair<int, int>> size) {
   if (channels != 1 && channels != 3)
     throw DataError(fmt::format("tinynn: image channels must be 1 (grayscale) or 3 (RGB), got {}", channels));
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw DataError(fmt::format("tinynn: image file '{}' does not exist", path));
+  if (std::filesystem::is_directory(path, ec))
+    throw DataError(fmt::format("tinynn: '{}' is a directory, not an image file", path));
   int w = 0, h = 0, file_channels = 0;
   // The header's size is checked before stb allocates for it: a tiny file can claim gigapixels.
   if (stbi_info(path.c_str(), &w, &h, &file_channels) &&

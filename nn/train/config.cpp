@@ -67,10 +67,7 @@ class Reader {
     if (!j.is_object()) fail(path_, fmt::format("expected an object, got {}", show(j)));
     for (const auto& [key, value] : j.items()) {
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      std::string best;
-      std::size_t best_distance = 3;  // suggest only plausible typos
-      for (const auto& a : allowed)
-        if (const auto d = edit_distance(key, a); d < best_distance) best = a, best_distance = d;
+      const std::string best = closest_name(key, allowed);
       fail(at(key), fmt::format("unknown key{}; allowed keys: {}", best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best),
                                 join(allowed)));
     }
@@ -327,6 +324,14 @@ void read_sections(const json& doc, Config& c, json& out) {
 }
 
 }  // namespace
+
+std::string closest_name(const std::string& word, const std::vector<std::string>& names) {
+  std::string best;
+  std::size_t best_distance = 3;  // suggest only plausible typos
+  for (const auto& name : names)
+    if (const auto d = edit_distance(word, name); d < best_distance) best = name, best_distance = d;
+  return best;
+}
 
 namespace detail {
 void apply_override(json& doc, const std::string& assignment) {

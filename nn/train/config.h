@@ -98,6 +98,9 @@ struct Config {
 // Parses and validates. `source` names the text in messages (a file path).
 Config parse_config(const std::string& text, const std::string& source, const std::vector<std::string>& overrides = {});
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// The name of `names` within two edits of `word` (a typo's likely meaning), or "" when none is.
+std::string closest_name(const std::string& word, const std::vector<std::string>& names);
+
 // The device a config asks for, resolved ("auto" is CUDA when present). A malformed name is a
 // ConfigError; a device that is not present is a DeviceError naming `path`.
 Device resolve_device(const std::string& name, const std::string& path = "training.device");

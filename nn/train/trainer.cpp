@@ -2,12 +2,17 @@
 // clipping -> optimizer step; the scheduler steps once per epoch.
 #include "trainer.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <utility>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -150,6 +155,35 @@ EvalResult evaluate(Module& model, DataLoader& loader, const LossFn& loss_fn, De
 
 namespace {
 
+// An exclusive flock on RUN_DIR/.lock, held while a run trains there. The kernel drops it when
+// the process ends, however it ends, so a killed run leaves no stale lock.
+class RunLock {
+ public:
+  RunLock() = default;
+  explicit RunLock(const fs::path& dir) {
+    const std::string path = (dir / ".lock").string();
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw CheckpointError(fmt::format("tinynn: cannot create '{}': {}", path, std::strerror(errno)));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+      throw CheckpointError(fmt::format("tinynn: the run directory '{}' is in use by another training (it holds '{}'); "
+                                        "wait for it to finish or choose another --run-dir", dir.string(), path));
+    }
+  }
+  RunLock(RunLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  RunLock& operator=(RunLock&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  ~RunLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 // One run of train(): set up from the config (constructor), resumed from its last checkpoint
 // (resume), then epoch after epoch (run_epoch). It stays in place: the model's layers keep
 // pointers to its generator.
@@ -169,6 +203,23 @@ class Run {
     resume_ = options.resume || t_.resume;
     if (resume_ && !fs::exists(last_path_))
       throw CheckpointError(fmt::format("tinynn: --resume: no checkpoint at '{}'", last_path_.string()));
+    for (const fs::path& d : {dir_, checkpoint_dir_}) {
+      std::error_code ec;
+      fs::create_directories(d, ec);
+      if (ec || !fs::is_directory(d))
+        throw CheckpointError(fmt::format("tinynn: cannot create the directory '{}': {}", d.string(), ec.message()));
+    }
+    lock_ = RunLock(dir_);
+    // A finished or interrupted run is never replaced unless asked.
+    if (!resume_ && !options.overwrite && fs::exists(last_path_))
+      throw CheckpointError(fmt::format("tinynn: the run directory '{}' holds a previous run ('{}'); continue it with "
+                                        "--resume, replace it with --overwrite, or choose another --run-dir",
+                                        dir_.string(), last_path_.string()));
+    if (!resume_) {  // nothing of a replaced run may be taken for this one's (metrics, "last good checkpoint")
+      std::error_code ec;
+      for (const fs::path& f : {dir_ / "metrics.jsonl", dir_ / "metrics.csv", dir_ / "curves.svg", last_path_, best_path_})
+        fs::remove(f, ec);
+    }
 
     data_ = load_data(config);
     classification_ = data_.train.is_classification();
@@ -198,12 +249,6 @@ class Run {
       val_loader_ = std::make_unique<DataLoader>(data_.validation, t_.batch_size, false, false, 0);
     test_loader_ = std::make_unique<DataLoader>(data_.test, t_.batch_size, false, false, 0);
 
-    for (const fs::path& d : {dir_, checkpoint_dir_}) {
-      std::error_code ec;
-      fs::create_directories(d, ec);
-      if (ec || !fs::is_directory(d))
-        throw CheckpointError(fmt::format("tinynn: cannot create the directory '{}': {}", d.string(), ec.message()));
-    }
     write_file_atomically((dir_ / "config.json").string(), config.resolved.dump(2) + "\n");
     if (config.output.progress != "none") {
       log_ << model_summary(config, *model_, data_.train.sample_shape(), outputs);
@@ -355,6 +400,7 @@ class Run {
 
   Config& config_;
   const TrainingSpec& t_;
+  RunLock lock_;
   std::ostream& log_;
   const std::atomic<bool>* stop_;
   const Device device_;

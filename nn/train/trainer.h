@@ -32,6 +32,7 @@ struct EpochRecord {
 struct TrainOptions {
   std::string run_dir;                 // overrides output.run_dir when set
   bool resume = false;                 // continue from the last checkpoint (or training.resume)
+  bool overwrite = false;              // replace a previous run's results in the run directory
   std::optional<std::string> device;   // overrides training.device
   std::optional<int> threads;          // overrides training.threads
   std::ostream* log = nullptr;         // progress and epoch lines (std::cerr when null)
