@@ -248,6 +248,18 @@ run_dirs)
   run 0 train "$src/configs/xor.json" --run-dir done --set training.epochs=1 --set output.progress=none --overwrite
   [ "$(wc -l <done/metrics.jsonl)" = 1 ] || fail "--overwrite should start a fresh history"
   ;;
+paths)
+  # Data paths in a config file are relative to its folder, whatever the working directory.
+  mkdir -p proj/data elsewhere
+  { echo "a,b,label"; for i in $(seq 1 40); do echo "$((i % 2)),$(( (i / 2) % 2 )),$(( (i % 2) ^ ((i / 2) % 2) ))"; done; } >proj/data/xor.csv
+  printf '%s\n' '{"model": {"layers": [{"type": "linear", "units": 8}, {"type": "tanh"}, {"type": "linear"}]},' \
+      '"data": {"type": "csv", "train_path": "data/xor.csv", "test_path": "data/xor.csv", "validation_split": 0},' \
+      '"training": {"epochs": 2}, "output": {"progress": "none"}}' >proj/cfg.json
+  (cd elsewhere && "$tinynn" train ../proj/cfg.json --run-dir run >../out.txt 2>../err.txt) || { cat err.txt; fail "train from another directory"; }
+  grep -q "proj/data/xor.csv" elsewhere/run/config.json || fail "config.json should hold the resolved data path"
+  sed 's/data\/xor.csv/data\/missing.csv/g' proj/cfg.json >proj/bad.json
+  expect_error 3 "proj/data/missing.csv" train proj/bad.json --run-dir bad
+  ;;
 errors)
   # Options and the positional config in any order.
   run 0 train --set training.epochs=1 --set output.progress=none "$src/configs/xor.json" --run-dir order

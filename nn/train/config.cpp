@@ -395,6 +395,17 @@ Config parse_config(const std::string& text, const std::string& source, const st
     const std::string what = e.what();
     throw ConfigError(fmt::format("config: {}: invalid JSON: {}", source, what.substr(what.find(']') + 2)));
   }
+  // Data paths written in a config file are relative to that file's folder, so a config runs the
+  // same from any working directory; paths given with --set stay relative to where it is typed.
+  const std::filesystem::path base = std::filesystem::path(source).parent_path();
+  if (!base.empty() && doc.is_object() && doc.contains("data") && doc["data"].is_object())
+    for (const char* key : {"dir", "train_path", "test_path"}) {
+      json& value = doc["data"][key];
+      if (value.is_string() && !value.get<std::string>().empty() && std::filesystem::path(value.get<std::string>()).is_relative())
+        value = std::filesystem::absolute(base / value.get<std::string>()).lexically_normal().string();
+      else if (value.is_null())
+        doc["data"].erase(key);
+    }
   for (const auto& o : overrides) detail::apply_override(doc, o);
   Config c;
   c.name = std::filesystem::path(source).stem().string();
