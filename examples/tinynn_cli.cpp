@@ -67,7 +67,8 @@ int run_info() {
 }
 
 int run_validate(const std::string& path, const std::vector<std::string>& sets) {
-  const nn::Config c = nn::load_config(path, sets);
+  nn::Config c = nn::load_config(path, sets);
+  std::cout << nn::check_run(c);  // every check of train before its first step: data, model, loss, ...
   std::cout << fmt::format("{}: valid ({} layers, {} loss, {} optimizer, {} data, {} epochs)\n", path, c.layers.size(),
                            c.loss.type, c.optimizer.type, c.data.type, c.training.epochs);
   return kOk;

@@ -33,7 +33,18 @@ help)
   run 2 && grep -q "subcommand" err.txt || fail "no subcommand"
   ;;
 validate_configs)
-  for c in "$src"/configs/*.json; do run 0 validate "$c"; done
+  # validate runs every check train makes before its first step, data included: a config whose
+  # data is not on this machine (MNIST digits, an image folder) fails as train would.
+  for c in "$src"/configs/*.json; do
+    case "$(basename "$c")" in
+      mnist_mlp.json|image_folder.json) expect_error 3 "does not exist" validate "$c" ;;
+      *) run 0 validate "$c"; grep -q "total parameters" out.txt || fail "validate $c prints no model summary" ;;
+    esac
+  done
+  expect_error 2 "the last linear layer has 5 outputs but the data needs 10" validate "$src/configs/fashion_mnist_mlp.json" \
+      --set 'model.layers[6].units=5'
+  expect_error 3 "data directory 'nowhere' does not exist" validate "$src/configs/fashion_mnist_mlp.json" --set data.dir=nowhere
+  run 0 validate "$src/configs/mnist_mlp.json" --set data.dir="$fashion"
   ;;
 xor)
   run 0 train "$src/configs/xor.json" --run-dir xor --set output.progress=lines

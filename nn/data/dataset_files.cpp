@@ -107,6 +107,7 @@ Dataset load_class_folders(const fs::path& root, int channels, std::optional<std
 
 DataSplits load_image_folders(const std::string& dir, int channels, std::optional<std::pair<int, int>> size) {
   const fs::path root(dir);
+  if (!fs::is_directory(root)) throw DataError(fmt::format("tinynn: image folder '{}' does not exist", dir));
   for (const char* part : {"train", "test"})
     if (!fs::is_directory(root / part))
       throw DataError(fmt::format("tinynn: image folder '{}' needs '{}/<class>/' subfolders", dir, part));

@@ -128,6 +128,19 @@ std::string model_summary(const Config& c, Sequential& model, const Shape& sampl
   return out;
 }
 
+std::string check_run(Config& c) {
+  resolve_device(c.training.device);
+  const DataSplits data = load_data(c);
+  const bool classification = data.train.is_classification();
+  const std::int64_t outputs = classification ? data.train.num_classes : data.train.targets.shape()[1];
+  Generator gen(c.training.seed);
+  auto model = build_model(c, data.train.sample_shape(), outputs, &gen);
+  make_loss(c, data.train);
+  auto optimizer = make_optimizer(c, *model);
+  make_scheduler(c, *optimizer);
+  return model_summary(c, *model, data.train.sample_shape(), outputs);
+}
+
 LossFn make_loss(const Config& c, const Dataset& train) {
   return find_loss_type(c.loss.type)->build(c.loss.values, c, train);
 }

@@ -29,6 +29,11 @@ LossFn make_loss(const Config& config, const Dataset& train);
 // build_model made from `config` for samples of `sample_shape`.
 std::string model_summary(const Config& config, Sequential& model, const Shape& sample_shape, std::int64_t outputs);
 
+// Every check train() makes before its first step, writing nothing: the device, the data (read
+// and split), the model against the data's shape and outputs, the loss, optimizer and schedule.
+// Returns the model summary. `tinynn validate` runs it.
+std::string check_run(Config& config);
+
 std::unique_ptr<Optimizer> make_optimizer(const Config& config, Module& model);
 // Null for "none". Closed-form schedules step once per epoch; plateau steps on the monitored metric.
 std::unique_ptr<Scheduler> make_scheduler(const Config& config, Optimizer& optimizer);
