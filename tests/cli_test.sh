@@ -271,6 +271,18 @@ paths)
   sed 's/data\/xor.csv/data\/missing.csv/g' proj/cfg.json >proj/bad.json
   expect_error 3 "proj/data/missing.csv" train proj/bad.json --run-dir bad
   ;;
+progress)
+  # The bar never wraps: every redraw fits the terminal (COLUMNS where stderr is not one), the bar
+  # shrinking first; a wide terminal also shows the epoch's and the whole run's time and ETA.
+  for cols in 50 80; do
+    COLUMNS=$cols run 0 train "$src/configs/xor.json" --run-dir "p$cols" --set training.epochs=60 --set output.progress=bar
+    tr '\r' '\n' <err.txt | grep -E '^epoch [0-9]+/60 ' | grep -v ': train loss' >redraws.txt
+    [ -s redraws.txt ] || fail "no progress bar was drawn"
+    awk -v c=$cols 'length($0) > c - 1 { print; bad = 1 } END { exit bad }' redraws.txt || fail "a redraw is wider than $cols columns"
+  done
+  grep -qE '\[=+ *\] [0-9]+/[0-9]+ loss [0-9.]+ acc [0-9.]+% [0-9]+:[0-9]{2}<[0-9]+:[0-9]{2} \| run [0-9]+:[0-9]{2}<[0-9]+:[0-9]{2}' redraws.txt ||
+    { head -3 redraws.txt; fail "an 80-column bar shows the epoch's and the run's elapsed time and ETA"; }
+  ;;
 errors)
   # Options and the positional config in any order.
   run 0 train --set training.epochs=1 --set output.progress=none "$src/configs/xor.json" --run-dir order

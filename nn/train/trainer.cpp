@@ -6,11 +6,14 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 #include <filesystem>
@@ -89,22 +92,48 @@ class Progress {
   Progress(std::ostream& out, const std::string& mode, std::int64_t epochs) : out_(out), epochs_(epochs) {
     mode_ = mode == "auto" ? (::isatty(STDERR_FILENO) ? "bar" : "lines") : mode;
   }
+  // One redraw of the bar line, never wider than the terminal: the bar shrinks first, then the
+  // least useful fields go. Shows the epoch's and the whole run's elapsed time and ETA.
   void batch(std::int64_t epoch, std::int64_t done, std::int64_t total, double loss, double acc, double rate) {
     if (mode_ != "bar") return;
     const auto now = Clock::now();
     if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
     last_ = now;
-    const int width = 24, filled = static_cast<int>(width * done / std::max<std::int64_t>(total, 1));
-    const double eta = rate > 0 ? static_cast<double>(total - done) * (seconds_per_batch_ = seconds_per_batch_ * 0.9 + 0.1 / rate) : 0;
-    out_ << fmt::format("\repoch {}/{} [{}{}] {}/{} loss {:.4f}{} {:.0f} samples/s ETA {:.0f}s   ", epoch, epochs_,
-                        std::string(static_cast<std::size_t>(filled), '='), std::string(static_cast<std::size_t>(width - filled), ' '),
-                        done, total, loss, std::isfinite(acc) ? fmt::format(" acc {:.2f}%", 100 * acc) : "", rate * batch_size_, eta)
-         << std::flush;
+    if (rate > 0) seconds_per_batch_ = seconds_per_batch_ > 0 ? seconds_per_batch_ * 0.9 + 0.1 / rate : 1.0 / rate;
+    const double epoch_eta = static_cast<double>(total - done) * seconds_per_batch_;
+    const double run_eta = epoch_eta + static_cast<double>((epochs_ - epoch) * total) * seconds_per_batch_;
+    const std::string head = fmt::format("epoch {}/{} ", epoch, epochs_);
+    std::vector<std::string> fields = {fmt::format(" {}/{}", done, total), fmt::format(" loss {:.4f}", loss)};
+    if (std::isfinite(acc)) fields.push_back(fmt::format(" acc {:.2f}%", 100 * acc));
+    fields.push_back(fmt::format(" {}<{}", clock_text(seconds_since(epoch_start(epoch, now))), clock_text(epoch_eta)));
+    fields.push_back(fmt::format(" | run {}<{}", clock_text(seconds_since(start_)), clock_text(run_eta)));
+    fields.push_back(fmt::format(" {:.0f} samples/s", rate * batch_size_));
+    const std::size_t columns = terminal_columns();
+    auto text_of = [&](int bar) {
+      std::string line = head;
+      if (bar > 0) {
+        const auto filled = static_cast<std::size_t>(bar * done / std::max<std::int64_t>(total, 1));
+        line += '[';
+        line.append(filled, '=').append(static_cast<std::size_t>(bar) - filled, ' ');
+        line += ']';
+      }
+      for (const std::string& f : fields) line += f;
+      return line;
+    };
+    // The widest bar (up to 24) that fits; with no room for a bar of 8, drop fields from the end.
+    std::string line = text_of(0);
+    while (line.size() + 10 > columns && fields.size() > 2) fields.pop_back(), line = text_of(0);
+    const int room = static_cast<int>(columns) - 1 - static_cast<int>(line.size()) - 2;
+    line = text_of(std::clamp(room, 0, 24) >= 8 ? std::clamp(room, 0, 24) : 0);
+    if (line.size() >= columns) line.resize(columns - 1);
+    out_ << "\r" << line << std::string(columns - 1 - line.size(), ' ') << std::flush;
+    drawn_ = true;
   }
   void set_batch_size(std::int64_t b) { batch_size_ = static_cast<double>(b); }
   void epoch_end(const EpochRecord& r) {
     if (mode_ == "none") return;
-    if (mode_ == "bar") out_ << "\r" << std::string(100, ' ') << "\r";
+    if (mode_ == "bar" && drawn_) out_ << "\r" << std::string(terminal_columns() - 1, ' ') << "\r";
+    drawn_ = false;
     std::string line = fmt::format("epoch {}/{}: train loss {:.4f}", r.epoch, epochs_, r.train_loss);
     if (std::isfinite(r.train_accuracy)) line += fmt::format(" acc {:.2f}%", 100 * r.train_accuracy);
     if (r.penalty != 0) line += fmt::format(" (penalty {:.4g})", r.penalty);
@@ -121,11 +150,31 @@ class Progress {
   }
 
  private:
+  // The terminal's width (COLUMNS when stderr is not one), 80 when unknown.
+  static std::size_t terminal_columns() {
+    winsize w{};
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col >= 20) return w.ws_col;
+    const char* env = std::getenv("COLUMNS");
+    const long c = env != nullptr ? std::strtol(env, nullptr, 10) : 0;
+    return c >= 20 ? static_cast<std::size_t>(c) : 80;
+  }
+  static std::string clock_text(double seconds) {
+    const auto s = static_cast<std::int64_t>(std::max(seconds, 0.0) + 0.5);
+    return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
+  }
+  // When the epoch being drawn began (its first redraw).
+  Clock::time_point epoch_start(std::int64_t epoch, Clock::time_point now) {
+    if (epoch != epoch_) epoch_ = epoch, epoch_start_ = now;
+    return epoch_start_;
+  }
+
   std::ostream& out_;
   std::string mode_;
   std::int64_t epochs_;
   double batch_size_ = 1, seconds_per_batch_ = 0;
-  Clock::time_point last_{};
+  Clock::time_point last_{}, start_ = Clock::now(), epoch_start_{};
+  std::int64_t epoch_ = -1;
+  bool drawn_ = false;
 };
 
 }  // namespace
