@@ -153,6 +153,15 @@ resume)
   grep -q "resuming 'r' at epoch 4, batch 0" err.txt || { cat err.txt; fail "resume message"; }
   [ "$(wc -l <r/metrics.jsonl)" = 6 ] || fail "resumed run should have 6 epochs of metrics"
   grep -q '"epoch":4' r/metrics.jsonl || fail "epoch 4 missing"
+  # A changed config is refused, naming the keys, and nothing of the run changes ...
+  cp r/config.json config_before.json
+  expect_error 2 "--resume: the config differs from the one 'r/last.safetensors' was trained with in: optimizer.lr, training.batch_size" \
+      train "$src/configs/xor.json" --run-dir r --resume --set training.epochs=8 --set optimizer.lr=0.5 --set training.batch_size=7
+  cmp r/config.json config_before.json || fail "a refused resume rewrote config.json"
+  # Resuming a finished run says there is nothing to do.
+  run 0 train "$src/configs/xor.json" --run-dir r --resume --set training.epochs=6 --set output.progress=lines
+  grep -q "has finished its 6 epochs: nothing to train" err.txt || { cat err.txt; fail "resume of a finished run"; }
+  [ "$(wc -l <r/metrics.jsonl)" = 6 ] || fail "a finished run's resume should add no epochs"
   ;;
 interrupt)
   # SIGINT during training: a checkpoint at the exact batch, exit 130, and --resume finishes the run.

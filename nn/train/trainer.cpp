@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <utility>
 #include <filesystem>
 #include <fstream>
@@ -30,6 +32,7 @@
 #include "../regularization.h"
 #include "../train_step.h"
 #include "atomic_file.h"
+#include "detail/config_document.h"
 #include "spectral.h"
 
 namespace tinynn::nn {
@@ -204,6 +207,21 @@ EvalResult evaluate(Module& model, DataLoader& loader, const LossFn& loss_fn, De
 
 namespace {
 
+// The paths ("optimizer.lr", "model.layers[2].units") whose values differ between two configs.
+void changed_keys(const json& a, const json& b, const std::string& path, std::vector<std::string>& out) {
+  if (a.is_object() && b.is_object()) {
+    std::set<std::string> keys;
+    for (const auto& [k, v] : a.items()) keys.insert(k);
+    for (const auto& [k, v] : b.items()) keys.insert(k);
+    for (const std::string& k : keys)
+      changed_keys(a.value(k, json()), b.value(k, json()), path.empty() ? k : path + "." + k, out);
+  } else if (a.is_array() && b.is_array() && a.size() == b.size()) {
+    for (std::size_t i = 0; i < a.size(); ++i) changed_keys(a[i], b[i], fmt::format("{}[{}]", path, i), out);
+  } else if (a != b) {
+    out.push_back(path);
+  }
+}
+
 // An exclusive flock on RUN_DIR/.lock, held while a run trains there. The kernel drops it when
 // the process ends, however it ends, so a killed run leaves no stale lock.
 class RunLock {
@@ -298,6 +316,7 @@ class Run {
       val_loader_ = std::make_unique<DataLoader>(data_.validation, t_.batch_size, false, false, 0);
     test_loader_ = std::make_unique<DataLoader>(data_.test, t_.batch_size, false, false, 0);
 
+    if (resume_) resume();
     write_file_atomically((dir_ / "config.json").string(), config.resolved.dump(2) + "\n");
     if (config.output.progress != "none") {
       log_ << model_summary(config, *model_, data_.train.sample_shape(), outputs);
@@ -306,7 +325,9 @@ class Run {
                           shape_str(data_.train.sample_shape()),
                           classification_ ? fmt::format(", {} classes", outputs) : std::string(), device_.str(), num_threads());
     }
-    if (resume_) resume();
+    if (resume_ && start_epoch_ >= t_.epochs)
+      log_ << fmt::format("the run in '{}' has finished its {} epochs: nothing to train (extend it with --set "
+                          "training.epochs=N)\n", dir_.string(), t_.epochs);
   }
 
   // Trains the remaining epochs, then evaluates on the test set (unless interrupted).
@@ -345,6 +366,21 @@ class Run {
   // Weights, optimizer, scheduler, generator and early-stopping state from last.safetensors;
   // the history of the epochs before it from metrics.jsonl.
   void resume() {
+    // A resumed run goes on with the config it started with: only keys that cannot change its
+    // results so far may differ (more epochs, threads, device, output options). Anything else
+    // would be half applied (the optimizer's state comes from the checkpoint), so it is refused.
+    const json saved = json::parse(read_progress(last_path_.string()).config_json, nullptr, false);
+    std::vector<std::string> changed;
+    changed_keys(saved, config_.resolved.impl().json, "", changed);
+    std::erase_if(changed, [](const std::string& key) {
+      for (const char* safe : {"training.epochs", "training.threads", "training.device", "training.resume", "output."})
+        if (key.rfind(safe, 0) == 0) return true;
+      return false;
+    });
+    if (!changed.empty())
+      throw ConfigError(fmt::format("config: --resume: the config differs from the one '{}' was trained with in: {}; "
+                                    "only training.epochs, training.threads, training.device and output.* may change "
+                                    "(start a new run for the others)", last_path_.string(), fmt::join(changed, ", ")));
     const TrainingProgress p = load_checkpoint(last_path_.string(), *model_, optimizer_.get(), scheduler_.get());
     start_epoch_ = p.epoch;
     skip_batches_ = p.step;
