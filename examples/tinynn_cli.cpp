@@ -93,10 +93,35 @@ int run_train(const std::string& path, const std::vector<std::string>& sets, con
 }
 
 // The config stored in a checkpoint (the resolved one the run used).
-nn::Config checkpoint_config(const nn::TrainingProgress& progress, const std::string& checkpoint) {
+nn::Config checkpoint_config(const nn::TrainingProgress& progress, const std::string& checkpoint,
+                              const std::vector<std::string>& sets = {}) {
   if (progress.config_json.empty())
     throw nn::CheckpointError(fmt::format("tinynn: checkpoint '{}' holds no config (was it written by tinynn train?)", checkpoint));
-  return nn::parse_config(progress.config_json, checkpoint);
+  return nn::parse_config(progress.config_json, checkpoint, sets);
+}
+
+bool same_spec(const nn::TypedSpec& a, const nn::TypedSpec& b) { return a.type == b.type && a.values.all() == b.values.all(); }
+
+// A CONFIG given next to a checkpoint may say where the data is, but must describe the same model
+// and loss as the checkpoint's own config (a compressed checkpoint's model is its own).
+void check_agrees(const nn::Config& config, const nn::Config& saved, const nn::TrainingProgress& progress,
+                  const std::string& path, const std::string& checkpoint) {
+  const bool compressed = progress.extra.count("compressed") != 0;
+  if (!compressed) {
+    if (config.layers.size() != saved.layers.size())
+      throw nn::ConfigError(fmt::format("config: '{}' has {} layers but checkpoint '{}' was trained with {}; run eval without "
+                                        "a config to use the checkpoint's own", path, config.layers.size(), checkpoint,
+                                        saved.layers.size()));
+    for (std::size_t i = 0; i < config.layers.size(); ++i)
+      if (!same_spec(config.layers[i], saved.layers[i]))
+        throw nn::ConfigError(fmt::format("config: {}: '{}' differs from the layer checkpoint '{}' was trained with ({}); run "
+                                          "eval without a config to use the checkpoint's own", config.layers[i].path, path,
+                                          checkpoint, saved.layers[i].type));
+  }
+  if (!same_spec(config.loss, saved.loss))
+    throw nn::ConfigError(fmt::format("config: loss: '{}' has loss '{}' but checkpoint '{}' was trained with '{}' (or other "
+                                      "loss keys); run eval without a config to use the checkpoint's own", path,
+                                      config.loss.type, checkpoint, saved.loss.type));
 }
 
 std::int64_t model_outputs(const nn::Dataset& d) { return d.is_classification() ? d.num_classes : d.targets.shape()[1]; }
@@ -119,15 +144,25 @@ nn::EvalResult evaluate_on_test(nn::Sequential& model, const nn::Config& config,
 
 int run_eval(const std::string& path, const std::string& checkpoint, const std::vector<std::string>& sets,
              const std::optional<std::string>& device_name) {
-  nn::Config config = nn::load_config(path, sets);
-  // The architecture and the normalization statistics are the checkpoint's (a compressed
-  // checkpoint has other layers than the config it was trained with).
-  const nn::Config saved = checkpoint_config(nn::read_progress(checkpoint), checkpoint);
-  config.layers = saved.layers;
-  if (saved.data.mean) config.data.mean = saved.data.mean;
-  if (saved.data.std) config.data.std = saved.data.std;
+  // The checkpoint carries its config: without CONFIG it is all eval needs.
+  const nn::TrainingProgress progress = nn::read_progress(checkpoint);
+  const nn::Config saved = checkpoint_config(progress, checkpoint, path.empty() ? sets : std::vector<std::string>{});
+  nn::Config config = saved;
+  if (!path.empty()) {
+    config = nn::load_config(path, sets);
+    check_agrees(config, saved, progress, path, checkpoint);
+    // The architecture and the normalization statistics are the checkpoint's.
+    config.layers = saved.layers;
+    if (saved.data.mean) config.data.mean = saved.data.mean;
+    if (saved.data.std) config.data.std = saved.data.std;
+  }
   const tinynn::Device device = nn::resolve_device(device_name.value_or(config.training.device));
   nn::DataSplits data = nn::load_data(config);
+  if (!progress.sample_shape.empty() &&
+      (data.test.sample_shape() != progress.sample_shape || model_outputs(data.test) != progress.output_size))
+    throw nn::ConfigError(fmt::format("config: data: samples of shape {} with {} outputs, but checkpoint '{}' takes {} with {}",
+                                      tinynn::shape_str(data.test.sample_shape()), model_outputs(data.test), checkpoint,
+                                      tinynn::shape_str(progress.sample_shape), progress.output_size));
   auto model = load_model(config, checkpoint, data.test.sample_shape(), model_outputs(data.test));
   const nn::EvalResult r = evaluate_on_test(*model, config, data, device);
   std::cout << json{{"test_accuracy", number_or_null(r.accuracy)}, {"test_loss", number_or_null(r.loss)}, {"samples", r.samples}}
@@ -204,6 +239,7 @@ int run_compress(const std::string& checkpoint, const nn::CompressOptions& optio
   }
   nn::TrainingProgress saved = progress;
   saved.config_json = c.config.resolved.dump();
+  saved.extra["compressed"] = 1;  // its model is its own, not its training config's
   nn::save_checkpoint(output, *c.model, nullptr, nullptr, saved);
   std::cout << summary.dump() << std::endl;
   return kOk;
@@ -280,7 +316,8 @@ int main(int argc, char** argv) {
   train->add_option("--threads", threads, "CPU threads (0: every core; overrides training.threads)")->check(CLI::NonNegativeNumber);
 
   auto* eval = app.add_subcommand("eval", "Evaluate a checkpoint on the config's test set");
-  eval->add_option("config", config_path, "JSON config")->required()->check(CLI::ExistingFile);
+  eval->add_option("config", config_path, "JSON config (optional: the checkpoint carries its own; a given one must agree with it)")
+      ->check(CLI::ExistingFile);
   eval->add_option("--checkpoint", checkpoint, "A .safetensors checkpoint written by train")->required();
   eval->add_option("--set", sets, "Override a config value (repeatable)")->allow_extra_args(false)->take_all();
   eval->add_option("--device", device, "cpu, cuda, cuda:N or auto");

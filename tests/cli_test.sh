@@ -63,6 +63,17 @@ fashion_short)
   at_least "$(json_field test_accuracy)" 0.72 "short Fashion-MNIST run"
   run 0 eval "$src/configs/fashion_mnist_mlp.json" --checkpoint fm/last.safetensors --set data.max_train=4000 --set data.max_test=1000
   at_least "$(json_field test_accuracy)" 0.72 "eval of the checkpoint"
+  # The checkpoint alone is enough, and gives the same numbers.
+  cp out.txt with_config.txt
+  run 0 eval --checkpoint fm/last.safetensors --set data.max_train=4000 --set data.max_test=1000
+  cmp out.txt with_config.txt || fail "eval from the checkpoint alone differs from eval with its config"
+  # A config that disagrees (another loss, another model, other data) is refused, naming what differs.
+  expect_error 2 "config: loss: " eval "$src/configs/fashion_mnist_mlp.json" --checkpoint fm/last.safetensors \
+      --set loss.label_smoothing=0.3
+  expect_error 2 "config: model.layers[0]: " eval "$src/configs/fashion_mnist_mlp.json" --checkpoint fm/last.safetensors \
+      --set 'model.layers[0].units=64'
+  expect_error 2 "config: data: samples of shape [2] with 2 outputs, but checkpoint 'fm/last.safetensors' takes [28, 28] with 10" \
+      eval "$src/configs/fashion_mnist_mlp.json" --checkpoint fm/last.safetensors --set data.type=synthetic
   # predict: a 28x28 grayscale PGM image (stb_image reads PNM too)
   { printf 'P5\n28 28\n255\n'; head -c 784 /dev/zero; } >blank.pgm
   run 0 predict --checkpoint fm/last.safetensors blank.pgm --top 2
