@@ -85,6 +85,7 @@ int run_train(const std::string& path, const std::vector<std::string>& sets, con
   std::cout << json{{"test_accuracy", number_or_null(r.test_accuracy)},
                     {"test_loss", number_or_null(r.test_loss)},
                     {"epochs", r.epochs},
+                    {"tested_epoch", r.tested_epoch},
                     {"seconds", r.seconds},
                     {"samples_per_second", r.samples_per_second}}
                    .dump()

@@ -291,6 +291,23 @@ paths)
   sed 's/data\/xor.csv/data\/missing.csv/g' proj/cfg.json >proj/bad.json
   expect_error 3 "proj/data/missing.csv" train proj/bad.json --run-dir bad
   ;;
+best)
+  # Early stopping tests the best epoch's weights (restore_best, the default) and says which.
+  args=("$src/configs/regularized_mlp.json" --set training.epochs=12 --set data.max_train=6000 --set data.max_test=1000
+        --set output.progress=none)
+  run 0 train "${args[@]}" --run-dir b
+  tested=$(json_field tested_epoch)
+  best=$(awk -F, 'NR > 1 && $6 != "" && ($6 + 0 > max + 0 || NR == 2) { max = $6; e = $1 } END { print e }' b/metrics.csv)
+  [ "$tested" = "$best" ] || fail "tested epoch $tested, but the best val_accuracy is at epoch $best"
+  accuracy=$(json_field test_accuracy)
+  run 0 eval --checkpoint b/best.safetensors --set data.max_train=6000 --set data.max_test=1000
+  [ "$(json_field test_accuracy)" = "$accuracy" ] || fail "the final test accuracy is not best.safetensors' ($accuracy)"
+  run 0 train "${args[@]}" --run-dir last --set training.early_stopping.restore_best=false
+  [ "$(json_field tested_epoch)" = "$(json_field epochs)" ] || fail "restore_best=false tests the last epoch"
+  # min_delta: an improvement smaller than it does not count (so a huge one stops after patience).
+  run 0 train "${args[@]}" --run-dir delta --set training.early_stopping.min_delta=1
+  [ "$(json_field epochs)" = 5 ] && [ "$(json_field tested_epoch)" = 1 ] || { cat out.txt; fail "min_delta"; }
+  ;;
 progress)
   # The bar never wraps: every redraw fits the terminal (COLUMNS where stderr is not one), the bar
   # shrinking first; a wide terminal also shows the epoch's and the whole run's time and ETA.

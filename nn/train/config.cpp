@@ -299,9 +299,11 @@ void read_sections(const json& doc, Config& c, json& out) {
     }
   }
   t.eval_interval = tr.integer("eval_interval", 1, 1);
-  Reader es = tr.child("early_stopping", {"patience", "metric"});
+  Reader es = tr.child("early_stopping", {"patience", "metric", "min_delta", "restore_best"});
   t.early_stopping_patience = es.integer("patience", 0, 0);
   t.early_stopping_metric = es.text("metric", "val_loss", {"val_loss", "val_accuracy"});
+  t.early_stopping_min_delta = es.number("min_delta", 0, 0);
+  t.restore_best = es.boolean("restore_best", true);
   t.shuffle = tr.boolean("shuffle", true);
   t.drop_last = tr.boolean("drop_last", false);
   t.on_nonfinite = tr.text("on_nonfinite", "stop", {"stop", "skip"});

@@ -51,6 +51,8 @@ struct TrainingSpec {
   std::int64_t eval_interval = 1;
   std::int64_t early_stopping_patience = 0;  // 0 = off
   std::string early_stopping_metric = "val_loss";  // val_loss or val_accuracy
+  double early_stopping_min_delta = 0.0;  // an improvement must beat the best by more than this
+  bool restore_best = true;               // test the weights of the best epoch, not the last
   bool shuffle = true, drop_last = false;
   std::string on_nonfinite = "stop";  // stop or skip
   std::int64_t threads = 0;           // 0 = every core

@@ -344,6 +344,20 @@ class Run {
         break;
       }
     }
+    // Lightning's ckpt_path="best" / Keras' restore_best_weights: the best epoch's weights are
+    // tested (from memory, or from best.safetensors after a resume).
+    result_.tested_epoch = result_.epochs;
+    if (t_.restore_best && best_epoch_ > 0 && best_epoch_ != result_.epochs) {
+      if (!best_state_.empty()) {
+        model_->load_state_dict(best_state_);
+        result_.tested_epoch = best_epoch_;
+      } else if (fs::exists(best_path_)) {
+        load_checkpoint(best_path_.string(), *model_);
+        result_.tested_epoch = best_epoch_;
+      }
+      if (result_.tested_epoch == best_epoch_)
+        log_ << fmt::format("testing the weights of epoch {}, the best by {}\n", best_epoch_, t_.early_stopping_metric);
+    }
     const EvalResult test = evaluate(*model_, *test_loader_, loss_fn_, device_, classification_);
     result_.test_loss = test.loss;
     result_.test_accuracy = test.accuracy;
@@ -468,8 +482,13 @@ class Run {
     const double metric = maximize_ ? rec.val_accuracy : (std::isfinite(rec.val_loss) ? rec.val_loss : rec.train_loss);
     if (scheduler_) scheduler_->step(std::isfinite(metric) ? std::optional<double>(metric) : std::nullopt);
     bool improved = false;
-    if (std::isfinite(metric) && (maximize_ ? metric > best_metric_ : metric < best_metric_)) {
+    const double delta = t_.early_stopping_min_delta;
+    if (std::isfinite(metric) && (maximize_ ? metric > best_metric_ + delta : metric < best_metric_ - delta)) {
       best_metric_ = metric, best_epoch_ = epoch + 1, bad_epochs_ = 0, improved = true;
+      if (t_.restore_best) {
+        best_state_.clear();
+        for (const auto& [name, t] : model_->state_dict()) best_state_[name] = t.detach().clone();
+      }
     } else if (evaluate_now || !val_loader_) {
       ++bad_epochs_;
     }
@@ -504,6 +523,7 @@ class Run {
   const bool maximize_;
   double best_metric_;
   std::int64_t samples_trained_ = 0;
+  std::map<std::string, Tensor> best_state_;  // the best epoch's weights, for restore_best
   TrainResult result_;
 };
 

@@ -45,6 +45,7 @@ struct TrainResult {
   double seconds = 0.0;                  // training time, evaluation excluded
   double samples_per_second = 0.0;       // training samples per second of training time
   bool interrupted = false, stopped_early = false;
+  std::int64_t tested_epoch = 0;         // whose weights the test metrics are of (the best, or the last)
   std::string run_dir;
   std::vector<EpochRecord> history;
 };
