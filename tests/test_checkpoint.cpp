@@ -13,17 +13,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-nn::TrainingProgress progress_at(std::int64_t epoch, std::int64_t step, const std::string& config, std::uint64_t seed,
-                                 std::uint64_t offset) {
-  nn::TrainingProgress p;
-  p.epoch = epoch;
-  p.step = step;
-  p.config_json = config;
-  p.rng_seed = seed;
-  p.rng_offset = offset;
-  return p;
-}
-
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -132,7 +121,7 @@ TEST_CASE("checkpoints validate the model they are loaded into", "[nn][checkpoin
   auto model = make_model(&gen);
   nn::SGD opt(model->parameters(), {0.1, 0.9});
   const auto path = (dir / "ckpt.safetensors").string();
-  nn::save_checkpoint(path, *model, &opt, nullptr, progress_at(3, 120, R"({"k":1})", 1, 2));
+  nn::save_checkpoint(path, *model, &opt, nullptr, {3, 120, R"({"k":1})", 1, 2});
   const auto progress = nn::load_checkpoint(path, *model, &opt);
   CHECK(progress.epoch == 3);
   CHECK(progress.step == 120);
@@ -190,7 +179,7 @@ TEST_CASE("resume: N steps, save, load into fresh objects, M steps == N + M step
   nn::Adam opt_first(first->parameters(), adam_options);
   nn::StepLR sched_first(opt_first, 4, 0.5);
   train_steps(*first, opt_first, sched_first, 7);
-  nn::save_checkpoint(path, *first, &opt_first, &sched_first, progress_at(0, 7, "{}", g_first.seed(), g_first.offset()));
+  nn::save_checkpoint(path, *first, &opt_first, &sched_first, {0, 7, "{}", g_first.seed(), g_first.offset()});
 
   Generator g_resumed(12345);  // a different seed: the checkpoint must restore the real state
   auto resumed = make_model(&g_resumed);

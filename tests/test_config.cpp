@@ -124,8 +124,9 @@ TEST_CASE("the model summary lists every config layer by its registry type", "[c
   const nn::Config c = parse(R"("model": {"layers": [{"type": "linear", "units": 8, "l2": 0.01}, {"type": "leaky_relu", "slope": 0.2},
                                                      {"type": "dropout", "p": 0.5}, {"type": "linear"}]})");
   Generator gen(1);
-  auto model = nn::build_model(c, {2, 3}, 4, &gen);  // a non-flat sample: the first linear flattens it
-  const std::string summary = nn::model_summary(c, *model, {2, 3}, 4);
+  std::vector<std::size_t> layer_ends;
+  auto model = nn::build_model(c, {2, 3}, 4, &gen, &layer_ends);  // a non-flat sample: the first linear flattens it
+  const std::string summary = nn::model_summary(c, *model, {2, 3}, layer_ends);
   INFO(summary);
   CHECK_THAT(summary, Catch::Contains("model.layers[0]    linear       units=8 l2=0.01") && Catch::Contains("[8]") &&
                           Catch::Contains("56\n"));  // 6 * 8 + 8

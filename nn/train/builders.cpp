@@ -2,7 +2,6 @@
 #include "builders.h"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -53,7 +52,8 @@ DataSplits load_data(Config& c) {
   return s;
 }
 
-std::shared_ptr<Sequential> build_model(const Config& c, const Shape& sample_shape, std::int64_t outputs, Generator* gen) {
+std::shared_ptr<Sequential> build_model(const Config& c, const Shape& sample_shape, std::int64_t outputs, Generator* gen,
+                                        std::vector<std::size_t>* layer_ends) {
   auto model = std::make_shared<Sequential>();
   Shape shape = sample_shape;
   for (std::size_t i = 0; i < c.layers.size(); ++i) {
@@ -61,6 +61,7 @@ std::shared_ptr<Sequential> build_model(const Config& c, const Shape& sample_sha
                                          [](const TypedSpec& l) { return find_layer_type(l.type)->dense; });
     LayerBuild b{*model, shape, outputs, last_dense, gen};
     find_layer_type(c.layers[i].type)->build(c.layers[i], b);
+    if (layer_ends) layer_ends->push_back(model->size());
   }
   if (shape.size() != 1 || shape[0] != outputs)
     throw ConfigError(fmt::format("config: model.layers: the model ends with shape {} but the data needs {} outputs; end "
@@ -68,39 +69,10 @@ std::shared_ptr<Sequential> build_model(const Config& c, const Shape& sample_sha
   return model;
 }
 
-namespace {
-
-std::string value_text(const KeyValue& v) {
-  return std::visit(
-      [](const auto& x) -> std::string {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-        else if constexpr (std::is_same_v<T, std::string>) return x;
-        else if constexpr (std::is_arithmetic_v<T>) return fmt::format("{}", x);
-        else return fmt::format("[{}]", fmt::join(x, ", "));
-      },
-      v);
-}
-
-}  // namespace
-
-std::string model_summary(const Config& c, Sequential& model, const Shape& sample_shape, std::int64_t outputs) {
-  // Which modules each config layer became (a dense layer may add a Flatten before itself): the
-  // rows' builders run again on a scratch model.
-  Sequential scratch;
-  Shape shape = sample_shape;
-  Generator scratch_gen(0);
-  std::vector<std::size_t> ends;
-  for (std::size_t i = 0; i < c.layers.size(); ++i) {
-    const bool last_dense = std::none_of(c.layers.begin() + static_cast<long>(i) + 1, c.layers.end(),
-                                         [](const TypedSpec& l) { return find_layer_type(l.type)->dense; });
-    LayerBuild b{scratch, shape, outputs, last_dense, &scratch_gen};
-    find_layer_type(c.layers[i].type)->build(c.layers[i], b);
-    ends.push_back(scratch.size());
-  }
-  if (ends.empty() || ends.back() != model.size())
+std::string model_summary(const Config& c, Sequential& model, const Shape& sample_shape,
+                          const std::vector<std::size_t>& ends) {
+  if (ends.size() != c.layers.size() || ends.empty() || ends.back() != model.size())
     throw ValueError("tinynn::nn::model_summary: the model was not built from this config");
-
   NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
@@ -119,7 +91,7 @@ std::string model_summary(const Config& c, Sequential& model, const Shape& sampl
     std::string settings;
     for (const KeySpec& k : find_layer_type(l.type)->keys)
       if (l.values.all().at(k.name) != k.fallback)
-        settings += fmt::format("{}{}={}", settings.empty() ? "" : " ", k.name, value_text(l.values.all().at(k.name)));
+        settings += fmt::format("{}{}={}", settings.empty() ? "" : " ", k.name, key_value_text(l.values.all().at(k.name), false));
     const Shape sample(x.shape().begin() + 1, x.shape().end());
     out += fmt::format("{:<18} {:<12} {:<28} {:<14} {:>12}\n", l.path, l.type, settings, shape_str(sample), params);
   }
@@ -134,11 +106,12 @@ std::string check_run(Config& c) {
   const bool classification = data.train.is_classification();
   const std::int64_t outputs = classification ? data.train.num_classes : data.train.targets.shape()[1];
   Generator gen(c.training.seed);
-  auto model = build_model(c, data.train.sample_shape(), outputs, &gen);
+  std::vector<std::size_t> layer_ends;
+  auto model = build_model(c, data.train.sample_shape(), outputs, &gen, &layer_ends);
   make_loss(c, data.train);
   auto optimizer = make_optimizer(c, *model);
   make_scheduler(c, *optimizer);
-  return model_summary(c, *model, data.train.sample_shape(), outputs);
+  return model_summary(c, *model, data.train.sample_shape(), layer_ends);
 }
 
 LossFn make_loss(const Config& c, const Dataset& train) {

@@ -18,16 +18,18 @@ namespace tinynn::nn {
 DataSplits load_data(Config& config);
 
 // Builds the layers; Linear input sizes follow from the data's sample shape, and a final linear
-// without "units" gets one output per class (or regression target).
+// without "units" gets one output per class (or regression target). `layer_ends`, when given,
+// receives the model's module count after each config layer (a dense layer may add a Flatten).
 std::shared_ptr<Sequential> build_model(const Config& config, const Shape& sample_shape, std::int64_t outputs,
-                                        Generator* gen);
+                                        Generator* gen, std::vector<std::size_t>* layer_ends = nullptr);
 
 LossFn make_loss(const Config& config, const Dataset& train);
 
 // What Keras' model.summary() shows, per config layer (its registry type and the keys it sets
-// away from their defaults): output shape and parameter count, then the total. `model` is the one
-// build_model made from `config` for samples of `sample_shape`.
-std::string model_summary(const Config& config, Sequential& model, const Shape& sample_shape, std::int64_t outputs);
+// away from their defaults): output shape and parameter count, then the total. `model` and
+// `layer_ends` are what build_model made from `config` for samples of `sample_shape`.
+std::string model_summary(const Config& config, Sequential& model, const Shape& sample_shape,
+                          const std::vector<std::size_t>& layer_ends);
 
 // Every check train() makes before its first step, writing nothing: the device, the data (read
 // and split), the model against the data's shape and outputs, the loss, optimizer and schedule.

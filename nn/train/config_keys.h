@@ -31,6 +31,9 @@ KeySpec integer_key(std::string name, std::int64_t fallback, std::string doc, st
 KeySpec bool_key(std::string name, bool fallback, std::string doc);
 KeySpec choice_key(std::string name, std::string fallback, std::vector<std::string> choices, std::string doc);
 
+// A value as configs/README.md and the model summary show it (strings quoted or not).
+std::string key_value_text(const KeyValue& value, bool quote_strings);
+
 // The values of one type's keys, as read from a config (every key present, defaults filled in).
 class KeyValues {
  public:

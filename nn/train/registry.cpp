@@ -39,6 +39,18 @@ KeySpec choice_key(std::string name, std::string fallback, std::vector<std::stri
   return k;
 }
 
+std::string key_value_text(const KeyValue& value, bool quote_strings) {
+  return std::visit(
+      [quote_strings](const auto& x) -> std::string {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::string>) return quote_strings ? fmt::format("\"{}\"", x) : x;
+        else if constexpr (std::is_arithmetic_v<T>) return fmt::format("{}", x);
+        else return fmt::format("[{}]", fmt::join(x, ", "));
+      },
+      value);
+}
+
 template <class T>
 const T& KeyValues::get(const std::string& key) const {
   const auto it = values_.find(key);
@@ -337,18 +349,6 @@ const Row* find_row(const std::vector<Row>& rows, const std::string& name) {
 
 // ---- the README's tables -------------------------------------------------------------------
 
-std::string shown(const KeyValue& v) {
-  return std::visit(
-      [](const auto& x) -> std::string {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-        else if constexpr (std::is_same_v<T, std::string>) return fmt::format("\"{}\"", x);
-        else if constexpr (std::is_arithmetic_v<T>) return fmt::format("{}", x);
-        else return fmt::format("[{}]", fmt::join(x, ", "));
-      },
-      v);
-}
-
 std::string value_kind(const KeySpec& k) {
   const auto range = [&k](const char* what) {
     const bool has_lo = k.lo > -1e300, has_hi = k.hi < 1e300 && k.hi < 9e18;
@@ -388,7 +388,7 @@ void append_table(std::string& out, const std::string& title, const std::vector<
       if (row.closed_form && extra_for_closed_form) keys.insert(keys.end(), extra_for_closed_form->begin(), extra_for_closed_form->end());
     for (const KeySpec& k : keys)
       out += fmt::format("| | `{}` | {} | {} | {} |\n", k.name, cell(value_kind(k)),
-                         cell(k.shown_default.empty() ? shown(k.fallback) : k.shown_default), cell(k.doc));
+                         cell(k.shown_default.empty() ? key_value_text(k.fallback, true) : k.shown_default), cell(k.doc));
   }
   out += "\n";
 }

@@ -291,7 +291,8 @@ class Run {
     data_ = load_data(config);
     classification_ = data_.train.is_classification();
     const std::int64_t outputs = classification_ ? data_.train.num_classes : data_.train.targets.shape()[1];
-    model_ = build_model(config, data_.train.sample_shape(), outputs, &gen_);
+    std::vector<std::size_t> layer_ends;
+    model_ = build_model(config, data_.train.sample_shape(), outputs, &gen_, &layer_ends);
     model_->to(device_);
     loss_fn_ = make_loss(config, data_.train);
     optimizer_ = make_optimizer(config, *model_);
@@ -319,7 +320,7 @@ class Run {
     if (resume_) resume();
     write_file_atomically((dir_ / "config.json").string(), config.resolved.dump(2) + "\n");
     if (config.output.progress != "none") {
-      log_ << model_summary(config, *model_, data_.train.sample_shape(), outputs);
+      log_ << model_summary(config, *model_, data_.train.sample_shape(), layer_ends);
       log_ << fmt::format("data: {} train, {} validation, {} test samples of shape {}{}; device {}, {} threads\n",
                           data_.train.size(), data_.validation.size(), data_.test.size(),
                           shape_str(data_.train.sample_shape()),
