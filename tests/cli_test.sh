@@ -193,6 +193,19 @@ interrupt)
       --set training.batch_size=32 --set data.max_test=500 --set output.progress=lines --resume
   grep -q "resuming 'i' at epoch 2, batch [1-9]" err.txt || { cat err.txt; fail "should resume mid-epoch"; }
   at_least "$(json_field test_accuracy)" 0.7 "resumed run"
+  # The interrupted epoch's line and metrics are the whole epoch's (its first part's sums travel in
+  # the checkpoint), and the weights end as an uninterrupted run's.
+  run 0 train "$src/configs/fashion_mnist_mlp.json" --run-dir i_ref --set training.epochs=2 --set data.max_train=40000 \
+      --set training.batch_size=32 --set data.max_test=500 --set output.progress=lines
+  python3 - i/metrics.jsonl i_ref/metrics.jsonl <<'PY' || fail "the resumed epoch's metrics differ from an uninterrupted run's"
+import json, sys
+resumed, reference = ([json.loads(l) for l in open(p)] for p in sys.argv[1:])
+assert len(resumed) == len(reference) == 2, (len(resumed), len(reference))
+for key in ("train_loss", "train_accuracy", "penalty", "grad_norm", "skipped_steps"):
+    for a, b in zip(resumed, reference):
+        assert a[key] == b[key], (a["epoch"], key, a[key], b[key])
+PY
+  cmp i/last.safetensors i_ref/last.safetensors || fail "the resumed run's checkpoint differs from an uninterrupted run's"
   # SIGTERM (what a scheduler or `docker stop` sends) behaves the same.
   "$tinynn" train "$src/configs/xor.json" --run-dir t --set training.epochs=100000 --set output.progress=lines >out.txt 2>err.txt &
   pid=$!

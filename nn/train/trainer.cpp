@@ -207,6 +207,31 @@ EvalResult evaluate(Module& model, DataLoader& loader, const LossFn& loss_fn, De
 
 namespace {
 
+// An epoch's running sums: its metrics are these over the samples (or steps) that stepped.
+// Saved in an interrupted run's checkpoint ("epoch.*" extras) so the resumed epoch's line and
+// metrics are the whole epoch's, not only those of the batches after the interrupt.
+struct EpochSums {
+  double loss = 0, penalty = 0, correct = 0, grad_norm = 0, seconds = 0;
+  std::int64_t samples = 0, steps = 0, skipped = 0;
+
+  void save(std::map<std::string, double>& extra) const {
+    extra["epoch.loss_sum"] = loss, extra["epoch.penalty_sum"] = penalty, extra["epoch.correct"] = correct;
+    extra["epoch.grad_norm_sum"] = grad_norm, extra["epoch.seconds"] = seconds;
+    extra["epoch.samples"] = static_cast<double>(samples), extra["epoch.steps"] = static_cast<double>(steps);
+    extra["epoch.skipped_steps"] = static_cast<double>(skipped);
+  }
+  // Missing keys (a checkpoint from before they were saved) count as zero.
+  static EpochSums load(const std::map<std::string, double>& extra) {
+    auto get = [&extra](const char* key) { return extra.count(key) ? extra.at(key) : 0.0; };
+    EpochSums s;
+    s.loss = get("epoch.loss_sum"), s.penalty = get("epoch.penalty_sum"), s.correct = get("epoch.correct");
+    s.grad_norm = get("epoch.grad_norm_sum"), s.seconds = get("epoch.seconds");
+    s.samples = static_cast<std::int64_t>(get("epoch.samples")), s.steps = static_cast<std::int64_t>(get("epoch.steps"));
+    s.skipped = static_cast<std::int64_t>(get("epoch.skipped_steps"));
+    return s;
+  }
+};
+
 // The paths ("optimizer.lr", "model.layers[2].units") whose values differ between two configs.
 void changed_keys(const json& a, const json& b, const std::string& path, std::vector<std::string>& out) {
   if (a.is_object() && b.is_object()) {
@@ -368,13 +393,15 @@ class Run {
 
  private:
   // The checkpoint's progress record: where the run stands, its generator and early-stopping state.
-  TrainingProgress progress_at(std::int64_t epoch, std::int64_t step) const {
+  // Mid-epoch (an interrupt), it also keeps the epoch's sums so far.
+  TrainingProgress progress_at(std::int64_t epoch, std::int64_t step, const EpochSums* sums = nullptr) const {
     TrainingProgress p;
     p.epoch = epoch, p.step = step, p.config_json = config_.resolved.dump();
     p.rng_seed = gen_.seed(), p.rng_offset = gen_.offset();
     p.sample_shape = data_.train.sample_shape();
     p.extra = {{"best_metric", best_metric_}, {"best_epoch", static_cast<double>(best_epoch_)},
                {"bad_epochs", static_cast<double>(bad_epochs_)}};
+    if (sums != nullptr) sums->save(p.extra);
     return p;
   }
 
@@ -403,6 +430,7 @@ class Run {
     best_metric_ = p.extra.count("best_metric") ? p.extra.at("best_metric") : best_metric_;
     best_epoch_ = p.extra.count("best_epoch") ? static_cast<std::int64_t>(p.extra.at("best_epoch")) : 0;
     bad_epochs_ = p.extra.count("bad_epochs") ? static_cast<std::int64_t>(p.extra.at("bad_epochs")) : 0;
+    if (skip_batches_ > 0) resumed_sums_ = EpochSums::load(p.extra);
     std::ifstream metrics(dir_ / "metrics.jsonl");
     std::size_t line_number = 0;
     for (std::string line; std::getline(metrics, line);) {
@@ -426,9 +454,10 @@ class Run {
     EpochRecord rec;
     rec.epoch = epoch + 1;
     rec.lr = optimizer_->lr();
-    double loss_sum = 0, penalty_sum = 0, correct = 0, norm_sum = 0;
-    std::int64_t seen = 0, steps = 0;
+    // A resumed epoch goes on from the interrupted part's sums, so its metrics are the whole epoch's.
+    EpochSums sums = epoch == start_epoch_ && skip_batches_ > 0 ? resumed_sums_ : EpochSums{};
     const auto epoch_start = Clock::now();
+    auto epoch_seconds = [&] { return sums.seconds + seconds_since(epoch_start); };
     Batch b;
     while (train_loader_->next(b)) {
       const Tensor x = b.inputs.to(device_), y = b.targets.to(device_);
@@ -440,24 +469,26 @@ class Run {
           throw DivergenceError(fmt::format("tinynn: training diverged at epoch {}, step {}: the {}; {}", epoch + 1, b.index + 1,
                                             what, fs::exists(last_path_) ? "the last good checkpoint is '" + last_path_.string() + "'"
                                                                          : "no checkpoint was written yet"));
-        ++rec.skipped_steps;
+        ++sums.skipped;
       } else {
         const auto n = static_cast<double>(x.shape()[0]);
-        loss_sum += r.loss * n;
-        penalty_sum += r.penalty * n;
-        correct += r.correct;
-        norm_sum += r.grad_norm;
-        seen += x.shape()[0];
-        ++steps;
+        sums.loss += r.loss * n;
+        sums.penalty += r.penalty * n;
+        sums.correct += r.correct;
+        sums.grad_norm += r.grad_norm;
+        sums.samples += x.shape()[0];
+        ++sums.steps;
       }
       samples_trained_ += x.shape()[0];
-      const double elapsed = seconds_since(epoch_start);
-      progress.batch(epoch + 1, b.index + 1, train_loader_->batches_per_epoch(), loss_sum / std::max<double>(seen, 1),
-                     classification_ ? correct / std::max<double>(seen, 1) : NAN, elapsed > 0 ? (steps + 1) / elapsed : 0);
+      const double elapsed = epoch_seconds(), seen = std::max<double>(static_cast<double>(sums.samples), 1);
+      progress.batch(epoch + 1, b.index + 1, train_loader_->batches_per_epoch(), sums.loss / seen,
+                     classification_ ? sums.correct / seen : NAN, elapsed > 0 ? static_cast<double>(sums.steps + 1) / elapsed : 0);
       if (stop_ != nullptr && stop_->load()) {
         result_.seconds += seconds_since(epoch_start);
+        sums.seconds = epoch_seconds();
         if (config_.output.checkpoints)
-          save_checkpoint(last_path_.string(), *model_, optimizer_.get(), scheduler_.get(), progress_at(epoch, b.index + 1));
+          save_checkpoint(last_path_.string(), *model_, optimizer_.get(), scheduler_.get(),
+                          progress_at(epoch, b.index + 1, &sums));
         log_ << fmt::format("\ninterrupted at epoch {}, batch {}; checkpoint '{}' (continue with --resume)\n", epoch + 1,
                             b.index + 1, last_path_.string());
         result_.interrupted = true;
@@ -465,13 +496,15 @@ class Run {
         return false;
       }
     }
-    rec.seconds = seconds_since(epoch_start);
-    result_.seconds += rec.seconds;
-    rec.samples_per_second = static_cast<double>(seen) / std::max(rec.seconds, 1e-9);
-    rec.train_loss = seen > 0 ? loss_sum / static_cast<double>(seen) : NAN;
-    rec.train_accuracy = classification_ && seen > 0 ? correct / static_cast<double>(seen) : NAN;
-    rec.penalty = seen > 0 ? penalty_sum / static_cast<double>(seen) : 0;
-    rec.grad_norm = steps > 0 ? norm_sum / static_cast<double>(steps) : NAN;
+    result_.seconds += seconds_since(epoch_start);
+    rec.seconds = epoch_seconds();
+    const auto seen = static_cast<double>(sums.samples);
+    rec.samples_per_second = seen / std::max(rec.seconds, 1e-9);
+    rec.train_loss = seen > 0 ? sums.loss / seen : NAN;
+    rec.train_accuracy = classification_ && seen > 0 ? sums.correct / seen : NAN;
+    rec.penalty = seen > 0 ? sums.penalty / seen : 0;
+    rec.grad_norm = sums.steps > 0 ? sums.grad_norm / static_cast<double>(sums.steps) : NAN;
+    rec.skipped_steps = sums.skipped;
     if (config_.output.log_spectra)
       for (const auto& w : weight_spectra(*model_, 1)) rec.spectra.push_back({w.name, w.spectral, w.condition});
     const bool evaluate_now = val_loader_ && ((epoch + 1) % t_.eval_interval == 0 || epoch + 1 == t_.epochs);
@@ -525,6 +558,7 @@ class Run {
   double best_metric_;
   std::int64_t samples_trained_ = 0;
   std::map<std::string, Tensor> best_state_;  // the best epoch's weights, for restore_best
+  EpochSums resumed_sums_;  // the interrupted epoch's sums, from the checkpoint
   TrainResult result_;
 };
 
