@@ -20,11 +20,9 @@ int main(int argc, char** argv) {
   }
   try {
     const nn::TrainingProgress progress = nn::read_progress(checkpoint);
-    nn::Config config = nn::parse_config(progress.config_json, checkpoint);
+    nn::Config config = nn::checkpoint_config(progress, checkpoint);
     nn::DataSplits data = nn::load_data(config);
-    tinynn::Generator gen(0);
-    auto model = nn::build_model(config, progress.sample_shape, progress.output_size, &gen);
-    nn::load_checkpoint(checkpoint, *model);
+    auto model = nn::load_trained_model(config, checkpoint, progress.sample_shape, progress.output_size);
     const auto loss = nn::make_loss(config, data.train);
     auto accuracy = [&](nn::Sequential& m, const nn::Config& c) {
       nn::DataLoader loader(data.test, c.training.batch_size, false, false, 0);

@@ -93,14 +93,6 @@ int run_train(const std::string& path, const std::vector<std::string>& sets, con
   return kOk;
 }
 
-// The config stored in a checkpoint (the resolved one the run used).
-nn::Config checkpoint_config(const nn::TrainingProgress& progress, const std::string& checkpoint,
-                              const std::vector<std::string>& sets = {}) {
-  if (progress.config_json.empty())
-    throw nn::CheckpointError(fmt::format("tinynn: checkpoint '{}' holds no config (was it written by tinynn train?)", checkpoint));
-  return nn::parse_config(progress.config_json, checkpoint, sets);
-}
-
 bool same_spec(const nn::TypedSpec& a, const nn::TypedSpec& b) { return a.type == b.type && a.values.all() == b.values.all(); }
 
 // A CONFIG given next to a checkpoint may say where the data is, but must describe the same model
@@ -127,15 +119,6 @@ void check_agrees(const nn::Config& config, const nn::Config& saved, const nn::T
 
 std::int64_t model_outputs(const nn::Dataset& d) { return d.is_classification() ? d.num_classes : d.targets.shape()[1]; }
 
-// Builds the checkpoint's model (its architecture is the checkpoint config's) and loads it.
-std::shared_ptr<nn::Sequential> load_model(const nn::Config& saved, const std::string& checkpoint, const tinynn::Shape& sample_shape,
-                                           std::int64_t outputs) {
-  tinynn::Generator gen(saved.training.seed);
-  auto model = nn::build_model(saved, sample_shape, outputs, &gen);
-  nn::load_checkpoint(checkpoint, *model);
-  return model;
-}
-
 nn::EvalResult evaluate_on_test(nn::Sequential& model, const nn::Config& config, const nn::DataSplits& data,
                                 tinynn::Device device) {
   model.to(device);
@@ -147,7 +130,7 @@ int run_eval(const std::string& path, const std::string& checkpoint, const std::
              const std::optional<std::string>& device_name) {
   // The checkpoint carries its config: without CONFIG it is all eval needs.
   const nn::TrainingProgress progress = nn::read_progress(checkpoint);
-  const nn::Config saved = checkpoint_config(progress, checkpoint, path.empty() ? sets : std::vector<std::string>{});
+  const nn::Config saved = nn::checkpoint_config(progress, checkpoint, path.empty() ? sets : std::vector<std::string>{});
   nn::Config config = saved;
   if (!path.empty()) {
     config = nn::load_config(path, sets);
@@ -164,7 +147,7 @@ int run_eval(const std::string& path, const std::string& checkpoint, const std::
     throw nn::ConfigError(fmt::format("config: data: samples of shape {} with {} outputs, but checkpoint '{}' takes {} with {}",
                                       tinynn::shape_str(data.test.sample_shape()), model_outputs(data.test), checkpoint,
                                       tinynn::shape_str(progress.sample_shape), progress.output_size));
-  auto model = load_model(config, checkpoint, data.test.sample_shape(), model_outputs(data.test));
+  auto model = nn::load_trained_model(config, checkpoint, data.test.sample_shape(), model_outputs(data.test));
   const nn::EvalResult r = evaluate_on_test(*model, config, data, device);
   std::cout << json{{"test_accuracy", number_or_null(r.accuracy)}, {"test_loss", number_or_null(r.loss)}, {"samples", r.samples}}
                    .dump()
@@ -180,11 +163,11 @@ std::string values_str(const std::vector<double>& values) {
 
 int run_inspect(const std::string& checkpoint, std::int64_t top, bool as_json) {
   const nn::TrainingProgress progress = nn::read_progress(checkpoint);
-  const nn::Config config = checkpoint_config(progress, checkpoint);
+  const nn::Config config = nn::checkpoint_config(progress, checkpoint);
   if (progress.sample_shape.empty())
     throw nn::CheckpointError(fmt::format("tinynn: checkpoint '{}' does not record the input shape", checkpoint));
   const std::int64_t outputs = progress.output_size;
-  auto model = load_model(config, checkpoint, progress.sample_shape, outputs);
+  auto model = nn::load_trained_model(config, checkpoint, progress.sample_shape, outputs);
   const auto spectra = nn::weight_spectra(*model, top);
   if (as_json) {
     json layers = json::array();
@@ -210,11 +193,11 @@ int run_inspect(const std::string& checkpoint, std::int64_t top, bool as_json) {
 int run_compress(const std::string& checkpoint, const nn::CompressOptions& options, const std::string& output,
                  bool evaluate, const std::optional<std::string>& device_name) {
   const nn::TrainingProgress progress = nn::read_progress(checkpoint);
-  nn::Config config = checkpoint_config(progress, checkpoint);
+  nn::Config config = nn::checkpoint_config(progress, checkpoint);
   if (progress.sample_shape.empty())
     throw nn::CheckpointError(fmt::format("tinynn: checkpoint '{}' does not record the input shape", checkpoint));
   const std::int64_t outputs = progress.output_size;
-  auto model = load_model(config, checkpoint, progress.sample_shape, outputs);
+  auto model = nn::load_trained_model(config, checkpoint, progress.sample_shape, outputs);
   const nn::Compression c = nn::compress_dense_layers(config, *model, progress.sample_shape, outputs, options);
 
   std::cout << fmt::format("{:<18} {:<12} {:>6} {:>12} {:>14}\n", "layer", "weight", "rank", "energy kept", "parameters");
@@ -246,39 +229,46 @@ int run_compress(const std::string& checkpoint, const nn::CompressOptions& optio
   return kOk;
 }
 
-int run_predict(const std::string& checkpoint, const std::vector<std::string>& images, int top) {
-  const nn::TrainingProgress progress = nn::read_progress(checkpoint);
-  nn::Config config = checkpoint_config(progress, checkpoint);
-  if (progress.sample_shape.empty())
-    throw nn::CheckpointError(fmt::format("tinynn: checkpoint '{}' does not record the input shape", checkpoint));
-  const auto& class_names = config.data.class_names;
-  if (class_names.empty())
-    throw nn::ConfigError("tinynn predict: the checkpoint's config lists no classes; predict works for classification models");
-  tinynn::Generator gen(0);
-  auto model = nn::build_model(config, progress.sample_shape, static_cast<std::int64_t>(class_names.size()), &gen);
-  nn::load_checkpoint(checkpoint, *model);
-  model->eval();
-  const tinynn::Shape& s = progress.sample_shape;
-  if (s.size() < 2)
-    throw nn::DataError(fmt::format("tinynn predict: the model takes samples of shape {}, not images", tinynn::shape_str(s)));
-  const auto size = std::make_pair(static_cast<int>(s[s.size() - 2]), static_cast<int>(s[s.size() - 1]));
-  const int channels = s.size() == 3 ? static_cast<int>(s[0]) : 1;
-  tinynn::NoGradGuard no_grad;
-  for (const auto& path : images) {
-    tinynn::Tensor x = nn::load_image(path, channels, size).reshape(s).unsqueeze(0);
-    if (config.data.scale) x = x / 255.0;
-    if (config.data.normalize) x = (x - config.data.mean.value_or(0.0)) / config.data.std.value_or(1.0);
-    const tinynn::Tensor probs = tinynn::softmax((*model)(x), 1).select(0, 0);
-    auto p = probs.to_vector<double>();
+// Predicts every input (image files, folders, CSV files of samples) in batches. An input that
+// cannot be read is reported on its own line and the rest are still predicted; the exit code then
+// says data error.
+int run_predict(const std::string& checkpoint, const std::vector<std::string>& inputs, int top, bool as_json,
+                const std::optional<std::string>& device_name) {
+  nn::Predictor predictor(checkpoint);
+  predictor.to(nn::resolve_device(device_name.value_or(predictor.config().training.device)));
+  const nn::PredictionInputs in = nn::read_prediction_inputs(inputs, predictor.config(), predictor.sample_shape());
+  for (const auto& f : in.failures) print_error(f.message);
+  const tinynn::Tensor outputs = predictor.predict(in.samples);
+  const auto& names = predictor.class_names();
+  json predictions = json::array();
+  for (std::size_t i = 0; i < in.names.size(); ++i) {
+    const std::vector<double> p = outputs.select(0, static_cast<std::int64_t>(i)).to_vector<double>();
+    if (!predictor.classification()) {
+      if (as_json) predictions.push_back({{"input", in.names[i]}, {"values", p}});
+      else std::cout << fmt::format("{}: {}\n", in.names[i], fmt::join(p, ", "));
+      continue;
+    }
     std::vector<std::size_t> order(p.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&p](auto a, auto b) { return p[a] > p[b]; });
-    std::string line = fmt::format("{}: {} ({:.1f}%)", path, class_names.at(order[0]), 100 * p[order[0]]);
-    for (int k = 1; k < top && k < static_cast<int>(order.size()); ++k)
-      line += fmt::format(", {} ({:.1f}%)", class_names.at(order[static_cast<std::size_t>(k)]), 100 * p[order[static_cast<std::size_t>(k)]]);
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(), [&p](auto a, auto b) { return p[a] > p[b]; });
+    order.resize(std::min(order.size(), static_cast<std::size_t>(top)));
+    if (as_json) {
+      json ranked = json::array();
+      for (std::size_t k : order) ranked.push_back({{"class", names.at(k)}, {"index", k}, {"probability", p[k]}});
+      predictions.push_back({{"input", in.names[i]}, {"class", names.at(order[0])}, {"probability", p[order[0]]}, {"top", ranked}});
+      continue;
+    }
+    std::string line = in.names[i] + ":";
+    for (std::size_t k : order) line += fmt::format("{} {} ({:.1f}%)", k == order[0] ? "" : ",", names.at(k), 100 * p[k]);
     std::cout << line << "\n";
   }
-  return kOk;
+  if (as_json) {
+    json failures = json::array();
+    for (const auto& f : in.failures) failures.push_back({{"input", f.input}, {"error", f.message}});
+    std::cout << json{{"checkpoint", checkpoint}, {"predictions", predictions}, {"failures", failures}}.dump(2) << std::endl;
+  }
+  std::cout << std::flush;
+  return in.failures.empty() ? kOk : kData;
 }
 
 int exit_code_for(const std::exception& e) {
@@ -323,10 +313,14 @@ int main(int argc, char** argv) {
   eval->add_option("--set", sets, "Override a config value (repeatable)")->allow_extra_args(false)->take_all();
   eval->add_option("--device", device, "cpu, cuda, cuda:N or auto");
 
-  auto* predict = app.add_subcommand("predict", "Classify images with a trained checkpoint");
+  bool as_json = false;
+  auto* predict = app.add_subcommand("predict", "Predict with a trained checkpoint: images, folders of images, CSV files of samples");
   predict->add_option("--checkpoint", checkpoint, "A .safetensors checkpoint written by train")->required();
-  predict->add_option("images", images, "Image files (PNG, JPEG, BMP, GIF, ...)")->required();
-  predict->add_option("--top", top, "How many classes to show per image")->check(CLI::Range(1, 100));
+  predict->add_option("inputs", images, "Image files (PNG, JPEG, BMP, GIF, PNM, ...), directories of them (searched "
+                      "recursively), or CSV files with one sample per row")->required();
+  predict->add_option("--top", top, "How many classes to show per input")->check(CLI::Range(1, 100));
+  predict->add_option("--device", device, "cpu, cuda, cuda:N or auto (default: the checkpoint's training.device)");
+  predict->add_flag("--json", as_json, "Print one JSON document: predictions and the inputs that could not be read");
 
   auto* validate = app.add_subcommand("validate", "Check a config without training");
   validate->add_option("config", config_path, "JSON config")->required()->check(CLI::ExistingFile);
@@ -334,7 +328,7 @@ int main(int argc, char** argv) {
 
   std::int64_t top_k = 5, rank = 0;
   double energy = 0;
-  bool as_json = false, no_eval = false;
+  bool no_eval = false;
   std::string output;
   auto* inspect = app.add_subcommand("inspect", "Per-layer weight statistics of a checkpoint: norms, rank, condition, singular values");
   inspect->add_option("checkpoint", checkpoint, "A .safetensors checkpoint written by train")->required();
@@ -379,7 +373,7 @@ int main(int argc, char** argv) {
       return run_train(config_path, sets, train_options);
     }
     if (eval->parsed()) return run_eval(config_path, checkpoint, sets, device);
-    if (predict->parsed()) return run_predict(checkpoint, images, top);
+    if (predict->parsed()) return run_predict(checkpoint, images, top, as_json, device);
     if (inspect->parsed()) return run_inspect(checkpoint, top_k, as_json);
     if (compress->parsed()) {
       if (rank == 0 && energy == 0) throw nn::ConfigError("tinynn compress: give --rank K or --energy SHARE");

@@ -357,6 +357,86 @@ errors)
   expect_error 3 "image file 'missing.png' does not exist" predict --checkpoint fm/last.safetensors missing.png
   one_line
   ;;
+predict)
+  # predict takes image files, folders of them and CSV files of samples, in batches; what it gives
+  # for the test set's first 200 images equals eval's accuracy on them, in either form.
+  [ -d "$fashion" ] || fail "$fashion missing (apt-get install dataset-fashion-mnist)"
+  run 0 train "$src/configs/fashion_mnist_mlp.json" --run-dir fm --set training.epochs=1 --set data.max_train=3000 \
+      --set data.max_test=200 --set output.progress=none
+  run 0 eval --checkpoint fm/last.safetensors
+  accuracy=$(json_field test_accuracy)
+  python3 - "$fashion" <<'PY' || fail "could not write the test images"
+import gzip, os, sys
+images = gzip.open(os.path.join(sys.argv[1], "t10k-images-idx3-ubyte.gz")).read()[16:]
+labels = gzip.open(os.path.join(sys.argv[1], "t10k-labels-idx1-ubyte.gz")).read()[8:]
+os.makedirs("images/sub", exist_ok=True)
+with open("samples.csv", "w") as csv, open("labels.txt", "w") as names:
+    csv.write(",".join(f"p{i}" for i in range(784)) + ",label\n")
+    for i in range(200):
+        pixels = images[784 * i: 784 * (i + 1)]
+        # Half in a subfolder: directories are searched recursively, files in sorted order.
+        with open(f"images/{'sub/' if i % 2 else ''}{i:03}.pgm", "wb") as f:
+            f.write(b"P5\n28 28\n255\n" + pixels)
+        csv.write(",".join(map(str, pixels)) + f",{labels[i]}\n")
+        names.write(f"{labels[i]}\n")
+PY
+  check_predictions() {  # FILE: the JSON of predict; its accuracy against labels.txt must be eval's
+    python3 - "$1" "$accuracy" <<'PY' || fail "predict's accuracy differs from eval's ($1)"
+import json, re, sys
+doc = json.load(open(sys.argv[1]))
+labels = [int(l) for l in open("labels.txt")]
+index = lambda name: int(re.search(r"(\d+)\.pgm$", name).group(1)) if name.endswith(".pgm") else int(name.rsplit(":", 1)[1]) - 2
+predicted = {index(p["input"]): p["top"][0]["index"] for p in doc["predictions"]}
+assert sorted(predicted) == list(range(200)), sorted(predicted)[:5]
+accuracy = sum(predicted[i] == labels[i] for i in range(200)) / 200
+assert abs(accuracy - float(sys.argv[2])) < 1e-9, (accuracy, sys.argv[2])
+PY
+  }
+  run 0 predict --checkpoint fm/last.safetensors images --json --top 1
+  cp out.txt from_images.json
+  check_predictions from_images.json
+  head -1 from_images.json | grep -q '^{' || fail "predict --json prints one JSON document"
+  run 0 predict --checkpoint fm/last.safetensors samples.csv --json --top 1 --device cpu
+  cp out.txt from_csv.json
+  check_predictions from_csv.json
+  # The text form: one line per input, in the order given and found.
+  run 0 predict --checkpoint fm/last.safetensors images/000.pgm samples.csv --top 2
+  [ "$(wc -l <out.txt)" = 201 ] || fail "expected 201 prediction lines"
+  grep -qE '^images/000.pgm: .+ \([0-9.]+%\), .+ \([0-9.]+%\)$' out.txt || { head -3 out.txt; fail "text output"; }
+  grep -qE '^samples.csv:2: ' out.txt || fail "a CSV row is named by its line"
+  # Unreadable inputs are reported one line each; the rest are still predicted; exit code 3.
+  echo "not an image" >images/broken.png
+  sed -n '1,4p' samples.csv >bad.csv && echo "1,2,x" >>bad.csv && echo "1,2,3" >>bad.csv
+  run 3 predict --checkpoint fm/last.safetensors images bad.csv missing.png
+  [ "$(wc -l <out.txt)" = 203 ] || fail "the readable inputs should still be predicted"
+  grep -qF "image 'images/broken.png' cannot be read" err.txt || { cat err.txt; fail "broken image"; }
+  grep -qF "CSV file 'bad.csv', line 5: column 3: 'x' is not a number" err.txt || { cat err.txt; fail "bad CSV cell"; }
+  grep -qF "CSV file 'bad.csv', line 6: 3 numbers, but the model takes 784 per sample (or 785 with a label)" err.txt \
+      || { cat err.txt; fail "short CSV row"; }
+  grep -qF "image file 'missing.png' does not exist" err.txt || { cat err.txt; fail "missing file"; }
+  [ "$(grep -c '^tinynn: error: ' err.txt)" = 4 ] && [ "$(wc -l <err.txt)" = 4 ] || { cat err.txt; fail "one line per unreadable input"; }
+  run 3 predict --checkpoint fm/last.safetensors images bad.csv --json
+  python3 -c "import json; d = json.load(open('out.txt')); assert len(d['predictions']) == 203 and len(d['failures']) == 3, d['failures']" \
+      || fail "predict --json lists the failures"
+  expect_error 6 "cuda" predict --checkpoint fm/last.safetensors images/000.pgm --device cuda:7
+  # A tabular model takes CSV rows; images are refused for it; a regression model prints values.
+  run 0 train "$src/configs/spirals.json" --run-dir sp --set training.epochs=2 --set output.progress=none
+  printf 'x,y\n0.5,0.25\n-1,1\n' >points.csv
+  run 0 predict --checkpoint sp/last.safetensors points.csv --top 3
+  grep -qE '^points.csv:3: [0-2] \([0-9.]+%\), [0-2] \([0-9.]+%\), [0-2] \([0-9.]+%\)$' out.txt || { cat out.txt; fail "tabular"; }
+  expect_error 3 "the model takes samples of shape [2], not images; give a CSV file of samples" \
+      predict --checkpoint sp/last.safetensors images/000.pgm
+  # regression.json learns y = 2 x0 - 3 x1 + 0.5 x2 + 1 (plus noise).
+  run 0 train "$src/configs/regression.json" --run-dir reg --set output.progress=none
+  printf '0,0,0\n1,0,0\n0,1,2\n' >x.csv
+  run 0 predict --checkpoint reg/last.safetensors x.csv --json
+  python3 - <<'PY' || { cat out.txt; fail "regression predictions"; }
+import json
+got = [p["values"][0] for p in json.load(open("out.txt"))["predictions"]]
+for value, want in zip(got, [1.0, 3.0, -1.0]):
+    assert abs(value - want) < 0.3, (got, want)
+PY
+  ;;
 *)
   fail "unknown case $case_name"
   ;;

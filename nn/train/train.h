@@ -1,9 +1,10 @@
 // The training application in one include: the JSON config, building a run from it, the
-// trainer, checkpoints (safetensors), and weight spectra and compression.
+// trainer, checkpoints (safetensors), prediction from a checkpoint, and weight spectra and compression.
 #pragma once
 #include "builders.h"
 #include "checkpoint.h"
 #include "config.h"
+#include "inference.h"
 #include "safetensors.h"
 #include "spectral.h"
 #include "trainer.h"
