@@ -8,15 +8,11 @@
 #include "test_helpers.h"
 
 using namespace tinynn;
+using tinynn::test::read_file;
 using tinynn::test::scratch_dir;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 void write_file(const fs::path& p, const std::string& bytes) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);

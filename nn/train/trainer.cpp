@@ -77,7 +77,8 @@ EpochRecord record_from_json(const json& j) {
 }
 
 // Writes metrics.jsonl, metrics.csv and curves.svg for the whole history (each atomically).
-void write_metrics(const fs::path& dir, const std::vector<EpochRecord>& history, bool plot, const std::string& title) {
+void write_metrics(const fs::path& dir, const std::vector<EpochRecord>& history, bool plot, const std::string& title,
+                   std::int64_t best_epoch) {
   std::string jsonl, csv = "epoch,train_loss,train_accuracy,penalty,val_loss,val_accuracy,lr,grad_norm,seconds,samples_per_second,skipped_steps\n";
   for (const auto& r : history) {
     jsonl += record_json(r).dump() + "\n";
@@ -86,7 +87,7 @@ void write_metrics(const fs::path& dir, const std::vector<EpochRecord>& history,
   }
   write_file_atomically((dir / "metrics.jsonl").string(), jsonl);
   write_file_atomically((dir / "metrics.csv").string(), csv);
-  if (plot) write_curves_svg(history, (dir / "curves.svg").string(), title);
+  if (plot) write_curves_svg(history, (dir / "curves.svg").string(), title, best_epoch);
 }
 
 // A progress bar on a terminal ("bar"), or nothing per batch ("lines"/"none").
@@ -528,7 +529,7 @@ class Run {
     }
     result_.history.push_back(rec);
     progress.epoch_end(rec);
-    write_metrics(dir_, result_.history, config_.output.plot, config_.name);
+    write_metrics(dir_, result_.history, config_.output.plot, config_.name, best_epoch_);
     if (config_.output.checkpoints) {
       save_checkpoint(last_path_.string(), *model_, optimizer_.get(), scheduler_.get(), progress_at(epoch + 1, 0));
       if (improved) copy_file_atomically(last_path_.string(), best_path_.string());

@@ -11,6 +11,7 @@
 
 #include "builders.h"
 #include "config.h"
+#include "plot.h"
 #include "../data/data_loader.h"
 
 namespace tinynn::nn {
@@ -63,8 +64,5 @@ struct EvalResult {
 };
 // Loss and accuracy over every batch, in eval mode and recording nothing.
 EvalResult evaluate(Module& model, DataLoader& loader, const LossFn& loss, Device device, bool classification);
-
-// The training curves (loss, and accuracy for classification) as an SVG file.
-void write_curves_svg(const std::vector<EpochRecord>& history, const std::string& path, const std::string& title);
 
 }  // namespace tinynn::nn
