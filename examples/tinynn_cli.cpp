@@ -86,8 +86,8 @@ int run_train(const std::string& path, const std::vector<std::string>& sets, con
                     {"test_loss", number_or_null(r.test_loss)},
                     {"epochs", r.epochs},
                     {"tested_epoch", r.tested_epoch},
-                    {"seconds", r.seconds},
-                    {"samples_per_second", r.samples_per_second}}
+                    {"seconds", std::round(r.seconds * 100) / 100},  // measurements: more digits would be noise
+                    {"samples_per_second", static_cast<std::int64_t>(std::round(r.samples_per_second))}}
                    .dump()
             << std::endl;
   return kOk;

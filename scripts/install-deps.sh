@@ -20,7 +20,9 @@ packages=(
   dataset-fashion-mnist  # the default training data
 )
 case "${1:-}" in
-  --test) packages+=(clang libclang-rt-14-dev) ;;  # libFuzzer and sanitizer runtimes for the fuzz targets
+  # libFuzzer and sanitizer runtimes for the fuzz targets; python3 for the CLI tests' JSON checks and
+  # the README snippet and transcript tests
+  --test) packages+=(clang libclang-rt-14-dev python3) ;;
   "") ;;
   *) echo "install-deps: unknown argument '$1' (use --test for the test suite's extra packages)" >&2; exit 2 ;;
 esac
