@@ -1,6 +1,7 @@
 // The whole public API of tinynn in one include.
 #pragma once
 #include "autograd/autograd.h"
+#include "core/conv.h"
 #include "core/creation.h"
 #include "core/error.h"
 #include "core/grad_mode.h"

@@ -199,6 +199,11 @@ std::vector<Tensor> backward_formula(const OpRecord& rec, const Tensor& out, con
     case OpKind::Pinv: return linalg_backward(rec, out, g, needs);
     case OpKind::SoftmaxCrossEntropy: return {softmax_cross_entropy_backward(rec, g), Tensor()};
     case OpKind::BiasActivation: return bias_activation_backward(rec, out, g);
+    case OpKind::Conv2d:
+    case OpKind::Conv2dBackwardData:
+    case OpKind::Conv2dBackwardWeight:
+    case OpKind::AvgPool2d:
+    case OpKind::AvgPool2dBackward: return window_backward(rec, g, needs);
     case OpKind::Count_: break;
   }
   throw Error(fmt::format("tinynn::backward: no formula for op kind {}", op_kind_name(rec.kind)));

@@ -123,6 +123,29 @@ struct BiasActivationPlan {
   UnaryParams params;
 };
 
+// A 2-D convolution over contiguous NCHW tensors with groups G: x [N, C, H, W], w [K, C/G, R, S],
+// y [N, K, P, Q]; output channel k reads the input channels of its group g = k / (K/G):
+//   y[n, k, p, q] = bias[k] + sum_{c' < C/G, r, s} x[n, g C/G + c', p sh - ph + r dh, q sw - pw + s dw] w[k, c', r, s]
+// with reads outside the input counting as 0. backward data writes gx = (d y / d x)^T gy (the
+// transposed convolution); backward weight writes gw[k, c', r, s] = sum_{n, p, q} x[...] gy[n, k, p, q].
+struct ConvPlan {
+  std::int64_t n = 0, c = 0, h = 0, w = 0;  // input
+  std::int64_t k = 0, r = 0, s = 0;         // output channels, kernel height and width
+  std::int64_t p = 0, q = 0;                // output height and width
+  std::int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1, groups = 1;
+};
+
+// Pooling over contiguous x [N, C, H, W] -> y [N, C, P, Q]. Window (i, j) covers rows
+// i sh - ph + a dh (a < kh) and columns j sw - pw + b dw (b < kw), those inside the input.
+// Max: y is the largest (the first, scanning rows then columns, on ties) and indices[n, c, i, j] its
+// flat position h W + w in the (n, c) plane. Avg (no dilation): the sum over the window divided by
+// the window's size clipped to the padded input (count_include_pad) or by its real elements.
+struct PoolPlan {
+  std::int64_t n = 0, c = 0, h = 0, w = 0, p = 0, q = 0;
+  std::int64_t kh = 1, kw = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1;
+  bool count_include_pad = true;
+};
+
 // n Philox draws from (seed, counter) into a contiguous tensor; the layout of words per element is
 // core/random.h's (random_draw).
 enum class RandomDistribution {
@@ -271,6 +294,14 @@ class Backend {
   // One Adam/AdamW step, in place, over every listed tensor (contiguous, dtype t: Float32/Float64)
   // with the same hyperparameters and step count: one pass, one launch, for a model's parameters.
   virtual void adam_step(const AdamStep& step, DType t, const AdamTensors* tensors, std::size_t count) = 0;
+  // Convolution (see ConvPlan), Float32/Float64; bias may be null.
+  virtual void conv2d(const ConvPlan& plan, DType t, void* y, const void* x, const void* w, const void* bias) = 0;
+  virtual void conv2d_backward_data(const ConvPlan& plan, DType t, void* gx, const void* gy, const void* w) = 0;
+  virtual void conv2d_backward_weight(const ConvPlan& plan, DType t, void* gw, const void* x, const void* gy) = 0;
+  // Pooling (see PoolPlan), Float32/Float64; avg_pool2d_backward writes gx = (d y / d x)^T gy.
+  virtual void max_pool2d(const PoolPlan& plan, DType t, void* y, std::int64_t* indices, const void* x) = 0;
+  virtual void avg_pool2d(const PoolPlan& plan, DType t, void* y, const void* x) = 0;
+  virtual void avg_pool2d_backward(const PoolPlan& plan, DType t, void* gx, const void* gy) = 0;
   // Factorizations and solves (LAPACK on the CPU). Throws NotImplementedError where a backend
   // has none.
   virtual void linalg(const LinalgPlan& plan) = 0;

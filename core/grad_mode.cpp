@@ -58,6 +58,11 @@ const char* op_kind_name(OpKind kind) {
     case OpKind::Pinv: return "Pinv";
     case OpKind::SoftmaxCrossEntropy: return "SoftmaxCrossEntropy";
     case OpKind::BiasActivation: return "BiasActivation";
+    case OpKind::Conv2d: return "Conv2d";
+    case OpKind::Conv2dBackwardData: return "Conv2dBackwardData";
+    case OpKind::Conv2dBackwardWeight: return "Conv2dBackwardWeight";
+    case OpKind::AvgPool2d: return "AvgPool2d";
+    case OpKind::AvgPool2dBackward: return "AvgPool2dBackward";
     case OpKind::Count_: break;
   }
   return "?";

@@ -2,6 +2,7 @@
 // initializers, optimizers and schedulers. Knows nothing of JSON, files or runs.
 #pragma once
 #include "init.h"
+#include "conv_layers.h"
 #include "layers.h"
 #include "losses.h"
 #include "module.h"

@@ -1,9 +1,10 @@
-// BatchNorm1d and LayerNorm, composed from differentiable tensor ops.
+// BatchNorm (on core's batch_norm) and LayerNorm, composed from differentiable tensor ops.
 #include "normalization.h"
 
 #include <fmt/format.h>
 
 #include "../autograd/autograd.h"
+#include "../core/conv.h"
 #include "../core/creation.h"
 #include "../core/error.h"
 #include "../core/ops.h"
@@ -11,45 +12,31 @@
 
 namespace tinynn::nn {
 
-BatchNorm1d::BatchNorm1d(std::int64_t num_features, double eps, double momentum, bool affine)
-    : features_(num_features), eps_(eps), momentum_(momentum) {
-  if (num_features <= 0) throw ValueError(fmt::format("tinynn::nn::BatchNorm1d: num_features must be positive, got {}", num_features));
+BatchNorm::BatchNorm(int spatial_dims, std::int64_t num_features, double eps, double momentum, bool affine)
+    : spatial_dims_(spatial_dims), features_(num_features), eps_(eps), momentum_(momentum) {
+  if (num_features <= 0)
+    throw ValueError(fmt::format("tinynn::nn::{}: num_features must be positive, got {}", type_name(), num_features));
   if (affine) {
     weight_ = register_parameter("weight", ones({num_features}));
     bias_ = register_parameter("bias", zeros({num_features}));
   }
   running_mean_ = register_buffer("running_mean", zeros({num_features}));
   running_var_ = register_buffer("running_var", ones({num_features}));
+  num_batches_tracked_ = register_buffer("num_batches_tracked", zeros({}, {DType::Int64}));
 }
 
-std::string BatchNorm1d::describe() const { return fmt::format("BatchNorm1d({})", features_); }
+std::string BatchNorm::describe() const { return fmt::format("{}({})", type_name(), features_); }
 
-// x: [N, C] or [N, C, L] -> same shape
-Tensor BatchNorm1d::forward(const Tensor& x) {
-  if ((x.dim() != 2 && x.dim() != 3) || x.shape()[1] != features_)
-    throw ShapeError(fmt::format("tinynn::nn::{}: expected input [N, {}] or [N, {}, L], got {}", describe(), features_,
-                                 features_, shape_str(x.shape())));
-  const Axes axes = x.dim() == 2 ? Axes{0} : Axes{0, 2};
-  const Shape channel_shape = x.dim() == 2 ? Shape{1, features_} : Shape{1, features_, 1};
-  Tensor mean_c, var_c;
-  if (is_training()) {
-    const std::int64_t n = x.numel() / features_;
-    if (n < 2)
-      throw ShapeError(fmt::format("tinynn::nn::{}: training needs more than one value per channel, got input {}",
-                                   describe(), shape_str(x.shape())));
-    mean_c = mean(x, axes, true);
-    var_c = var(x, axes, true, 0);
-    NoGradGuard no_grad;
-    const double unbias = static_cast<double>(n) / static_cast<double>(n - 1);
-    running_mean_.copy_(running_mean_ * (1.0 - momentum_) + mean_c.detach().reshape({features_}) * momentum_);
-    running_var_.copy_(running_var_ * (1.0 - momentum_) + var_c.detach().reshape({features_}) * (momentum_ * unbias));
-  } else {
-    mean_c = running_mean_.reshape(channel_shape);
-    var_c = running_var_.reshape(channel_shape);
-  }
-  Tensor y = (x - mean_c) * rsqrt(var_c + eps_);
-  if (weight_.defined()) y = y * weight_.reshape(channel_shape) + bias_.reshape(channel_shape);
-  return y;
+// x: [N, C] or [N, C, L] (1d), [N, C, H, W] (2d) -> same shape
+Tensor BatchNorm::forward(const Tensor& x) {
+  const bool fits = spatial_dims_ == 2 ? x.dim() == 4 : (x.dim() == 2 || x.dim() == 3);
+  if (!fits || x.shape()[1] != features_)
+    throw ShapeError(fmt::format("tinynn::nn::{}: expected input {}, got {}", describe(),
+                                 spatial_dims_ == 2 ? fmt::format("[N, {}, H, W]", features_)
+                                                    : fmt::format("[N, {}] or [N, {}, L]", features_, features_),
+                                 shape_str(x.shape())));
+  if (is_training()) num_batches_tracked_.copy_(num_batches_tracked_ + 1);
+  return batch_norm(x, running_mean_, running_var_, weight_, bias_, is_training(), momentum_, eps_);
 }
 
 LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine)

@@ -64,6 +64,22 @@ class ForwardingBackend final : public Backend {
   }
   void adam_step(const AdamStep& s, DType t, const AdamTensors* ts, std::size_t n) override { count("adam_step"), inner_.adam_step(s, t, ts, n); }
   void linalg(const LinalgPlan& p) override { count("linalg"), inner_.linalg(p); }
+  void conv2d(const ConvPlan& p, DType t, void* y, const void* x, const void* w, const void* b) override {
+    count("conv2d"), inner_.conv2d(p, t, y, x, w, b);
+  }
+  void conv2d_backward_data(const ConvPlan& p, DType t, void* gx, const void* gy, const void* w) override {
+    count("conv2d_backward_data"), inner_.conv2d_backward_data(p, t, gx, gy, w);
+  }
+  void conv2d_backward_weight(const ConvPlan& p, DType t, void* gw, const void* x, const void* gy) override {
+    count("conv2d_backward_weight"), inner_.conv2d_backward_weight(p, t, gw, x, gy);
+  }
+  void max_pool2d(const PoolPlan& p, DType t, void* y, std::int64_t* i, const void* x) override {
+    count("max_pool2d"), inner_.max_pool2d(p, t, y, i, x);
+  }
+  void avg_pool2d(const PoolPlan& p, DType t, void* y, const void* x) override { count("avg_pool2d"), inner_.avg_pool2d(p, t, y, x); }
+  void avg_pool2d_backward(const PoolPlan& p, DType t, void* gx, const void* gy) override {
+    count("avg_pool2d_backward"), inner_.avg_pool2d_backward(p, t, gx, gy);
+  }
 
  private:
   void count(const char* name) { ++calls[name]; }
@@ -96,6 +112,12 @@ std::vector<double> workload() {
   const Tensor idx = from_vector(std::vector<std::int64_t>{2, 0}, {2});
   for (double v : scatter_add(zeros({3, 6}), 0, idx.unsqueeze(1).expand({2, 6}), index_select(x, 0, idx)).to_vector<double>())
     out.push_back(v);
+  // Convolution and pooling, forward and backward.
+  const Tensor image = randn({2, 2, 5, 5}, {}, &gen).requires_grad_(), kernel = randn({3, 2, 3, 3}, {}, &gen).requires_grad_();
+  const Tensor features = conv2d(image, kernel, Tensor(), {1, 1}, {1, 1});
+  sum(max_pool2d(features, {2, 2}) + avg_pool2d(features, {2, 2})).backward();
+  for (const Tensor& t : {features.detach(), image.grad(), kernel.grad()})
+    for (double v : t.to_vector<double>()) out.push_back(v);
   return out;
 }
 
@@ -116,7 +138,8 @@ TEST_CASE("a forwarding backend runs everything with the same results", "[backen
   CHECK(through == direct);  // bit for bit
   for (const char* entry : {"allocate", "fill", "copy", "unary", "binary", "where", "reduce", "scan", "gather", "scatter_add",
                             "matmul", "cross_entropy", "cross_entropy_backward", "random", "bias_activation",
-                            "bias_activation_backward", "adam_step", "linalg"}) {  // (the CPU's memory is read in place)
+                            "bias_activation_backward", "adam_step", "linalg", "conv2d", "conv2d_backward_data",
+                            "conv2d_backward_weight", "max_pool2d", "avg_pool2d", "avg_pool2d_backward"}) {  // (the CPU's memory is read in place)
     INFO("backend entry " << entry);
     CHECK(forwarding.calls[entry] > 0);
   }

@@ -2,6 +2,7 @@
 // including broadcast and non-contiguous cases. The last test fails when an op kind or a
 // pointwise row has no case here.
 #include <tinynn/core/detail/autograd_hooks.h>
+#include <tinynn/core/detail/window_ops.h>
 
 #include <functional>
 
@@ -77,6 +78,26 @@ std::vector<GradCase> structural_cases() {
       {"bias_activation gelu, 3-d, transposed", {{2, 6, 3}, {2}},
        [](auto v) { return bias_activation(v[0].transpose(1, 2).narrow(2, 0, 2), v[1], UnaryOp::Gelu); }},
       {"bias_activation leaky_relu", {{3, 4}, {4}}, [](auto v) { return bias_activation(v[0], v[1], UnaryOp::LeakyRelu, {0.2, 0}); }},
+      // Convolution and pooling (their backward ops are recorded ops, so second order covers
+      // Conv2dBackwardData/Weight and AvgPool2dBackward too).
+      {"conv2d stride 2, padding, bias", {{2, 2, 5, 6}, {3, 2, 3, 2}, {3}},
+       [](auto v) { return conv2d(v[0], v[1], v[2], {2, 1}, {1, 0}); }},
+      {"conv2d dilation, groups, strided input", {{1, 7, 4, 4}, {4, 2, 2, 2}},
+       [](auto v) { return conv2d(v[0].transpose(1, 3).narrow(1, 0, 4), v[1], Tensor(), {1, 1}, {1, 1}, {2, 1}, 2); }},
+      {"max_pool2d padding, dilation, ceil_mode", {{2, 2, 7, 5}},
+       [](auto v) { return max_pool2d(v[0], {3, 2}, Size2{2, 2}, {1, 1}, {1, 2}, true); }},
+      {"avg_pool2d ceil_mode, count_include_pad off", {{2, 1, 6, 7}},
+       [](auto v) { return avg_pool2d(v[0], {3, 3}, Size2{2, 2}, {1, 1}, true, false); }},
+      // avg_pool2d's gradient as a function of the incoming gradient (its transpose, recorded).
+      {"avg_pool2d_backward", {{1, 2, 2, 2}}, [](auto v) {
+         PoolPlan plan;
+         plan.n = 1, plan.c = 2, plan.h = 5, plan.w = 5, plan.p = 2, plan.q = 2;
+         plan.kh = plan.kw = 3, plan.stride_h = plan.stride_w = 2;
+         return detail::avg_pool2d_backward(v[0], plan);
+       }},
+      {"adaptive_avg_pool2d uneven", {{1, 2, 5, 7}}, [](auto v) { return adaptive_avg_pool2d(v[0], {3, 2}); }},
+      {"batch_norm training", {{3, 2, 2, 3}, {2}, {2}},
+       [](auto v) { return batch_norm(v[0], Tensor(), Tensor(), v[1], v[2], true, 0.1, 1e-5); }},
       {"sum_of_squares", {{3, 4}}, [](auto v) { return sum_of_squares(v[0], {1}) + sum_of_squares(v[0]); }},
       {"reshape", {{2, 6}}, [](auto v) { return v[0].reshape({3, 4}) * tensor({1.0, 2.0, 3.0, 4.0}, DType::Float64); }},
       {"reshape of strided", {{3, 4}}, [](auto v) { return v[0].t().reshape({-1}) * arange(0, 12, 1, {DType::Float64}); }},

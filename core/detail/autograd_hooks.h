@@ -25,6 +25,9 @@ enum class OpKind {
   Svdvals, Eigvalsh, Pinv,
   SoftmaxCrossEntropy,  // fused loss (core/cross_entropy.cpp); params.a: label smoothing
   BiasActivation,       // fused dense-layer epilogue (core/bias_activation.cpp); unary, params
+  Conv2d, Conv2dBackwardData, Conv2dBackwardWeight,  // core/conv.cpp; conv: the plan. Each one's
+                                                     // gradients are the other two, to any order
+  AvgPool2d, AvgPool2dBackward,                      // pool: the plan; each the other's gradient
   Count_  // number of kinds, not a kind
 };
 const char* op_kind_name(OpKind kind);
@@ -44,6 +47,8 @@ struct OpRecord {
   std::int64_t axis = 0, start = 0, end = 0, step = 1;  // Slice/Select/Cat/Gather/ScatterAdd/scans
   Shape shape;               // SliceBackward: the full shape; Cat: sizes along axis
   std::vector<Tensor> saved;  // other tensors the backward needs (Svdvals: U and Vh; Eigvalsh: vectors)
+  ConvPlan conv;             // Conv2d*: the shapes, stride, padding, dilation and groups
+  PoolPlan pool;             // AvgPool2d*
 };
 
 // True when grad mode is on, the output will be floating point, and some input requires grad.

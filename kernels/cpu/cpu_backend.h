@@ -1,4 +1,4 @@
-// The CPU backend: reference loops everywhere, oneDNN for matmul when built with it.
+// The CPU backend: reference loops everywhere, oneDNN for matmul and convolution when built with it.
 #pragma once
 #include <tinynn/core/backend.h>
 
@@ -35,6 +35,12 @@ class CpuBackend final : public Backend {
   void bias_activation_backward(const BiasActivationPlan& plan, DType t, void* gx, void* gbias, const void* g, const void* x,
                                 const void* bias, const void* y) override;
   void adam_step(const AdamStep& step, DType t, const AdamTensors* tensors, std::size_t count) override;
+  void conv2d(const ConvPlan& plan, DType t, void* y, const void* x, const void* w, const void* bias) override;
+  void conv2d_backward_data(const ConvPlan& plan, DType t, void* gx, const void* gy, const void* w) override;
+  void conv2d_backward_weight(const ConvPlan& plan, DType t, void* gw, const void* x, const void* gy) override;
+  void max_pool2d(const PoolPlan& plan, DType t, void* y, std::int64_t* indices, const void* x) override;
+  void avg_pool2d(const PoolPlan& plan, DType t, void* y, const void* x) override;
+  void avg_pool2d_backward(const PoolPlan& plan, DType t, void* gx, const void* gy) override;
   void linalg(const LinalgPlan& plan) override;
 };
 

@@ -3,6 +3,8 @@
 // coalesced them, loop here. Transposed operands are described by strides, never copied.
 #include "onednn_matmul.h"
 
+#include "onednn_runtime.h"
+
 #include <dnnl.hpp>
 
 #include <array>
@@ -35,19 +37,17 @@ struct CachedMatmul {
   dnnl::memory a, b, out;
 };
 
-struct Runtime {
-  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
-  dnnl::stream stream{engine};
-  std::mutex mutex;  // guards the cache and serializes execution on the one stream
-  std::unordered_map<Key, CachedMatmul, KeyHash> cache;  // creating primitives is the slow part
-};
-
-Runtime& runtime() {
-  static Runtime rt;
-  return rt;
+std::unordered_map<Key, CachedMatmul, KeyHash>& cache() {  // creating primitives is the slow part
+  static std::unordered_map<Key, CachedMatmul, KeyHash> c;
+  return c;
 }
 
 }  // namespace
+
+OnednnRuntime& onednn_runtime() {
+  static OnednnRuntime rt;
+  return rt;
+}
 
 void set_onednn_matmul_enabled(bool enabled) { g_enabled = enabled; }
 std::size_t onednn_matmul_primitives_created() { return g_created; }
@@ -66,10 +66,10 @@ bool onednn_matmul_f32(const MatmulPlan& p, float* out, const float* a, const fl
 
   const Key key{ba, bb, batch, p.m, p.n, p.k, sa_md, sb_md, so,
                                 p.a_row_stride, p.a_col_stride, p.b_row_stride, p.b_col_stride};
-  Runtime& rt = runtime();
+  OnednnRuntime& rt = onednn_runtime();
   std::lock_guard<std::mutex> lock(rt.mutex);
-  auto it = rt.cache.find(key);
-  if (it == rt.cache.end()) {
+  auto it = cache().find(key);
+  if (it == cache().end()) {
     try {
       const dnnl::memory::desc a_md(dims{ba, p.m, p.k}, dt::f32, dims{sa_md, p.a_row_stride, p.a_col_stride});
       const dnnl::memory::desc b_md(dims{bb, p.k, p.n}, dt::f32, dims{sb_md, p.b_row_stride, p.b_col_stride});
@@ -78,7 +78,7 @@ bool onednn_matmul_f32(const MatmulPlan& p, float* out, const float* a, const fl
       dnnl::matmul::primitive_desc pd(desc, rt.engine);
       CachedMatmul entry{dnnl::matmul(pd), dnnl::memory(pd.src_desc(), rt.engine, nullptr),
                          dnnl::memory(pd.weights_desc(), rt.engine, nullptr), dnnl::memory(pd.dst_desc(), rt.engine, nullptr)};
-      it = rt.cache.emplace(key, std::move(entry)).first;
+      it = cache().emplace(key, std::move(entry)).first;
       ++g_created;
     } catch (const dnnl::error&) {
       return false;  // layout oneDNN does not implement: the reference loop takes it

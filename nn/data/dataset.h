@@ -32,7 +32,7 @@ struct DataSplits {
 };
 
 // The four MNIST-format files of `dir` (train/t10k images and labels, ".gz" or raw; MNIST,
-// Fashion-MNIST, KMNIST and EMNIST names all match). Images become float32 [N, rows, cols]
+// Fashion-MNIST, KMNIST and EMNIST names all match). Images become float32 [N, 1, rows, cols]
 // with values 0..255; labels int64. `max_samples` (0 = all) keeps the first samples only.
 DataSplits load_idx_directory(const std::string& dir, std::int64_t max_train = 0, std::int64_t max_test = 0);
 // One pair of IDX files.

@@ -115,7 +115,7 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path,
                                 images_path, images.dims[0], labels_path, labels.dims[0]));
   const std::int64_t n = images.dims[0], rows = images.dims[1], cols = images.dims[2];
   Dataset d;
-  Tensor inputs = empty({n, rows, cols});
+  Tensor inputs = empty({n, 1, rows, cols});  // one channel: the shape conv2d and image folders use
   float* px = inputs.data_ptr<float>();
   for (std::size_t i = 0; i < images.data.size(); ++i) px[i] = static_cast<float>(images.data[i]);
   Tensor targets = empty({n}, DType::Int64);

@@ -139,6 +139,20 @@ class Reader {
     out_[key] = def;
     return def;
   }
+  // A window size: n (for [n, n]) or [height, width], both at least k.lo.
+  std::vector<std::int64_t> pair(const KeySpec& k) {
+    std::vector<std::int64_t> v = std::get<std::vector<std::int64_t>>(k.fallback);
+    if (has(k.name)) {
+      const json& j = raw(k.name);
+      if (j.is_number_integer()) v = {j.get<std::int64_t>(), j.get<std::int64_t>()};
+      else if (j.is_array() && j.size() == 2 && j[0].is_number_integer() && j[1].is_number_integer()) v = j.get<std::vector<std::int64_t>>();
+      else fail(at(k.name), fmt::format("expected an integer or [height, width], got {}", show(j)));
+      if (static_cast<double>(std::min(v[0], v[1])) < k.lo)
+        fail(at(k.name), fmt::format("must be at least {}, got {}", static_cast<std::int64_t>(k.lo), show(j)));
+    }
+    out_[k.name] = v;
+    return v;
+  }
   // A key as a registry row declares it; its type is its default's.
   KeyValue read(const KeySpec& k) {
     return std::visit(
@@ -150,6 +164,7 @@ class Reader {
                            static_cast<std::int64_t>(std::min(k.hi, 9.2e18)));
           else if constexpr (std::is_same_v<T, double>) return number(k.name, fallback, k.lo, k.hi, k.lo_open);
           else if constexpr (std::is_same_v<T, std::string>) return text(k.name, fallback, k.choices);
+          else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) return k.pair ? pair(k) : list(k.name, fallback);
           else return list<typename T::value_type>(k.name, fallback);
         },
         k.fallback);

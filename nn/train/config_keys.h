@@ -21,6 +21,7 @@ struct KeySpec {
   bool lo_open = false;            // numbers: lo itself is excluded
   std::vector<std::string> choices;  // strings: the allowed values (empty: any)
   std::string shown_default;         // the README's default column when it is not the plain value
+  bool pair = false;                 // integer lists: (height, width), written as n (for [n, n]) or [h, w]
 };
 
 // Shorthands for rows: number("lr", 1e-3, "learning rate", 0, 10, true).
@@ -30,6 +31,8 @@ KeySpec integer_key(std::string name, std::int64_t fallback, std::string doc, st
                     std::int64_t hi = INT64_MAX);
 KeySpec bool_key(std::string name, bool fallback, std::string doc);
 KeySpec choice_key(std::string name, std::string fallback, std::vector<std::string> choices, std::string doc);
+// A window size (kernel, stride, padding, ...): an integer n for [n, n], or [height, width], each >= lo.
+KeySpec pair_key(std::string name, std::int64_t fallback, std::string doc, std::int64_t lo);
 
 // A value as configs/README.md and the model summary show it (strings quoted or not).
 std::string key_value_text(const KeyValue& value, bool quote_strings);

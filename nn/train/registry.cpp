@@ -9,6 +9,8 @@
 #include "../../core/creation.h"
 #include "../../core/pointwise_table.h"
 #include "../data/dataset.h"
+#include "../../autograd/autograd.h"
+#include "../conv_layers.h"
 #include "../init.h"
 #include "../layers.h"
 #include "../losses.h"
@@ -36,6 +38,13 @@ KeySpec bool_key(std::string name, bool fallback, std::string doc) { return {std
 KeySpec choice_key(std::string name, std::string fallback, std::vector<std::string> choices, std::string doc) {
   KeySpec k{std::move(name), std::move(fallback), std::move(doc)};
   k.choices = std::move(choices);
+  return k;
+}
+
+KeySpec pair_key(std::string name, std::int64_t fallback, std::string doc, std::int64_t lo) {
+  KeySpec k{std::move(name), std::vector<std::int64_t>{fallback, fallback}, std::move(doc)};
+  k.lo = static_cast<double>(lo), k.pair = true;
+  k.shown_default = std::to_string(fallback);
   return k;
 }
 
@@ -81,6 +90,32 @@ void flatten_input(LayerBuild& b) {
 
 // ---- layers --------------------------------------------------------------------------------
 
+// The keys every layer with a weight (and maybe a bias) takes: init, and L1/L2 per parameter.
+std::vector<KeySpec> weight_keys() {
+  return {number_key("l1", 0, "L1 penalty l1·Σ|w| on the weight, added to the loss", 0),
+          number_key("l2", 0, "L2 penalty l2·Σw² on the weight, added to the loss", 0),
+          number_key("bias_l1", 0, "L1 penalty on the bias", 0),
+          number_key("bias_l2", 0, "L2 penalty on the bias", 0),
+          choice_key("init", "default", {"default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal"},
+                     "weight init (default: PyTorch's; the others zero the bias)")};
+}
+
+// Applies those keys to a layer's weight and bias (undefined when it has none).
+void init_and_penalize(const KeyValues& v, Module& layer, Tensor weight, Tensor bias, Generator* gen) {
+  const std::string& how = v.text("init");
+  if (how != "default") {
+    const auto relu = init::Nonlinearity::ReLU;
+    if (how == "xavier_uniform") init::xavier_uniform_(weight, 1.0, gen);
+    else if (how == "xavier_normal") init::xavier_normal_(weight, 1.0, gen);
+    else if (how == "kaiming_uniform") init::kaiming_uniform_(weight, 0.0, init::FanMode::FanIn, relu, gen);
+    else init::kaiming_normal_(weight, 0.0, init::FanMode::FanIn, relu, gen);
+    if (bias.defined()) init::zeros_(bias);
+  }
+  const Penalty w{v.number("l1"), v.number("l2")}, b{v.number("bias_l1"), v.number("bias_l2")};
+  if (w.active()) layer.set_penalty("weight", w);
+  if (bias.defined() && b.active()) layer.set_penalty("bias", b);
+}
+
 void build_linear(const TypedSpec& l, LayerBuild& b) {
   flatten_input(b);
   const KeyValues& v = l.values;
@@ -88,40 +123,74 @@ void build_linear(const TypedSpec& l, LayerBuild& b) {
   if (b.last_dense && units != b.outputs)
     throw ConfigError(fmt::format("config: {}.units: the last linear layer has {} outputs but the data needs {}", l.path,
                                   units, b.outputs));
-  const bool bias = v.flag("bias");
-  auto linear = std::make_shared<Linear>(b.shape[0], units, bias, b.gen);
-  const std::string& how = v.text("init");
-  if (how != "default") {
-    Tensor w = linear->weight();
-    const auto relu = init::Nonlinearity::ReLU;
-    if (how == "xavier_uniform") init::xavier_uniform_(w, 1.0, b.gen);
-    else if (how == "xavier_normal") init::xavier_normal_(w, 1.0, b.gen);
-    else if (how == "kaiming_uniform") init::kaiming_uniform_(w, 0.0, init::FanMode::FanIn, relu, b.gen);
-    else init::kaiming_normal_(w, 0.0, init::FanMode::FanIn, relu, b.gen);
-    if (bias) {
-      Tensor bias_tensor = linear->bias();
-      init::zeros_(bias_tensor);
-    }
-  }
-  const Penalty weight{v.number("l1"), v.number("l2")}, bias_penalty{v.number("bias_l1"), v.number("bias_l2")};
-  if (weight.active()) linear->set_penalty("weight", weight);
-  if (bias && bias_penalty.active()) linear->set_penalty("bias", bias_penalty);
+  auto linear = std::make_shared<Linear>(b.shape[0], units, v.flag("bias"), b.gen);
+  init_and_penalize(v, *linear, linear->weight(), linear->bias(), b.gen);
   b.model.add(linear);
   b.shape = {units};
 }
 
+Size2 size2(const KeyValues& v, const std::string& key) {
+  const auto& p = v.list<std::int64_t>(key);
+  return {p[0], p[1]};
+}
+
+// An image layer takes samples [C, H, W]; its output shape comes from running it once, in eval
+// mode, on a zero sample, so every shape rule of the op is checked here with the layer's path.
+void add_image_layer(const TypedSpec& l, LayerBuild& b, const std::shared_ptr<Module>& layer) {
+  if (b.shape.size() != 3)
+    throw ConfigError(fmt::format("config: {}: {} takes image samples [C, H, W], but its input is {}; image layers go "
+                                  "before flatten and linear layers", l.path, l.type, shape_str(b.shape)));
+  Shape batch = b.shape;
+  batch.insert(batch.begin(), 1);
+  try {
+    NoGradGuard no_grad;
+    layer->eval();
+    const Tensor out = (*layer)(zeros(batch));
+    layer->train();
+    b.shape = Shape(out.shape().begin() + 1, out.shape().end());
+  } catch (const Error& e) {
+    throw ConfigError(fmt::format("config: {}: {} on samples {}: {}", l.path, l.type, shape_str(b.shape), e.what()));
+  }
+  b.model.add(layer);
+}
+
+void build_conv2d(const TypedSpec& l, LayerBuild& b) {
+  const KeyValues& v = l.values;
+  const std::int64_t in = b.shape.size() == 3 ? b.shape[0] : 1, groups = v.integer("groups");
+  if (in % groups != 0 || v.integer("out_channels") % groups != 0)
+    throw ConfigError(fmt::format("config: {}.groups: {} input channels and {} output channels must both be divisible by "
+                                  "groups ({})", l.path, in, v.integer("out_channels"), groups));
+  auto conv = std::make_shared<Conv2d>(in, v.integer("out_channels"), size2(v, "kernel_size"), size2(v, "stride"),
+                                       size2(v, "padding"), size2(v, "dilation"), groups, v.flag("bias"), b.gen);
+  init_and_penalize(v, *conv, conv->weight(), conv->bias(), b.gen);
+  add_image_layer(l, b, conv);
+}
+
+// stride 0 (the default) means the kernel size, as PyTorch's stride=None.
+std::optional<Size2> pool_stride(const KeyValues& v) {
+  const Size2 s = size2(v, "stride");
+  return s[0] == 0 || s[1] == 0 ? std::nullopt : std::optional<Size2>(s);
+}
+
+std::vector<KeySpec> pool_keys(bool max) {
+  std::vector<KeySpec> keys = {pair_key("kernel_size", 2, "window size: n or [height, width]", 1),
+                               pair_key("stride", 0, "window step (0: the kernel size)", 0),
+                               pair_key("padding", 0, "implicit padding on each side (at most half the kernel)", 0)};
+  keys[1].shown_default = "kernel_size";
+  if (max) keys.push_back(pair_key("dilation", 1, "spacing between window elements", 1));
+  keys.push_back(bool_key("ceil_mode", false, "round the output size up (a last, partial window)"));
+  if (!max) keys.push_back(bool_key("count_include_pad", true, "divide by the window including padding (else by the real elements)"));
+  return keys;
+}
+
 std::vector<LayerType> make_layer_types() {
   std::vector<LayerType> rows;
-  rows.push_back({"linear", "dense layer y = x Wᵀ + b (W is [out, in], as PyTorch); a non-flat input is flattened first",
-                  {integer_key("units", 0, "output features", 0, 1 << 24),
-                   bool_key("bias", true, "add a bias"),
-                   number_key("l1", 0, "L1 penalty l1·Σ|w| on the weight, added to the loss", 0),
-                   number_key("l2", 0, "L2 penalty l2·Σw² on the weight, added to the loss", 0),
-                   number_key("bias_l1", 0, "L1 penalty on the bias", 0),
-                   number_key("bias_l2", 0, "L2 penalty on the bias", 0),
-                   choice_key("init", "default", {"default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal"},
-                              "weight init (default: PyTorch's; the others zero the bias)")},
-                  build_linear, true});
+  {
+    std::vector<KeySpec> keys = {integer_key("units", 0, "output features", 0, 1 << 24), bool_key("bias", true, "add a bias")};
+    for (KeySpec& k : weight_keys()) keys.push_back(std::move(k));
+    rows.push_back({"linear", "dense layer y = x Wᵀ + b (W is [out, in], as PyTorch); a non-flat input is flattened first",
+                    std::move(keys), build_linear, true});
+  }
   rows.back().keys[0].shown_default = "last layer: the data's classes or targets";
   // Every activation row of the pointwise table, by its name.
 #define TINYNN_OP(Name, name) UnaryOp::Name,
@@ -157,6 +226,41 @@ std::vector<LayerType> make_layer_types() {
                   [](const TypedSpec& l, LayerBuild& b) {
                     flatten_input(b);
                     b.model.add(std::make_shared<BatchNorm1d>(b.shape[0], l.values.number("eps"), l.values.number("momentum")));
+                  }});
+  {
+    std::vector<KeySpec> keys = {integer_key("out_channels", 32, "output channels (filters)", 1, 1 << 20),
+                                 pair_key("kernel_size", 3, "kernel size: n or [height, width]", 1),
+                                 pair_key("stride", 1, "step between windows", 1),
+                                 pair_key("padding", 0, "zeros added on each side", 0),
+                                 pair_key("dilation", 1, "spacing between kernel elements", 1),
+                                 integer_key("groups", 1, "channel groups (in and out channels divisible by it)", 1, 1 << 20),
+                                 bool_key("bias", true, "add a bias per output channel")};
+    for (KeySpec& k : weight_keys()) keys.push_back(std::move(k));
+    rows.push_back({"conv2d", "2-D convolution over image samples [C, H, W] (weight [out, in/groups, kH, kW], as PyTorch)",
+                    std::move(keys), build_conv2d});
+  }
+  for (const bool max : {true, false})
+    rows.push_back({max ? "max_pool2d" : "avg_pool2d", max ? "the largest value of each window" : "the mean of each window",
+                    pool_keys(max), [max](const TypedSpec& l, LayerBuild& b) {
+                      const KeyValues& v = l.values;
+                      add_image_layer(l, b, max ? std::shared_ptr<Module>(std::make_shared<MaxPool2d>(
+                                                      size2(v, "kernel_size"), pool_stride(v), size2(v, "padding"),
+                                                      size2(v, "dilation"), v.flag("ceil_mode")))
+                                                : std::make_shared<AvgPool2d>(size2(v, "kernel_size"), pool_stride(v),
+                                                                              size2(v, "padding"), v.flag("ceil_mode"),
+                                                                              v.flag("count_include_pad")));
+                    }});
+  rows.push_back({"adaptive_avg_pool2d", "averages each channel to a fixed output size (1: global average pooling)",
+                  {pair_key("output_size", 1, "output height and width: n or [height, width]", 1)},
+                  [](const TypedSpec& l, LayerBuild& b) {
+                    add_image_layer(l, b, std::make_shared<AdaptiveAvgPool2d>(size2(l.values, "output_size")));
+                  }});
+  rows.push_back({"batchnorm2d", "BatchNorm2d over the channels of image samples (running statistics for eval)",
+                  {number_key("eps", 1e-5, "added to the variance", 0, 1, true),
+                   number_key("momentum", 0.1, "running-statistics update factor", 0, 1)},
+                  [](const TypedSpec& l, LayerBuild& b) {
+                    add_image_layer(l, b, std::make_shared<BatchNorm2d>(b.shape.size() == 3 ? b.shape[0] : 1, l.values.number("eps"),
+                                                                        l.values.number("momentum")));
                   }});
   rows.push_back({"layernorm", "LayerNorm over the features",
                   {number_key("eps", 1e-5, "added to the variance", 0, 1, true)},

@@ -1,0 +1,213 @@
+// oneDNN convolution. Each primitive is created with format `any`, so oneDNN picks the layouts its
+// fastest kernel wants (blocked nChw16c and the like on AVX-512); our tensors are plain NCHW/OIHW,
+// so an argument whose chosen layout differs is reordered into (or out of) a buffer the cache entry
+// owns. Primitives, reorders and buffers are made once per plan; a call only sets data pointers.
+#include "onednn_conv.h"
+
+#include <array>
+#include <initializer_list>
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "onednn_runtime.h"
+
+namespace tinynn::cpu {
+
+namespace {
+
+using dims = dnnl::memory::dims;
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+
+std::atomic<bool> g_enabled{true};
+std::atomic<std::size_t> g_created{0};
+std::string g_last_impl;
+
+enum class Pass : std::int64_t { Forward, ForwardBias, BackwardData, BackwardWeight };
+
+using Key = std::array<std::int64_t, 18>;
+struct KeyHash {
+  std::size_t operator()(const Key& k) const {
+    std::size_t h = 0;
+    for (auto v : k) h = h * 1000003u ^ static_cast<std::size_t>(v);
+    return h;
+  }
+};
+
+Key key_of(const ConvPlan& p, Pass pass) {
+  return {static_cast<std::int64_t>(pass), p.n, p.c, p.h, p.w, p.k, p.r, p.s, p.p, p.q,
+          p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.dil_h, p.dil_w, p.groups, 0};
+}
+
+// One primitive argument: the user's plain memory and, when oneDNN wants another layout, the
+// primitive's own memory and the reorder between them.
+struct Arg {
+  int id = 0;  // DNNL_ARG_*
+  bool output = false;
+  dnnl::memory user, inner;
+  std::optional<dnnl::reorder> reorder;
+
+  Arg(int arg, bool is_output, const dnnl::memory::desc& plain, const dnnl::memory::desc& wanted, const dnnl::engine& e)
+      : id(arg), output(is_output), user(plain, e, nullptr) {
+    if (wanted == plain) {
+      inner = user;
+    } else {
+      inner = dnnl::memory(wanted, e);  // owned by the cache entry
+      reorder = is_output ? dnnl::reorder(inner, user) : dnnl::reorder(user, inner);
+    }
+  }
+};
+
+struct CachedConv {
+  dnnl::primitive primitive;
+  std::vector<Arg> args;
+  std::unordered_map<int, dnnl::memory> exec;  // the primitive's arguments, built once
+
+  void run(std::initializer_list<const void*> pointers, dnnl::stream& stream) {
+    if (exec.empty())
+      for (const Arg& a : args) exec[a.id] = a.inner;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      Arg& a = args[i];
+      a.user.set_data_handle(const_cast<void*>(pointers.begin()[i]));
+      if (a.reorder && !a.output) a.reorder->execute(stream, a.user, a.inner);
+    }
+    primitive.execute(stream, exec);
+    for (Arg& a : args)
+      if (a.reorder && a.output) a.reorder->execute(stream, a.inner, a.user);
+    stream.wait();
+  }
+};
+
+std::unordered_map<Key, std::unique_ptr<CachedConv>, KeyHash>& cache() {
+  static std::unordered_map<Key, std::unique_ptr<CachedConv>, KeyHash> c;
+  return c;
+}
+
+struct Descs {
+  dnnl::memory::desc src, weights, bias, dst;  // plain layouts
+  dnnl::memory::desc any_src, any_weights, any_bias, any_dst;
+  dims strides, dilates, pad_l, pad_r;
+};
+
+Descs descs_of(const ConvPlan& p) {
+  Descs d;
+  const dims src{p.n, p.c, p.h, p.w}, dst{p.n, p.k, p.p, p.q};
+  const dims weights = p.groups == 1 ? dims{p.k, p.c, p.r, p.s} : dims{p.groups, p.k / p.groups, p.c / p.groups, p.r, p.s};
+  d.src = {src, dt::f32, tag::nchw};
+  d.dst = {dst, dt::f32, tag::nchw};
+  d.weights = {weights, dt::f32, p.groups == 1 ? tag::oihw : tag::goihw};
+  d.bias = {{p.k}, dt::f32, tag::x};
+  d.any_src = {src, dt::f32, tag::any};
+  d.any_dst = {dst, dt::f32, tag::any};
+  d.any_weights = {weights, dt::f32, tag::any};
+  d.any_bias = {{p.k}, dt::f32, tag::any};
+  d.strides = {p.stride_h, p.stride_w};
+  d.dilates = {p.dil_h - 1, p.dil_w - 1};  // oneDNN counts dilation from 0
+  d.pad_l = {p.pad_h, p.pad_w};
+  // The right padding that gives the plan's output size (PyTorch's floor rule may leave the last
+  // rows unread, which oneDNN expresses as a smaller, even negative, right padding).
+  d.pad_r = {(p.p - 1) * p.stride_h + (p.r - 1) * p.dil_h + 1 - p.h - p.pad_h,
+             (p.q - 1) * p.stride_w + (p.s - 1) * p.dil_w + 1 - p.w - p.pad_w};
+  return d;
+}
+
+dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d, bool bias, const dnnl::engine& e) {
+  using fwd = dnnl::convolution_forward;
+  const auto desc = bias ? fwd::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, d.any_src,
+                                     d.any_weights, d.any_bias, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r)
+                         : fwd::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, d.any_src,
+                                     d.any_weights, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r);
+  return fwd::primitive_desc(desc, e);
+}
+
+std::unique_ptr<CachedConv> create(const ConvPlan& p, Pass pass, const dnnl::engine& e) {
+  const Descs d = descs_of(p);
+  auto entry = std::make_unique<CachedConv>();
+  const auto fpd = forward_pd(d, pass == Pass::ForwardBias, e);
+  std::string impl;
+  switch (pass) {
+    case Pass::Forward:
+    case Pass::ForwardBias:
+      entry->primitive = dnnl::convolution_forward(fpd);
+      entry->args.emplace_back(DNNL_ARG_DST, true, d.dst, fpd.dst_desc(), e);
+      entry->args.emplace_back(DNNL_ARG_SRC, false, d.src, fpd.src_desc(), e);
+      entry->args.emplace_back(DNNL_ARG_WEIGHTS, false, d.weights, fpd.weights_desc(), e);
+      if (pass == Pass::ForwardBias) entry->args.emplace_back(DNNL_ARG_BIAS, false, d.bias, fpd.bias_desc(), e);
+      impl = fpd.impl_info_str();
+      break;
+    case Pass::BackwardData: {
+      using bwd = dnnl::convolution_backward_data;
+      const bwd::primitive_desc pd(bwd::desc(dnnl::algorithm::convolution_direct, d.any_src, d.any_weights, d.any_dst,
+                                             d.strides, d.dilates, d.pad_l, d.pad_r),
+                                   e, fpd);
+      entry->primitive = bwd(pd);
+      entry->args.emplace_back(DNNL_ARG_DIFF_SRC, true, d.src, pd.diff_src_desc(), e);
+      entry->args.emplace_back(DNNL_ARG_DIFF_DST, false, d.dst, pd.diff_dst_desc(), e);
+      entry->args.emplace_back(DNNL_ARG_WEIGHTS, false, d.weights, pd.weights_desc(), e);
+      impl = pd.impl_info_str();
+      break;
+    }
+    case Pass::BackwardWeight: {
+      using bwd = dnnl::convolution_backward_weights;
+      const bwd::primitive_desc pd(bwd::desc(dnnl::algorithm::convolution_direct, d.any_src, d.any_weights, d.any_dst,
+                                             d.strides, d.dilates, d.pad_l, d.pad_r),
+                                   e, fpd);
+      entry->primitive = bwd(pd);
+      entry->args.emplace_back(DNNL_ARG_DIFF_WEIGHTS, true, d.weights, pd.diff_weights_desc(), e);
+      entry->args.emplace_back(DNNL_ARG_SRC, false, d.src, pd.src_desc(), e);
+      entry->args.emplace_back(DNNL_ARG_DIFF_DST, false, d.dst, pd.diff_dst_desc(), e);
+      impl = pd.impl_info_str();
+      break;
+    }
+  }
+  g_last_impl = impl;
+  return entry;
+}
+
+// Looks the plan's primitive up (creating it once) and runs it on `pointers`, in the order the
+// entry's arguments were added (outputs first).
+bool run(const ConvPlan& p, Pass pass, std::initializer_list<const void*> pointers) {
+  if (!g_enabled || p.n == 0 || p.k == 0 || p.c == 0) return false;
+  OnednnRuntime& rt = onednn_runtime();
+  std::lock_guard<std::mutex> lock(rt.mutex);
+  const Key key = key_of(p, pass);
+  auto it = cache().find(key);
+  if (it == cache().end()) {
+    std::unique_ptr<CachedConv> entry;
+    try {
+      entry = create(p, pass, rt.engine);
+    } catch (const dnnl::error&) {
+      entry = nullptr;  // a plan oneDNN does not implement: remembered, so it is not retried
+    }
+    it = cache().emplace(key, std::move(entry)).first;
+    if (it->second) ++g_created;
+  }
+  if (!it->second) return false;
+  it->second->run(pointers, rt.stream);
+  return true;
+}
+
+}  // namespace
+
+void set_onednn_conv_enabled(bool enabled) { g_enabled = enabled; }
+std::size_t onednn_conv_primitives_created() { return g_created; }
+const char* onednn_conv_last_implementation() { return g_last_impl.c_str(); }
+
+bool onednn_conv2d_f32(const ConvPlan& plan, float* y, const float* x, const float* w, const float* bias) {
+  if (bias != nullptr) return run(plan, Pass::ForwardBias, {y, x, w, bias});
+  return run(plan, Pass::Forward, {y, x, w});
+}
+
+bool onednn_conv2d_backward_data_f32(const ConvPlan& plan, float* gx, const float* gy, const float* w) {
+  return run(plan, Pass::BackwardData, {gx, gy, w});
+}
+
+bool onednn_conv2d_backward_weight_f32(const ConvPlan& plan, float* gw, const float* x, const float* gy) {
+  return run(plan, Pass::BackwardWeight, {gw, x, gy});
+}
+
+}  // namespace tinynn::cpu

@@ -1,0 +1,20 @@
+// float32 convolution through oneDNN's convolution primitives (forward, backward data, backward
+// weights), created once per plan and cached.
+#pragma once
+#include <tinynn/core/backend.h>
+
+namespace tinynn::cpu {
+
+// Each returns false when oneDNN cannot run the plan (then the reference kernel does).
+bool onednn_conv2d_f32(const ConvPlan& plan, float* y, const float* x, const float* w, const float* bias);
+bool onednn_conv2d_backward_data_f32(const ConvPlan& plan, float* gx, const float* gy, const float* w);
+bool onednn_conv2d_backward_weight_f32(const ConvPlan& plan, float* gw, const float* x, const float* gy);
+
+// Switches the oneDNN path off (tests compare it against the reference). Default on.
+void set_onednn_conv_enabled(bool enabled);
+// Distinct primitives created so far (a cache test checks reuse).
+std::size_t onednn_conv_primitives_created();
+// The implementation oneDNN chose for the last primitive created (e.g. "jit:avx512_core"), for benchmarks.
+const char* onednn_conv_last_implementation();
+
+}  // namespace tinynn::cpu
