@@ -5,10 +5,52 @@
 
 #include "../core/detail/window_ops.h"
 #include "../core/error.h"
+#include "../core/ops.h"
 #include "../core/reduce.h"
+#include "../core/grad_mode.h"
 #include "detail/formulas.h"
 
 namespace tinynn::detail {
+
+namespace {
+
+// x, g [N, C, ...], weight and bias [C] (each optional) -> {d x, d weight, d bias} (only the inputs
+// present). One kernel; under create_graph the same formulas from ops, with the batch statistics
+// recomputed from x (in training they depend on it), so the gradient is differentiable again.
+std::vector<Tensor> batch_norm_backward(const OpRecord& rec, const Tensor& g, const std::vector<bool>& needs) {
+  const auto& in = rec.inputs;
+  const Tensor& x = in[0];
+  const Tensor weight = rec.axes[0] >= 0 ? in[static_cast<std::size_t>(rec.axes[0])] : Tensor();
+  const BatchNormPlan& plan = rec.batch_norm;
+  Tensor gx, gw, gb;
+  if (!is_grad_enabled()) {
+    const auto grads = batch_norm_backward_kernel(x, weight, rec.saved[0], rec.saved[1], g, plan);
+    gx = grads[0], gw = grads[1], gb = grads[2];
+  } else {
+    Axes axes{0};
+    for (std::int64_t d = 2; d < x.dim(); ++d) axes.push_back(d);
+    Shape channel(static_cast<std::size_t>(x.dim()), 1);
+    channel[1] = plan.c;
+    const double count = static_cast<double>(plan.n * plan.inner);
+    Tensor invstd = rec.saved[1].reshape(channel), centered = x - rec.saved[0].reshape(channel);
+    if (plan.batch_statistics) {
+      centered = x - mean(x, axes, true);
+      invstd = rsqrt(mean(centered * centered, axes, true) + plan.eps);
+    }
+    const Tensor xhat = centered * invstd;
+    const Tensor sum_g = sum(g, axes, true), sum_gxhat = sum(g * xhat, axes, true);
+    const Tensor scale = weight.defined() ? invstd * weight.reshape(channel) : invstd;
+    gx = plan.batch_statistics ? scale * (g - sum_g / count - xhat * (sum_gxhat / count)) : scale * g;
+    gw = weight.defined() ? sum_gxhat.reshape({plan.c}) : Tensor();
+    gb = sum_g.reshape({plan.c});
+  }
+  std::vector<Tensor> out{needs[0] ? gx : Tensor()};
+  if (rec.axes[0] >= 0) out.push_back(needs[out.size()] ? gw : Tensor());
+  if (rec.axes[1] >= 0) out.push_back(needs[out.size()] ? gb : Tensor());
+  return out;
+}
+
+}  // namespace
 
 std::vector<Tensor> window_backward(const OpRecord& rec, const Tensor& g, const std::vector<bool>& needs) {
   const auto& in = rec.inputs;
@@ -31,9 +73,10 @@ std::vector<Tensor> window_backward(const OpRecord& rec, const Tensor& g, const 
     // y = avgpool(x): g [N, C, P, Q] -> [N, C, H, W]; and its transpose back
     case OpKind::AvgPool2d: return {avg_pool2d_backward(g, rec.pool)};
     case OpKind::AvgPool2dBackward: return {avg_pool2d_planned(g, rec.pool)};
+    case OpKind::BatchNorm: return batch_norm_backward(rec, g, needs);
     default: break;
   }
-  throw Error(fmt::format("tinynn::backward: {} is not a convolution or pooling op", op_kind_name(rec.kind)));
+  throw Error(fmt::format("tinynn::backward: {} is not a convolution, pooling or normalization op", op_kind_name(rec.kind)));
 }
 
 }  // namespace tinynn::detail

@@ -146,6 +146,20 @@ struct PoolPlan {
   bool count_include_pad = true;
 };
 
+// Batch normalization over contiguous x [N, C, inner] (inner: the product of the axes after C),
+// per channel c over its N * inner values (count):
+//   stats:    mean[c], var[c] (biased) and invstd[c] = 1 / sqrt(var[c] + eps), all of dtype t
+//   apply:    y = (x - mean[c]) invstd[c] weight[c] + bias[c]   (weight/bias may be null: 1 and 0)
+//   backward: with xhat = (x - mean) invstd, gbias[c] = sum g, gweight[c] = sum g xhat, and
+//             gx = weight invstd (g - gbias / count - xhat gweight / count) when the statistics are
+//             the batch's (training), gx = weight invstd g when they are constants (eval).
+//             gweight/gbias may be null (not needed); weight may be null (1).
+struct BatchNormPlan {
+  std::int64_t n = 0, c = 0, inner = 0;
+  double eps = 1e-5;
+  bool batch_statistics = true;  // backward: whether mean and invstd came from x
+};
+
 // n Philox draws from (seed, counter) into a contiguous tensor; the layout of words per element is
 // core/random.h's (random_draw).
 enum class RandomDistribution {
@@ -302,6 +316,12 @@ class Backend {
   virtual void max_pool2d(const PoolPlan& plan, DType t, void* y, std::int64_t* indices, const void* x) = 0;
   virtual void avg_pool2d(const PoolPlan& plan, DType t, void* y, const void* x) = 0;
   virtual void avg_pool2d_backward(const PoolPlan& plan, DType t, void* gx, const void* gy) = 0;
+  // Batch normalization (see BatchNormPlan), Float32/Float64.
+  virtual void batch_norm_stats(const BatchNormPlan& plan, DType t, void* mean, void* var, void* invstd, const void* x) = 0;
+  virtual void batch_norm_apply(const BatchNormPlan& plan, DType t, void* y, const void* x, const void* mean,
+                                const void* invstd, const void* weight, const void* bias) = 0;
+  virtual void batch_norm_backward(const BatchNormPlan& plan, DType t, void* gx, void* gweight, void* gbias, const void* g,
+                                   const void* x, const void* mean, const void* invstd, const void* weight) = 0;
   // Factorizations and solves (LAPACK on the CPU). Throws NotImplementedError where a backend
   // has none.
   virtual void linalg(const LinalgPlan& plan) = 0;

@@ -233,39 +233,71 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                   bool training, double momentum, double eps) {
   if (x.dim() < 2)
     throw ShapeError(fmt::format("tinynn::batch_norm: expected an input [N, C, ...], got {}", shape_str(x.shape())));
+  if (!is_floating(x.dtype()))
+    throw DTypeError(fmt::format("tinynn::batch_norm: expected a float32 or float64 input, got {}", dtype_name(x.dtype())));
   const std::int64_t c = x.shape()[1];
   for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"running_mean", &running_mean},
                                 {"running_var", &running_var}, {"weight", &weight}, {"bias", &bias}})
-    if (t->defined() && t->shape() != Shape{c})
-      throw ShapeError(fmt::format("tinynn::batch_norm: {} {} must be [{}], one value per channel of input {}", name,
-                                   shape_str(t->shape()), c, shape_str(x.shape())));
-  Axes axes{0};
-  Shape channel_shape(static_cast<std::size_t>(x.dim()), 1);
-  channel_shape[1] = c;
-  for (std::int64_t d = 2; d < x.dim(); ++d) axes.push_back(d);
-  Tensor mean_c, var_c;
+    if (t->defined()) {
+      if (t->shape() != Shape{c})
+        throw ShapeError(fmt::format("tinynn::batch_norm: {} {} must be [{}], one value per channel of input {}", name,
+                                     shape_str(t->shape()), c, shape_str(x.shape())));
+      detail::check_same_device("batch_norm", x, *t);
+    }
+  BatchNormPlan plan;
+  plan.n = x.shape()[0], plan.c = c, plan.inner = plan.n * c == 0 ? 0 : x.numel() / (plan.n * c);
+  plan.eps = eps, plan.batch_statistics = training;
+  const std::int64_t count = plan.n * plan.inner;
+  Backend& backend = backend_for(x.device());
+  const Tensor xc = x.contiguous();
+  Tensor mean_c = empty({c}, x.dtype(), x.device()), invstd = empty({c}, x.dtype(), x.device());
   if (training) {
-    const std::int64_t n = c == 0 ? 0 : x.numel() / c;
-    if (n < 2)
+    if (count < 2)
       throw ShapeError(fmt::format("tinynn::batch_norm: training needs more than one value per channel, got input {}",
                                    shape_str(x.shape())));
-    mean_c = mean(x, axes, true);
-    var_c = var(x, axes, true, 0);
-    // (Nothing here records a graph: the buffers need no gradient and the statistics are detached.)
-    const double unbias = static_cast<double>(n) / static_cast<double>(n - 1);
-    // The statistics are updated in place: a Tensor is a handle, so this writes the caller's storage.
-    if (Tensor rm = running_mean; rm.defined()) rm.copy_(rm * (1.0 - momentum) + mean_c.detach().reshape({c}) * momentum);
-    if (Tensor rv = running_var; rv.defined()) rv.copy_(rv * (1.0 - momentum) + var_c.detach().reshape({c}) * (momentum * unbias));
+    Tensor var_c = empty({c}, x.dtype(), x.device());
+    backend.batch_norm_stats(plan, x.dtype(), mean_c.raw_data(), var_c.raw_data(), invstd.raw_data(), xc.raw_data());
+    // The running statistics move in place (a Tensor is a handle: this writes the caller's
+    // storage), the variance with Bessel's correction, as PyTorch. Nothing here records a graph.
+    const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
+    if (Tensor rm = running_mean; rm.defined()) rm.copy_(rm * (1.0 - momentum) + mean_c * momentum);
+    if (Tensor rv = running_var; rv.defined()) rv.copy_(rv * (1.0 - momentum) + var_c * (momentum * unbias));
   } else {
     if (!running_mean.defined() || !running_var.defined())
       throw ValueError("tinynn::batch_norm: eval mode needs running_mean and running_var");
-    mean_c = running_mean.reshape(channel_shape);
-    var_c = running_var.reshape(channel_shape);
+    mean_c = running_mean.to(x.dtype()).contiguous();
+    invstd = rsqrt(running_var.to(x.dtype()) + eps).contiguous();
   }
-  Tensor y = (x - mean_c) * rsqrt(var_c + eps);
-  if (weight.defined()) y = y * weight.reshape(channel_shape);
-  if (bias.defined()) y = y + bias.reshape(channel_shape);
-  return y;
+  const Tensor wc = weight.defined() ? weight.to(x.dtype()).contiguous() : Tensor();
+  const Tensor bc = bias.defined() ? bias.to(x.dtype()).contiguous() : Tensor();
+  Tensor y = empty(x.shape(), x.dtype(), x.device());
+  if (y.numel() > 0)
+    backend.batch_norm_apply(plan, x.dtype(), y.raw_data(), xc.raw_data(), mean_c.raw_data(), invstd.raw_data(),
+                             wc.defined() ? wc.raw_data() : nullptr, bc.defined() ? bc.raw_data() : nullptr);
+  detail::OpRecord rec{detail::OpKind::BatchNorm, {x}};
+  rec.axes = {-1, -1};
+  if (weight.defined()) rec.axes[0] = static_cast<std::int64_t>(rec.inputs.size()), rec.inputs.push_back(weight);
+  if (bias.defined()) rec.axes[1] = static_cast<std::int64_t>(rec.inputs.size()), rec.inputs.push_back(bias);
+  rec.batch_norm = plan;
+  rec.saved = {mean_c, invstd};
+  return detail::recorded(std::move(rec), y);
 }
+
+namespace detail {
+
+// x, g [N, C, ...], weight [C] or undefined, mean and invstd [C] -> {d x, d weight, d bias}
+std::vector<Tensor> batch_norm_backward_kernel(const Tensor& x, const Tensor& weight, const Tensor& mean, const Tensor& invstd,
+                                               const Tensor& g, const BatchNormPlan& plan) {
+  const Tensor xc = x.contiguous(), gc = g.to(x.dtype()).contiguous();
+  const Tensor wc = weight.defined() ? weight.to(x.dtype()).contiguous() : Tensor();
+  Tensor gx = empty(x.shape(), x.dtype(), x.device()), gw = empty({plan.c}, x.dtype(), x.device()),
+         gb = empty({plan.c}, x.dtype(), x.device());
+  backend_for(x.device())
+      .batch_norm_backward(plan, x.dtype(), gx.raw_data(), gw.raw_data(), gb.raw_data(), gc.raw_data(), xc.raw_data(),
+                           mean.raw_data(), invstd.raw_data(), wc.defined() ? wc.raw_data() : nullptr);
+  return {gx, weight.defined() ? gw : Tensor(), gb};
+}
+
+}  // namespace detail
 
 }  // namespace tinynn

@@ -63,6 +63,7 @@ const char* op_kind_name(OpKind kind) {
     case OpKind::Conv2dBackwardWeight: return "Conv2dBackwardWeight";
     case OpKind::AvgPool2d: return "AvgPool2d";
     case OpKind::AvgPool2dBackward: return "AvgPool2dBackward";
+    case OpKind::BatchNorm: return "BatchNorm";
     case OpKind::Count_: break;
   }
   return "?";

@@ -35,8 +35,9 @@ Tensor BatchNorm::forward(const Tensor& x) {
                                  spatial_dims_ == 2 ? fmt::format("[N, {}, H, W]", features_)
                                                     : fmt::format("[N, {}] or [N, {}, L]", features_, features_),
                                  shape_str(x.shape())));
-  if (is_training()) num_batches_tracked_.copy_(num_batches_tracked_ + 1);
-  return batch_norm(x, running_mean_, running_var_, weight_, bias_, is_training(), momentum_, eps_);
+  Tensor y = batch_norm(x, running_mean_, running_var_, weight_, bias_, is_training(), momentum_, eps_);
+  if (is_training()) num_batches_tracked_.copy_(num_batches_tracked_ + 1);  // a batch that failed is not counted
+  return y;
 }
 
 LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine)

@@ -80,6 +80,17 @@ class ForwardingBackend final : public Backend {
   void avg_pool2d_backward(const PoolPlan& p, DType t, void* gx, const void* gy) override {
     count("avg_pool2d_backward"), inner_.avg_pool2d_backward(p, t, gx, gy);
   }
+  void batch_norm_stats(const BatchNormPlan& p, DType t, void* m, void* v, void* is, const void* x) override {
+    count("batch_norm_stats"), inner_.batch_norm_stats(p, t, m, v, is, x);
+  }
+  void batch_norm_apply(const BatchNormPlan& p, DType t, void* y, const void* x, const void* m, const void* is, const void* w,
+                        const void* b) override {
+    count("batch_norm_apply"), inner_.batch_norm_apply(p, t, y, x, m, is, w, b);
+  }
+  void batch_norm_backward(const BatchNormPlan& p, DType t, void* gx, void* gw, void* gb, const void* g, const void* x,
+                           const void* m, const void* is, const void* w) override {
+    count("batch_norm_backward"), inner_.batch_norm_backward(p, t, gx, gw, gb, g, x, m, is, w);
+  }
 
  private:
   void count(const char* name) { ++calls[name]; }
@@ -115,7 +126,9 @@ std::vector<double> workload() {
   // Convolution and pooling, forward and backward.
   const Tensor image = randn({2, 2, 5, 5}, {}, &gen).requires_grad_(), kernel = randn({3, 2, 3, 3}, {}, &gen).requires_grad_();
   const Tensor features = conv2d(image, kernel, Tensor(), {1, 1}, {1, 1});
-  sum(max_pool2d(features, {2, 2}) + avg_pool2d(features, {2, 2})).backward();
+  const Tensor bn_weight = ones({3}).requires_grad_();
+  sum(max_pool2d(features, {2, 2}) + avg_pool2d(batch_norm(features, Tensor(), Tensor(), bn_weight, Tensor(), true), {2, 2}))
+      .backward();
   for (const Tensor& t : {features.detach(), image.grad(), kernel.grad()})
     for (double v : t.to_vector<double>()) out.push_back(v);
   return out;
@@ -139,7 +152,8 @@ TEST_CASE("a forwarding backend runs everything with the same results", "[backen
   for (const char* entry : {"allocate", "fill", "copy", "unary", "binary", "where", "reduce", "scan", "gather", "scatter_add",
                             "matmul", "cross_entropy", "cross_entropy_backward", "random", "bias_activation",
                             "bias_activation_backward", "adam_step", "linalg", "conv2d", "conv2d_backward_data",
-                            "conv2d_backward_weight", "max_pool2d", "avg_pool2d", "avg_pool2d_backward"}) {  // (the CPU's memory is read in place)
+                            "conv2d_backward_weight", "max_pool2d", "avg_pool2d", "avg_pool2d_backward",
+                            "batch_norm_stats", "batch_norm_apply", "batch_norm_backward"}) {  // (the CPU's memory is read in place)
     INFO("backend entry " << entry);
     CHECK(forwarding.calls[entry] > 0);
   }

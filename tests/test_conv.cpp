@@ -50,6 +50,15 @@ TEST_CASE("pooling: hand-computed values, ceil_mode, padding and count_include_p
   CHECK(equal(adaptive_avg_pool2d(x, {1, 1}).flatten(), tensor({7.5f})));
   // Uneven: rows {0, 1}, {1, 2}, {2, 3} of a 4-row plane into 3 outputs; columns all.
   CHECK(equal(adaptive_avg_pool2d(x, {3, 1}).flatten(), tensor({3.5f, 7.5f, 11.5f})));
+  // A NaN wins its window (as in PyTorch), in the 2x2 / stride 2 fast path and in the general one.
+  Tensor with_nan = x.clone();
+  with_nan.data_ptr<float>()[5] = NAN;
+  // x[1, 1] lies in window (0, 0) of the first and window (1, 1) of the padded one (a 3x3 output).
+  for (const auto& [pooled, at] : {std::pair{max_pool2d(with_nan, {2, 2}), 0}, {max_pool2d(with_nan, {2, 2}, Size2{2, 2}, {1, 1}), 4}}) {
+    const auto v = pooled.to_vector<float>();
+    CHECK(std::isnan(v[static_cast<std::size_t>(at)]));
+    CHECK(std::count_if(v.begin(), v.end(), [](float f) { return std::isnan(f); }) == 1);
+  }
   // Max pool's gradient goes to each window's winner.
   Tensor xg = x.clone().requires_grad_();
   sum(max_pool2d(xg, {2, 2})).backward();

@@ -98,6 +98,11 @@ std::vector<GradCase> structural_cases() {
       {"adaptive_avg_pool2d uneven", {{1, 2, 5, 7}}, [](auto v) { return adaptive_avg_pool2d(v[0], {3, 2}); }},
       {"batch_norm training", {{3, 2, 2, 3}, {2}, {2}},
        [](auto v) { return batch_norm(v[0], Tensor(), Tensor(), v[1], v[2], true, 0.1, 1e-5); }},
+      {"batch_norm training, no affine, 2-d", {{5, 3}}, [](auto v) { return batch_norm(v[0], Tensor(), Tensor(), Tensor(), Tensor(), true); }},
+      {"batch_norm eval", {{2, 3, 2, 2}, {3}},
+       [](auto v) {
+         return batch_norm(v[0], tensor({0.5, -1.0, 0.0}, DType::Float64), tensor({1.5, 0.5, 2.0}, DType::Float64), v[1], Tensor(), false);
+       }},
       {"sum_of_squares", {{3, 4}}, [](auto v) { return sum_of_squares(v[0], {1}) + sum_of_squares(v[0]); }},
       {"reshape", {{2, 6}}, [](auto v) { return v[0].reshape({3, 4}) * tensor({1.0, 2.0, 3.0, 4.0}, DType::Float64); }},
       {"reshape of strided", {{3, 4}}, [](auto v) { return v[0].t().reshape({-1}) * arange(0, 12, 1, {DType::Float64}); }},

@@ -173,7 +173,9 @@ TEST_CASE("BatchNorm1d: batch statistics in training, running ones in eval", "[n
   TINYNN_REQUIRE_THROWS_CONTAINING(bn(zeros({3, 4})), ShapeError, "expected input [N, 2] or [N, 2, L], got [3, 4]");
   bn.train();
   TINYNN_REQUIRE_THROWS_CONTAINING(bn(zeros({1, 2})), ShapeError, "more than one value per channel");
-  CHECK(bn.named_buffers().size() == 2);
+  // PyTorch's buffers: running_mean, running_var and num_batches_tracked (one training batch ran).
+  CHECK(bn.named_buffers().size() == 3);
+  CHECK(bn.state_dict().at("num_batches_tracked").item<std::int64_t>() == 1);
 }
 
 TEST_CASE("LayerNorm normalizes the trailing axes", "[nn][normalization]") {

@@ -28,6 +28,8 @@ enum class OpKind {
   Conv2d, Conv2dBackwardData, Conv2dBackwardWeight,  // core/conv.cpp; conv: the plan. Each one's
                                                      // gradients are the other two, to any order
   AvgPool2d, AvgPool2dBackward,                      // pool: the plan; each the other's gradient
+  BatchNorm,  // fused batch norm (core/conv.cpp): batch_norm plan; saved mean, invstd; axes: where
+              // weight and bias stand in the inputs (-1: absent)
   Count_  // number of kinds, not a kind
 };
 const char* op_kind_name(OpKind kind);
@@ -49,6 +51,7 @@ struct OpRecord {
   std::vector<Tensor> saved;  // other tensors the backward needs (Svdvals: U and Vh; Eigvalsh: vectors)
   ConvPlan conv;             // Conv2d*: the shapes, stride, padding, dilation and groups
   PoolPlan pool;             // AvgPool2d*
+  BatchNormPlan batch_norm;  // BatchNorm
 };
 
 // True when grad mode is on, the output will be floating point, and some input requires grad.
@@ -71,6 +74,10 @@ Tensor softmax_cross_entropy_backward_kernel(const Tensor& logits, const Tensor&
 // bias_activation: {d x, d bias}.
 std::vector<Tensor> bias_activation_backward_kernel(const Tensor& x, const Tensor& bias, const Tensor& y, const Tensor& g,
                                                     UnaryOp op, const UnaryParams& params);
+
+// batch_norm: {d x, d weight, d bias} (weight may be undefined: 1; then d weight is undefined).
+std::vector<Tensor> batch_norm_backward_kernel(const Tensor& x, const Tensor& weight, const Tensor& mean, const Tensor& invstd,
+                                               const Tensor& g, const BatchNormPlan& plan);
 
 // How many graph nodes of `kind` were recorded so far (tests check every kind is gradchecked).
 std::int64_t recorded_op_count(OpKind kind);

@@ -41,6 +41,11 @@ class CpuBackend final : public Backend {
   void max_pool2d(const PoolPlan& plan, DType t, void* y, std::int64_t* indices, const void* x) override;
   void avg_pool2d(const PoolPlan& plan, DType t, void* y, const void* x) override;
   void avg_pool2d_backward(const PoolPlan& plan, DType t, void* gx, const void* gy) override;
+  void batch_norm_stats(const BatchNormPlan& plan, DType t, void* mean, void* var, void* invstd, const void* x) override;
+  void batch_norm_apply(const BatchNormPlan& plan, DType t, void* y, const void* x, const void* mean, const void* invstd,
+                        const void* weight, const void* bias) override;
+  void batch_norm_backward(const BatchNormPlan& plan, DType t, void* gx, void* gweight, void* gbias, const void* g,
+                           const void* x, const void* mean, const void* invstd, const void* weight) override;
   void linalg(const LinalgPlan& plan) override;
 };
 

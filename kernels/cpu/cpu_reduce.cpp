@@ -62,10 +62,18 @@ Acc<T> contiguous_sum(const T* x, std::int64_t n, F f) {
   return acc;
 }
 
-// Sum and SumSquares: the sum of f(x) over one inner block.
+// Sum and SumSquares: the sum of f(x) over one inner block. When its last axis is contiguous
+// (a channel of an NCHW batch: N rows of H*W values), each row is summed as a contiguous run.
 template <class T, class F>
 Acc<T> block_sum(const ReducePlan& plan, const T* base, F f) {
-  if (plan.inner_ndim == 1 && plan.in_inner_strides[0] == 1) return contiguous_sum(base, plan.inner_shape[0], f);
+  const int nd = plan.inner_ndim;
+  if (nd == 1 && plan.in_inner_strides[0] == 1) return contiguous_sum(base, plan.inner_shape[0], f);
+  if (nd == 2 && plan.in_inner_strides[1] == 1) {
+    Acc<T> acc = 0;
+    for (std::int64_t r = 0; r < plan.inner_shape[0]; ++r)
+      acc += contiguous_sum(base + r * plan.in_inner_strides[0], plan.inner_shape[1], f);
+    return acc;
+  }
   Acc<T> acc = 0;
   visit_inner(plan, base, [&](std::int64_t, T v) { acc += f(static_cast<Acc<T>>(v)); });
   return acc;

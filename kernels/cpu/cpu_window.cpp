@@ -52,9 +52,91 @@ void conv_backward_weight_reference(const ConvPlan& pl, T* gw, const T* x, const
   });
 }
 
+// Max pooling whose windows all lie inside the input (no padding or dilation, no ceil_mode
+// overhang: the usual 2x2 / stride 2): no bounds checks, and KH x KW known at compile time for the
+// common sizes (0: from the plan). Same winners as window::max_pool_at: the first largest in
+// row-major order, and a NaN wins.
+template <class T, int KH, int KW>
+void max_pool_interior_sized(const PoolPlan& pl, T* y, std::int64_t* indices, const T* x) {
+  // Sizes as locals: the int64 index stores could alias the plan's fields, which would make the
+  // compiler reload them on every iteration.
+  const std::int64_t kh = KH > 0 ? KH : pl.kh, kw = KW > 0 ? KW : pl.kw, h = pl.h, w = pl.w, p = pl.p, q = pl.q;
+  const std::int64_t sh = pl.stride_h, sw = pl.stride_w, planes = pl.n * pl.c, out = p * q;
+  for_each_output(planes, planes * out * kh * kw, [=](std::int64_t plane) {
+    const T* in = x + plane * h * w;
+    T* yp = y + plane * out;
+    std::int64_t* ip = indices + plane * out;
+    for (std::int64_t i = 0; i < p; ++i)
+      for (std::int64_t j = 0; j < q; ++j) {
+        const std::int64_t start = i * sh * w + j * sw;
+        T best = in[start];
+        std::int64_t at = start;
+        for (std::int64_t a = 0; a < kh; ++a)
+          for (std::int64_t b = 0; b < kw; ++b) {
+            const std::int64_t k = start + a * w + b;
+            const T v = in[k];
+            // Selects, not branches: on real data the comparison is a coin toss for the predictor.
+            // !(v <= best) also takes a NaN v; best == best keeps a NaN best.
+            const bool take = !(v <= best) & (best == best);
+            best = take ? v : best;
+            at = take ? k : at;
+          }
+        yp[i * q + j] = best;
+        ip[i * q + j] = at;
+      }
+  });
+}
+
+// 2x2 windows at stride 2 (the usual CNN pool): a tree of three comparisons per output (top pair,
+// bottom pair, then the two winners; the first wins ties, so the winner is the row-major scan's),
+// as selects rather than branches (on real data each comparison is a coin toss for the branch
+// predictor). NaN is left out of the selects; a plane holding one is redone by the general kernel,
+// where a NaN wins as in PyTorch.
+template <class T>
+void max_pool_2x2_stride2(const PoolPlan& plan, T* y, std::int64_t* indices, const T* x) {
+  const std::int64_t planes = plan.n * plan.c;
+  for_each_output(planes, planes * plan.p * plan.q * 4, [&plan, y, indices, x](std::int64_t plane) {
+    // Locals, not the closure's members: the stores below could alias those, forcing reloads.
+    const std::int64_t w = plan.w, p = plan.p, q = plan.q, out = p * q;
+    const T* in = x + plane * plan.h * w;
+    T* yp = y + plane * out;
+    std::int64_t* ip = indices + plane * out;
+    bool nan = false;
+    for (std::int64_t i = 0; i < p; ++i) {
+      const T* r0 = in + 2 * i * w;
+      const T* r1 = r0 + w;
+      const std::int64_t base = 2 * i * w;
+      for (std::int64_t j = 0; j < q; ++j) {
+        const T a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+        nan |= (a != a) | (b != b) | (c != c) | (d != d);
+        const T top = b > a ? b : a, bottom = d > c ? d : c;
+        const std::int64_t top_at = base + 2 * j + (b > a ? 1 : 0), bottom_at = base + w + 2 * j + (d > c ? 1 : 0);
+        yp[i * q + j] = bottom > top ? bottom : top;
+        ip[i * q + j] = bottom > top ? bottom_at : top_at;
+      }
+    }
+    if (nan)
+      for (std::int64_t i = 0; i < p; ++i)
+        for (std::int64_t j = 0; j < q; ++j) yp[i * q + j] = window::max_pool_at(plan, in, i, j, &ip[i * q + j]);
+  });
+}
+
+template <class T>
+bool max_pool_interior(const PoolPlan& pl, T* y, std::int64_t* indices, const T* x) {
+  if (pl.pad_h != 0 || pl.pad_w != 0 || pl.dil_h != 1 || pl.dil_w != 1 || (pl.p - 1) * pl.stride_h + pl.kh > pl.h ||
+      (pl.q - 1) * pl.stride_w + pl.kw > pl.w)
+    return false;
+  if (pl.kh == 2 && pl.kw == 2 && pl.stride_h == 2 && pl.stride_w == 2) max_pool_2x2_stride2(pl, y, indices, x);
+  else if (pl.kh == 2 && pl.kw == 2) max_pool_interior_sized<T, 2, 2>(pl, y, indices, x);
+  else if (pl.kh == 3 && pl.kw == 3) max_pool_interior_sized<T, 3, 3>(pl, y, indices, x);
+  else max_pool_interior_sized<T, 0, 0>(pl, y, indices, x);
+  return true;
+}
+
 // One (n, c) plane per task: y and indices [N, C, P, Q].
 template <class T>
 void max_pool(const PoolPlan& pl, T* y, std::int64_t* indices, const T* x) {
+  if (max_pool_interior(pl, y, indices, x)) return;
   const std::int64_t planes = pl.n * pl.c, out = pl.p * pl.q;
   for_each_output(planes, planes * out * pl.kh * pl.kw, [&](std::int64_t plane) {
     const T* in = x + plane * pl.h * pl.w;

@@ -1,0 +1,113 @@
+// The image ops of the shipped CNN configs: each convolution pass through tinynn::conv2d against
+// the same oneDNN primitive called directly (its data already in the layouts oneDNN picked, so
+// the direct call is the floor: tinynn's time includes reordering its plain NCHW tensors), and
+// pooling and batch norm on their own. Prints one TSV line per measurement:
+//   name <tab> shape <tab> tinynn_ms <tab> direct_ms (or -) <tab> direct / tinynn
+#include <dnnl.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include <tinynn/core/detail/window_ops.h>
+#include <tinynn/tinynn.h>
+
+#include "bench_util.h"
+
+using namespace tinynn;
+
+namespace {
+
+struct ConvShape {
+  std::int64_t n, c, h, w, k, r, pad;
+};
+
+std::string shape_text(const ConvShape& s) {
+  return std::to_string(s.n) + "x" + std::to_string(s.c) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w) + " k" +
+         std::to_string(s.k) + " " + std::to_string(s.r) + "x" + std::to_string(s.r) + " pad " + std::to_string(s.pad);
+}
+
+// The three passes of one convolution, created with format `any` and run on memory in the
+// chosen layouts: what oneDNN itself can do for this shape.
+struct DirectConv {
+  explicit DirectConv(const ConvShape& s) {
+    using dt = dnnl::memory::data_type;
+    using tag = dnnl::memory::format_tag;
+    const std::int64_t p = s.h + 2 * s.pad - s.r + 1, q = s.w + 2 * s.pad - s.r + 1;
+    const dnnl::memory::desc src({s.n, s.c, s.h, s.w}, dt::f32, tag::any), wei({s.k, s.c, s.r, s.r}, dt::f32, tag::any),
+        bias({s.k}, dt::f32, tag::any), dst({s.n, s.k, p, q}, dt::f32, tag::any);
+    const dnnl::memory::dims strides{1, 1}, dil{0, 0}, pad{s.pad, s.pad};
+    const auto alg = dnnl::algorithm::convolution_direct;
+    const dnnl::convolution_forward::primitive_desc fwd(
+        {dnnl::prop_kind::forward_training, alg, src, wei, bias, dst, strides, dil, pad, pad}, engine);
+    const dnnl::convolution_backward_data::primitive_desc bwd_data({alg, src, wei, dst, strides, dil, pad, pad}, engine, fwd);
+    const dnnl::convolution_backward_weights::primitive_desc bwd_w({alg, src, wei, dst, strides, dil, pad, pad}, engine, fwd);
+    forward = dnnl::convolution_forward(fwd);
+    backward_data = dnnl::convolution_backward_data(bwd_data);
+    backward_weights = dnnl::convolution_backward_weights(bwd_w);
+    x = dnnl::memory(fwd.src_desc(), engine), w = dnnl::memory(fwd.weights_desc(), engine);
+    b = dnnl::memory(fwd.bias_desc(), engine), y = dnnl::memory(fwd.dst_desc(), engine);
+    gx = dnnl::memory(bwd_data.diff_src_desc(), engine), gy = dnnl::memory(bwd_data.diff_dst_desc(), engine);
+    gw = dnnl::memory(bwd_w.diff_weights_desc(), engine), gyw = dnnl::memory(bwd_w.diff_dst_desc(), engine);
+    xw = dnnl::memory(bwd_w.src_desc(), engine);
+  }
+  void run_forward() {
+    forward.execute(stream, {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, y}});
+    stream.wait();
+  }
+  void run_backward_data() {
+    backward_data.execute(stream, {{DNNL_ARG_DIFF_DST, gy}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, gx}});
+    stream.wait();
+  }
+  void run_backward_weights() {
+    backward_weights.execute(stream, {{DNNL_ARG_SRC, xw}, {DNNL_ARG_DIFF_DST, gyw}, {DNNL_ARG_DIFF_WEIGHTS, gw}});
+    stream.wait();
+  }
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+  dnnl::primitive forward, backward_data, backward_weights;
+  dnnl::memory x, w, b, y, gx, gy, gw, gyw, xw;
+};
+
+void report(const std::string& name, const std::string& shape, double tinynn_s, double direct_s) {
+  if (direct_s > 0)
+    std::printf("%s\t%s\t%.3f\t%.3f\t%.2f\n", name.c_str(), shape.c_str(), tinynn_s * 1e3, direct_s * 1e3, direct_s / tinynn_s);
+  else
+    std::printf("%s\t%s\t%.3f\t-\t-\n", name.c_str(), shape.c_str(), tinynn_s * 1e3);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int rounds = argc > 1 ? std::stoi(argv[1]) : 15;
+  // The convolutions of configs/fashion_mnist_cnn.json and configs/mnist_cnn.json at batch 128.
+  const ConvShape shapes[] = {{128, 1, 28, 28, 32, 3, 1}, {128, 32, 14, 14, 64, 3, 1}};
+  Generator gen(0);
+  for (const ConvShape& s : shapes) {
+    const Tensor x = randn({s.n, s.c, s.h, s.w}, {}, &gen), w = randn({s.k, s.c, s.r, s.r}, {}, &gen), b = randn({s.k}, {}, &gen);
+    const Tensor y = conv2d(x, w, b, {1, 1}, {s.pad, s.pad});
+    const Tensor gy = randn(y.shape(), {}, &gen);
+    ConvPlan plan;
+    plan.n = s.n, plan.c = s.c, plan.h = s.h, plan.w = s.w, plan.k = s.k, plan.r = plan.s = s.r;
+    plan.p = y.shape()[2], plan.q = y.shape()[3], plan.pad_h = plan.pad_w = s.pad;
+    DirectConv direct(s);
+    auto pair = [&](const char* name, auto&& ours, auto&& theirs) {
+      const auto [t_direct, t_ours] = bench::interleaved_median_seconds(theirs, ours, rounds, 3);
+      report(name, shape_text(s), t_ours, t_direct);
+    };
+    pair("conv2d forward", [&] { conv2d(x, w, b, {1, 1}, {s.pad, s.pad}); }, [&] { direct.run_forward(); });
+    pair("conv2d backward data", [&] { detail::conv2d_backward_data(gy, w, plan); }, [&] { direct.run_backward_data(); });
+    pair("conv2d backward weight", [&] { detail::conv2d_backward_weight(x, gy, plan); }, [&] { direct.run_backward_weights(); });
+  }
+  for (const Shape& s : {Shape{128, 32, 28, 28}, Shape{128, 64, 14, 14}}) {
+    const Tensor x = randn(s, {}, &gen), weight = ones({s[1]}), bias = zeros({s[1]});
+    const std::string text = shape_str(s);
+    report("max_pool2d 2x2", text, bench::median_seconds([&] { max_pool2d(x, {2, 2}); }, rounds, 3), 0);
+    report("batch_norm (training)", text,
+           bench::median_seconds([&] { batch_norm(x, Tensor(), Tensor(), weight, bias, true); }, rounds, 3), 0);
+    report("relu", text, bench::median_seconds([&] { relu(x); }, rounds, 3), 0);
+    const Tensor xr = x.clone().requires_grad_();
+    report("max_pool2d 2x2 forward+backward", text,
+           bench::median_seconds([&] { sum(max_pool2d(xr, {2, 2})).backward(); }, rounds, 3), 0);
+  }
+}

@@ -1,0 +1,117 @@
+// CPU batch normalization (see BatchNormPlan): threads take ranges of channels, and each channel
+// is summed in double over its N contiguous rows of `inner` values, in a fixed order (the same
+// result for any thread count). Two passes for the statistics, one to apply, two for the backward.
+#include <cmath>
+#include <utility>
+
+#include <tinynn/core/detail/dispatch.h>
+
+#include "../common/batch_norm_math.h"
+#include "cpu_backend.h"
+#include "strided_loop.h"
+
+namespace tinynn::cpu {
+
+namespace {
+
+// Sums over channel c's rows of f(x) and of f2(x, g), eight lanes at a time (independent chains
+// that vectorize); g may be null (then the second sum is 0).
+template <class T, class F, class F2>
+std::pair<double, double> channel_sums(const BatchNormPlan& p, const T* x, const T* g, std::int64_t c, F f, F2 f2) {
+  double a[8] = {}, b[8] = {};
+  double sa = 0, sb = 0;
+  for (std::int64_t n = 0; n < p.n; ++n) {
+    const std::int64_t base = (n * p.c + c) * p.inner;
+    const T* xr = x + base;
+    const T* gr = g ? g + base : nullptr;
+    std::int64_t i = 0;
+    for (; i + 8 <= p.inner; i += 8)
+      for (int l = 0; l < 8; ++l) {
+        const double v = static_cast<double>(xr[i + l]);
+        a[l] += f(v);
+        if (gr) b[l] += f2(v, static_cast<double>(gr[i + l]));
+      }
+    for (; i < p.inner; ++i) {
+      const double v = static_cast<double>(xr[i]);
+      sa += f(v);
+      if (gr) sb += f2(v, static_cast<double>(gr[i]));
+    }
+  }
+  for (int l = 0; l < 8; ++l) sa += a[l], sb += b[l];
+  return {sa, sb};
+}
+
+template <class Fn>
+void for_each_channel(const BatchNormPlan& p, const Fn& fn) {
+  parallel_chunks_if(p.c, p.n * p.c * p.inner * 4, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t c = begin; c < end; ++c) fn(c);
+  });
+}
+
+template <class T>
+void stats(const BatchNormPlan& p, T* mean, T* var, T* invstd, const T* x) {
+  const double count = static_cast<double>(p.n * p.inner);
+  for_each_channel(p, [&](std::int64_t c) {
+    auto none = [](double, double) { return 0.0; };
+    const double m = channel_sums(p, x, static_cast<const T*>(nullptr), c, [](double v) { return v; }, none).first / count;
+    // The variance about the mean (a second pass: no cancellation as in E[x^2] - E[x]^2).
+    const double v =
+        channel_sums(p, x, static_cast<const T*>(nullptr), c, [m](double v) { return (v - m) * (v - m); }, none).first / count;
+    mean[c] = static_cast<T>(m), var[c] = static_cast<T>(v), invstd[c] = static_cast<T>(1.0 / std::sqrt(v + p.eps));
+  });
+}
+
+template <class T>
+void apply(const BatchNormPlan& p, T* y, const T* x, const T* mean, const T* invstd, const T* weight, const T* bias) {
+  for_each_channel(p, [&](std::int64_t c) {
+    for (std::int64_t n = 0; n < p.n; ++n) {
+      const std::int64_t base = (n * p.c + c) * p.inner;
+      for (std::int64_t i = 0; i < p.inner; ++i)
+        y[base + i] = batch_norm_math::apply(x[base + i], mean[c], invstd[c], weight, bias, c);
+    }
+  });
+}
+
+template <class T>
+void backward(const BatchNormPlan& p, T* gx, T* gweight, T* gbias, const T* g, const T* x, const T* mean, const T* invstd,
+              const T* weight) {
+  const double count = static_cast<double>(p.n * p.inner);
+  for_each_channel(p, [&](std::int64_t c) {
+    const double m = static_cast<double>(mean[c]), is = static_cast<double>(invstd[c]);
+    // One pass for both sums: of g (over g as the "x" of channel_sums) and of g (x - mean).
+    const auto sums = channel_sums(p, g, x, c, [](double gv) { return gv; }, [m](double gv, double xv) { return gv * (xv - m); });
+    const double sum_g = sums.first, sum_gxhat = sums.second * is;
+    if (gbias) gbias[c] = static_cast<T>(sum_g);
+    if (gweight) gweight[c] = static_cast<T>(sum_gxhat);
+    if (!gx) return;
+    const double scale = is * (weight ? static_cast<double>(weight[c]) : 1.0);
+    const auto k = batch_norm_math::input_grad(scale, m, is, sum_g, sum_gxhat, count, p.batch_statistics);
+    const T dg = static_cast<T>(k.dg), dx = static_cast<T>(k.dx), d0 = static_cast<T>(k.d0);
+    for (std::int64_t n = 0; n < p.n; ++n) {
+      const std::int64_t base = (n * p.c + c) * p.inner;
+      for (std::int64_t i = 0; i < p.inner; ++i) gx[base + i] = dg * g[base + i] + dx * x[base + i] + d0;
+    }
+  });
+}
+
+}  // namespace
+
+void CpuBackend::batch_norm_stats(const BatchNormPlan& plan, DType t, void* mean, void* var, void* invstd, const void* x) {
+  TINYNN_DISPATCH_FLOATING(t, stats(plan, static_cast<T*>(mean), static_cast<T*>(var), static_cast<T*>(invstd),
+                                    static_cast<const T*>(x)))
+}
+
+void CpuBackend::batch_norm_apply(const BatchNormPlan& plan, DType t, void* y, const void* x, const void* mean,
+                                  const void* invstd, const void* weight, const void* bias) {
+  TINYNN_DISPATCH_FLOATING(t, apply(plan, static_cast<T*>(y), static_cast<const T*>(x), static_cast<const T*>(mean),
+                                    static_cast<const T*>(invstd), static_cast<const T*>(weight), static_cast<const T*>(bias)))
+}
+
+void CpuBackend::batch_norm_backward(const BatchNormPlan& plan, DType t, void* gx, void* gweight, void* gbias, const void* g,
+                                     const void* x, const void* mean, const void* invstd, const void* weight) {
+  TINYNN_DISPATCH_FLOATING(t, backward(plan, static_cast<T*>(gx), static_cast<T*>(gweight), static_cast<T*>(gbias),
+                                       static_cast<const T*>(g), static_cast<const T*>(x), static_cast<const T*>(mean),
+                                       static_cast<const T*>(invstd), static_cast<const T*>(weight)))
+}
+
+}  // namespace tinynn::cpu
