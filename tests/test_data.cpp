@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "test_helpers.h"
 
@@ -62,10 +63,10 @@ TEST_CASE("IDX directories load the same gzipped or raw", "[data][idx]") {
     INFO("gzip " << gzip);
     const fs::path dir = make_idx_dir(gzip ? "gz" : "raw", gzip);
     const nn::DataSplits s = nn::load_idx_directory(dir.string());
-    CHECK(s.train.inputs.shape() == Shape{20, 4, 3});
-    CHECK(s.test.inputs.shape() == Shape{8, 4, 3});
+    CHECK(s.train.inputs.shape() == Shape{20, 1, 4, 3});  // one channel, as conv2d takes images
+    CHECK(s.test.inputs.shape() == Shape{8, 1, 4, 3});
     CHECK(s.train.num_classes == 5);
-    CHECK(s.train.inputs.at<float>({7, 2, 1}) == 10.0f);
+    CHECK(s.train.inputs.at<float>({7, 0, 2, 1}) == 10.0f);
     check_values(s.train.targets.slice(0, 0, 6), {6}, {0, 1, 2, 3, 4, 0});
     CHECK(nn::load_idx_directory(dir.string(), 5, 3).train.size() == 5);
     fs::remove_all(dir);
@@ -235,4 +236,60 @@ TEST_CASE("DataLoader: batches, seeded shuffling, drop_last, skip, prefetch", "[
   shuffled.start_epoch(4);
   CHECK(shuffled.next(b));
   TINYNN_REQUIRE_THROWS_CONTAINING(nn::DataLoader(d, 0, false, false, 0), ValueError, "batch_size must be positive");
+}
+
+TEST_CASE("augmentation: crops are shifts of the padded image, flips mirror it, and both are seeded", "[data][augment]") {
+  // 16 random 1x5x6 images with values in [1, 2) (0 is the padding's fill).
+  Generator gen(3);
+  const Tensor images = rand({16, 1, 5, 6}, {}, &gen) + 1.0;
+  const nn::Augmentation crop{2, false, 0.0}, flips{0, true, 0.0};
+  const Tensor a = nn::augment_batch(images, crop, 7, 3, 1);
+  CHECK(equal(a, nn::augment_batch(images, crop, 7, 3, 1)));      // same seed, epoch and batch: same crops
+  CHECK_FALSE(equal(a, nn::augment_batch(images, crop, 7, 3, 2)));  // another batch: others
+  // Each sample is its image shifted by some (dy, dx) in [-2, 2]^2, with 0 where it left the image.
+  std::set<std::pair<int, int>> shifts;
+  for (std::int64_t b = 0; b < 16; ++b) {
+    const Tensor got = a.select(0, b).select(0, 0), img = images.select(0, b).select(0, 0);
+    bool found = false;
+    for (int dy = -2; dy <= 2 && !found; ++dy)
+      for (int dx = -2; dx <= 2 && !found; ++dx) {
+        bool same = true;
+        for (int i = 0; i < 5 && same; ++i)
+          for (int j = 0; j < 6 && same; ++j) {
+            const int r = i + dy, c = j + dx;
+            const float want = r >= 0 && r < 5 && c >= 0 && c < 6 ? img.to_vector<float>()[static_cast<std::size_t>(r * 6 + c)] : 0.0f;
+            same = got.to_vector<float>()[static_cast<std::size_t>(i * 6 + j)] == want;
+          }
+        if (same) found = true, shifts.insert({dy, dx});
+      }
+    CHECK(found);
+  }
+  CHECK(shifts.size() > 3);  // the shifts vary between samples
+  // Flips: every sample is its image or its mirror, and both happen.
+  const Tensor f = nn::augment_batch(images, flips, 7, 0, 0);
+  int flipped = 0;
+  for (std::int64_t b = 0; b < 16; ++b) {
+    const Tensor img = images.select(0, b), got = f.select(0, b);
+    const bool mirrored = equal(got, flip(img, 2));
+    CHECK((mirrored || equal(got, img)));
+    flipped += mirrored;
+  }
+  CHECK(flipped > 0);
+  CHECK(flipped < 16);
+  // The loader augments training batches, and a resumed epoch sees the same batches.
+  nn::Dataset d;
+  d.inputs = images;
+  d.targets = arange(16);
+  d.num_classes = 16;
+  nn::DataLoader loader(d, 4, true, false, 5, false), resumed(d, 4, true, false, 5, false);
+  loader.set_augmentation(crop);
+  resumed.set_augmentation(crop);
+  loader.start_epoch(2);
+  nn::Batch b, r;
+  for (int i = 0; i < 3; ++i) loader.next(b);
+  resumed.start_epoch(2, 2);
+  resumed.next(r);
+  CHECK(equal(b.inputs, r.inputs));
+  CHECK_FALSE(equal(b.inputs, index_select(images, 0, b.targets)));
+  TINYNN_REQUIRE_THROWS_CONTAINING(nn::augment_batch(zeros({4, 6}), crop, 1, 0, 0), nn::DataError, "expected float32 image batches");
 }

@@ -30,7 +30,9 @@ Batch DataLoader::make_batch(std::int64_t index) const {
   const std::int64_t begin = index * batch_size_;
   const std::int64_t end = std::min(begin + batch_size_, data_.size());
   const Tensor rows = order_.narrow(0, begin, end - begin);
-  return {index_select(data_.inputs, 0, rows), index_select(data_.targets, 0, rows), index};
+  Tensor inputs = index_select(data_.inputs, 0, rows);
+  if (augmentation_.active()) inputs = augment_batch(inputs, augmentation_, seed_, epoch_, index);
+  return {inputs, index_select(data_.targets, 0, rows), index};
 }
 
 void DataLoader::stop_worker() {
@@ -49,6 +51,7 @@ void DataLoader::stop_worker() {
 
 void DataLoader::start_epoch(std::int64_t epoch, std::int64_t skip) {
   stop_worker();
+  epoch_ = epoch;
   // The order lives with the data, so a batch is one gather on the data's device.
   order_ = (shuffle_ ? from_vector(permutation(data_.size(), seed_, static_cast<std::uint64_t>(epoch) + 1), {data_.size()})
                      : arange(data_.size()))

@@ -7,6 +7,7 @@
 #include <optional>
 #include <thread>
 
+#include "augment.h"
 #include "dataset.h"
 
 namespace tinynn::nn {
@@ -37,6 +38,8 @@ class DataLoader {
   void start_epoch(std::int64_t epoch, std::int64_t skip = 0);
   // The next batch of the epoch; false when the epoch is over.
   bool next(Batch& batch);
+  // Augments every batch's inputs from now on (see augment.h); the data must be images on the CPU.
+  void set_augmentation(const Augmentation& augmentation) { augmentation_ = augmentation; }
 
  private:
   Batch make_batch(std::int64_t index) const;
@@ -47,7 +50,8 @@ class DataLoader {
   bool shuffle_, drop_last_, prefetch_;
   std::uint64_t seed_;
   Tensor order_;  // int64 [N], this epoch's sample order; each batch indexes a narrow view of it
-  std::int64_t next_index_ = 0;
+  std::int64_t next_index_ = 0, epoch_ = 0;
+  Augmentation augmentation_;
 
   // Background assembly: the worker fills `ready_` (at most two batches ahead).
   std::thread worker_;

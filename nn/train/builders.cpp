@@ -89,9 +89,14 @@ std::string model_summary(const Config& c, Sequential& model, const Shape& sampl
       params += model[module]->parameter_count();
     }
     std::string settings;
-    for (const KeySpec& k : find_layer_type(l.type)->keys)
-      if (l.values.all().at(k.name) != k.fallback)
-        settings += fmt::format("{}{}={}", settings.empty() ? "" : " ", k.name, key_value_text(l.values.all().at(k.name), false));
+    for (const KeySpec& k : find_layer_type(l.type)->keys) {
+      const KeyValue& value = l.values.all().at(k.name);
+      if (value == k.fallback) continue;
+      // A window size written once when square, as configs usually write it ("padding=1").
+      const auto* pair = std::get_if<std::vector<std::int64_t>>(&value);
+      const std::string text = k.pair && pair && (*pair)[0] == (*pair)[1] ? std::to_string((*pair)[0]) : key_value_text(value, false);
+      settings += fmt::format("{}{}={}", settings.empty() ? "" : " ", k.name, text);
+    }
     const Shape sample(x.shape().begin() + 1, x.shape().end());
     out += fmt::format("{:<18} {:<12} {:<28} {:<14} {:>12}\n", l.path, l.type, settings, shape_str(sample), params);
   }

@@ -268,7 +268,7 @@ void read_sections(const json& doc, Config& c, json& out) {
 
   Reader data = top.child("data", {"type", "dir", "train_path", "test_path", "header", "label_column", "task", "synthetic",
                                    "samples", "test_samples", "noise", "channels", "image_size", "scale", "normalize", "mean",
-                                   "std", "validation_split", "max_train", "max_test", "class_names"});
+                                   "std", "validation_split", "max_train", "max_test", "class_names", "augment"});
   auto& d = c.data;
   d.type = data.text("type", "idx", {"idx", "image_folder", "csv", "synthetic"});
   d.dir = data.text("dir", d.type == "idx" ? "/usr/share/datasets/fashion-mnist" : "");
@@ -295,6 +295,11 @@ void read_sections(const json& doc, Config& c, json& out) {
   d.max_train = data.integer("max_train", 0, 0);
   d.max_test = data.integer("max_test", 0, 0);
   d.class_names = data.list<std::string>("class_names", {});
+  Reader augment = data.child("augment", {"crop_padding", "horizontal_flip"});
+  d.crop_padding = augment.integer("crop_padding", 0, 0, 1024);
+  d.horizontal_flip = augment.boolean("horizontal_flip", false);
+  if ((d.crop_padding > 0 || d.horizontal_flip) && d.type != "idx" && d.type != "image_folder")
+    fail("data.augment", "augmentation is for image data (idx or image_folder), not " + d.type);
   if ((d.type == "idx" || d.type == "image_folder") && d.dir.empty()) fail("data.dir", "required for " + d.type + " data");
   if (d.type == "csv" && (d.train_path.empty() || d.test_path.empty()))
     fail(d.train_path.empty() ? "data.train_path" : "data.test_path", "required for csv data");

@@ -42,6 +42,10 @@ struct DataSpec {
   double validation_split = 0.1;
   std::int64_t max_train = 0, max_test = 0;  // 0 = all
   std::vector<std::string> class_names;
+  // data.augment, training batches only: random crops from the image padded by crop_padding on
+  // each side (0: off) and random horizontal flips (off by default: they suit photos, not digits).
+  std::int64_t crop_padding = 0;
+  bool horizontal_flip = false;
 };
 
 struct TrainingSpec {

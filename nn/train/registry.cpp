@@ -156,6 +156,8 @@ void add_image_layer(const TypedSpec& l, LayerBuild& b, const std::shared_ptr<Mo
 
 void build_conv2d(const TypedSpec& l, LayerBuild& b) {
   const KeyValues& v = l.values;
+  if (v.integer("out_channels") < 1)
+    throw ConfigError(fmt::format("config: {}.out_channels: required: the number of filters (output channels)", l.path));
   const std::int64_t in = b.shape.size() == 3 ? b.shape[0] : 1, groups = v.integer("groups");
   if (in % groups != 0 || v.integer("out_channels") % groups != 0)
     throw ConfigError(fmt::format("config: {}.groups: {} input channels and {} output channels must both be divisible by "
@@ -228,7 +230,7 @@ std::vector<LayerType> make_layer_types() {
                     b.model.add(std::make_shared<BatchNorm1d>(b.shape[0], l.values.number("eps"), l.values.number("momentum")));
                   }});
   {
-    std::vector<KeySpec> keys = {integer_key("out_channels", 32, "output channels (filters)", 1, 1 << 20),
+    std::vector<KeySpec> keys = {integer_key("out_channels", 0, "output channels (filters)", 0, 1 << 20),
                                  pair_key("kernel_size", 3, "kernel size: n or [height, width]", 1),
                                  pair_key("stride", 1, "step between windows", 1),
                                  pair_key("padding", 0, "zeros added on each side", 0),
@@ -236,6 +238,7 @@ std::vector<LayerType> make_layer_types() {
                                  integer_key("groups", 1, "channel groups (in and out channels divisible by it)", 1, 1 << 20),
                                  bool_key("bias", true, "add a bias per output channel")};
     for (KeySpec& k : weight_keys()) keys.push_back(std::move(k));
+    keys[0].shown_default = "required";
     rows.push_back({"conv2d", "2-D convolution over image samples [C, H, W] (weight [out, in/groups, kH, kW], as PyTorch)",
                     std::move(keys), build_conv2d});
   }

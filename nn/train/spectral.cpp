@@ -31,8 +31,9 @@ std::vector<WeightSpectrum> weight_spectra(const Module& model, std::int64_t top
   NoGradGuard no_grad;
   std::vector<WeightSpectrum> out;
   for (const auto& [name, p] : model.named_parameters()) {
-    if (p.dim() != 2 || !ends_with(name, "weight") || p.numel() == 0) continue;
-    const Tensor w = p.to(Device::cpu()).to(DType::Float64);
+    if ((p.dim() != 2 && p.dim() != 4) || !ends_with(name, "weight") || p.numel() == 0) continue;
+    // A convolution's weight [out, in, kH, kW] acts as the matrix [out, in kH kW] on image patches.
+    const Tensor w = p.to(Device::cpu()).to(DType::Float64).reshape({p.shape()[0], -1});
     const auto s = linalg::svdvals(w).to_vector<double>();
     WeightSpectrum ws;
     ws.name = name;

@@ -21,7 +21,8 @@ struct WeightSpectrum {
   double top_k_energy = 0;     // share of sum(s^2) held by those
 };
 
-// Every weight matrix of the model (parameters named "*weight" with two axes), in order.
+// Every weight matrix of the model (parameters named "*weight" with two axes, and convolution
+// weights [out, in, kH, kW] as the matrices [out, in kH kW]), in order.
 std::vector<WeightSpectrum> weight_spectra(const Module& model, std::int64_t top_k = 5);
 
 struct CompressOptions {

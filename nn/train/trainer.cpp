@@ -332,13 +332,20 @@ class Run {
 
     // On a GPU the data sets move there once (Fashion-MNIST is 190 MB of float32): a batch is then
     // a gather on the device instead of a host-to-device copy per step.
+    // (Augmented batches are made on the CPU, by the loader's thread: the training set stays there.)
+    const bool augment = config.data.crop_padding > 0 || config.data.horizontal_flip;
     if (device_.is_cuda())
       for (Dataset* d : {&data_.train, &data_.validation, &data_.test})
-        if (d->size() > 0) {
+        if (d->size() > 0 && (d != &data_.train || !augment)) {
           d->inputs = d->inputs.to(device_);
           d->targets = d->targets.to(device_);
         }
     train_loader_ = std::make_unique<DataLoader>(data_.train, t_.batch_size, t_.shuffle, t_.drop_last, t_.seed);
+    if (augment) {
+      // Padding is a black pixel: a raw 0 after the data's scale and normalization.
+      const double fill = config.data.normalize ? (0.0 - config.data.mean.value_or(0.0)) / config.data.std.value_or(1.0) : 0.0;
+      train_loader_->set_augmentation({config.data.crop_padding, config.data.horizontal_flip, fill});
+    }
     if (data_.validation.size() > 0)
       val_loader_ = std::make_unique<DataLoader>(data_.validation, t_.batch_size, false, false, 0);
     test_loader_ = std::make_unique<DataLoader>(data_.test, t_.batch_size, false, false, 0);
