@@ -12,6 +12,7 @@
 #include <tinynn/tinynn.h>
 
 #include "bench_util.h"
+#include "onednn_direct.h"
 
 using namespace tinynn;
 
@@ -98,6 +99,21 @@ int main(int argc, char** argv) {
     pair("conv2d forward", [&] { conv2d(x, w, b, {1, 1}, {s.pad, s.pad}); }, [&] { direct.run_forward(); });
     pair("conv2d backward data", [&] { detail::conv2d_backward_data(gy, w, plan); }, [&] { direct.run_backward_data(); });
     pair("conv2d backward weight", [&] { detail::conv2d_backward_weight(x, gy, plan); }, [&] { direct.run_backward_weights(); });
+  }
+  // The floor of one training step of configs/fashion_mnist_cnn.json at batch 128: its oneDNN
+  // primitives called directly (conv1 forward and weight gradient, conv2 all three passes, the
+  // dense layers' matmuls); bench/bench_cnn_epoch.sh multiplies it by the steps of an epoch.
+  {
+    DirectConv conv1(shapes[0]), conv2(shapes[1]);
+    bench::MlpMatmulFloor dense(128, {3136, 128, 10}, true);
+    const double floor = bench::median_seconds(
+        [&] {
+          conv1.run_forward(), conv1.run_backward_weights();
+          conv2.run_forward(), conv2.run_backward_data(), conv2.run_backward_weights();
+          dense();
+        },
+        rounds, 3);
+    std::printf("cnn_step_floor\tbatch 128\t%.3f\t-\t-\n", floor * 1e3);
   }
   for (const Shape& s : {Shape{128, 32, 28, 28}, Shape{128, 64, 14, 14}}) {
     const Tensor x = randn(s, {}, &gen), weight = ones({s[1]}), bias = zeros({s[1]});

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Prints the markdown table of seconds per epoch for bench_epoch.sh and bench_cuda.sh.
-Usage: epoch_table.py RESULTS.tsv OURS [FLOOR.tsv]
+Usage: epoch_table.py RESULTS.tsv OURS [FLOOR.tsv [FLOOR_LABEL]]
 RESULTS.tsv: "name<TAB>epoch<TAB>seconds<TAB>samples_per_second" lines; OURS: the name whose median
-the speed-ups divide by; FLOOR.tsv: bench_train_step's matmul-floor lines (seconds per step)."""
+the speed-ups divide by; FLOOR.tsv: lines whose third field is the floor's seconds per step
+(bench_train_step's matmul floor, bench_conv's CNN step floor); FLOOR_LABEL: what the floor is."""
 import collections
 import math
 import statistics
@@ -22,5 +23,6 @@ for name, values in rows.items():
 if len(sys.argv) > 3:
     steps = math.ceil(54000 / 128)  # the training split of 60,000 with validation_split 0.1, batch 128
     floor = statistics.median(float(line.split("\t")[2]) for line in open(sys.argv[3])) * steps
-    print(f"| oneDNN floor: the epoch's matmuls ({steps} steps x 8) called directly | {floor:.3f} | | |")
-    print(f"\ntinynn epoch / matmul floor: {ours / floor:.2f}")
+    label = sys.argv[4] if len(sys.argv) > 4 else "the epoch's matmuls ({steps} steps x 8) called directly"
+    print(f"| oneDNN floor: {label.format(steps=steps)} | {floor:.3f} | | |")
+    print(f"\ntinynn epoch / floor: {ours / floor:.2f}")

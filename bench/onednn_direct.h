@@ -47,11 +47,14 @@ class DirectOnednnMatmul {
 // gradients dY W^T for all but the first.
 class MlpMatmulFloor {
  public:
-  MlpMatmulFloor(std::int64_t batch, const std::vector<std::int64_t>& sizes) {
+  // `first_input_grad`: the first layer's input gradient too (when layers before it train, as a
+  // CNN's convolutions do).
+  MlpMatmulFloor(std::int64_t batch, const std::vector<std::int64_t>& sizes, bool first_input_grad = false) {
     std::vector<MatmulShape> shapes;
     for (std::size_t l = 0; l + 1 < sizes.size(); ++l) shapes.push_back({batch, sizes[l], sizes[l + 1]});
     for (std::size_t l = 0; l + 1 < sizes.size(); ++l) shapes.push_back({sizes[l], batch, sizes[l + 1], true});
-    for (std::size_t l = 1; l + 1 < sizes.size(); ++l) shapes.push_back({batch, sizes[l + 1], sizes[l], false, true});
+    for (std::size_t l = first_input_grad ? 0 : 1; l + 1 < sizes.size(); ++l)
+      shapes.push_back({batch, sizes[l + 1], sizes[l], false, true});
     calls_.reserve(shapes.size());
     for (const auto& s : shapes) {
       buffers_.emplace_back(static_cast<std::size_t>(s.m * s.k), 0.5f);

@@ -37,7 +37,7 @@ validate_configs)
   # data is not on this machine (MNIST digits, an image folder) fails as train would.
   for c in "$src"/configs/*.json; do
     case "$(basename "$c")" in
-      mnist_mlp.json|image_folder.json) expect_error 3 "does not exist" validate "$c" ;;
+      mnist_mlp.json|mnist_cnn.json|image_folder.json) expect_error 3 "does not exist" validate "$c" ;;
       *) run 0 validate "$c"; grep -q "total parameters" out.txt || fail "validate $c prints no model summary" ;;
     esac
   done
@@ -72,7 +72,7 @@ fashion_short)
       --set loss.label_smoothing=0.3
   expect_error 2 "config: model.layers[0]: " eval "$src/configs/fashion_mnist_mlp.json" --checkpoint fm/last.safetensors \
       --set 'model.layers[0].units=64'
-  expect_error 2 "config: data: samples of shape [2] with 2 outputs, but checkpoint 'fm/last.safetensors' takes [28, 28] with 10" \
+  expect_error 2 "config: data: samples of shape [2] with 2 outputs, but checkpoint 'fm/last.safetensors' takes [1, 28, 28] with 10" \
       eval "$src/configs/fashion_mnist_mlp.json" --checkpoint fm/last.safetensors --set data.type=synthetic
   # predict: a 28x28 grayscale PGM image (stb_image reads PNM too)
   { printf 'P5\n28 28\n255\n'; head -c 784 /dev/zero; } >blank.pgm
@@ -436,6 +436,40 @@ got = [p["values"][0] for p in json.load(open("out.txt"))["predictions"]]
 for value, want in zip(got, [1.0, 3.0, -1.0]):
     assert abs(value - want) < 0.3, (got, want)
 PY
+  ;;
+cnn)
+  # The CNN config end to end on a little data: train (with augmentation), eval, predict, inspect,
+  # compress (conv layers stay as they are), and config errors that name the layer.
+  [ -d "$fashion" ] || fail "$fashion missing (apt-get install dataset-fashion-mnist)"
+  small=(--set data.max_train=2000 --set data.max_test=500)
+  run 0 train "$src/configs/fashion_mnist_cnn.json" --run-dir cnn --set training.epochs=2 "${small[@]}" \
+      --set data.augment.crop_padding=2 --set output.progress=lines
+  grep -qE '^model.layers\[0\] +conv2d +out_channels=32 padding=1 +\[32, 28, 28\] +320$' err.txt \
+      || { cat err.txt; fail "summary of the conv layer"; }
+  grep -qE '^model.layers\[7\] +max_pool2d +\[64, 7, 7\] +0$' err.txt || { cat err.txt; fail "summary of the pool"; }
+  trained=$(json_field test_accuracy)
+  at_least "$trained" 0.6 "CNN after 2 short epochs"
+  run 0 eval --checkpoint cnn/last.safetensors --set data.max_test=500
+  [ "$(json_field test_accuracy)" = "$trained" ] || fail "eval of the CNN checkpoint: $(json_field test_accuracy) vs $trained"
+  { printf 'P5\n28 28\n255\n'; head -c 784 /dev/zero; } >blank.pgm
+  run 0 predict --checkpoint cnn/last.safetensors blank.pgm --top 2
+  grep -qE '^blank.pgm: .+ \([0-9.]+%\), .+ \([0-9.]+%\)$' out.txt || { cat out.txt; fail "CNN predict"; }
+  run 0 inspect cnn/last.safetensors --top 3
+  grep -qE '^0\.weight +\[32, 1, 3, 3\] ' out.txt && grep -qE '^4\.weight +\[64, 32, 3, 3\] +[0-9.]+ +[0-9.]+ +64 ' out.txt \
+      || { cat out.txt; fail "inspect lists the conv weights"; }
+  run 0 compress cnn/last.safetensors --rank 16 -o cnn/small.safetensors
+  grep -q 'parameters: 421834 -> ' out.txt || { cat out.txt; fail "compress the CNN"; }
+  run 0 eval --checkpoint cnn/small.safetensors --set data.max_test=500
+  printf '{"model": {"layers": [{"type": "flatten"}, {"type": "conv2d", "out_channels": 4}, {"type": "linear"}]}}' >flat.json
+  expect_error 2 "config: model.layers[1]: conv2d takes image samples [C, H, W], but its input is [784]" validate flat.json
+  expect_error 2 "config: model.layers[4]: conv2d on samples [32, 14, 14]: tinynn::conv2d: kernel 17x17" \
+      validate "$src/configs/fashion_mnist_cnn.json" --set 'model.layers[4].kernel_size=17'
+  expect_error 2 "config: model.layers[0].kernel_size: expected an integer or [height, width], got [1,2,3]" \
+      validate "$src/configs/fashion_mnist_cnn.json" --set 'model.layers[0].kernel_size=[1,2,3]'
+  expect_error 2 "config: model.layers[0].out_channels: required" \
+      validate "$src/configs/fashion_mnist_cnn.json" --set 'model.layers[0].out_channels=0'
+  expect_error 2 "config: data.augment: augmentation is for image data" \
+      validate "$src/configs/xor.json" --set data.augment.horizontal_flip=true
   ;;
 *)
   fail "unknown case $case_name"

@@ -58,3 +58,20 @@ TEST_CASE("100 full training steps after warm-up allocate nothing new from the s
   for (int i = 0; i < 100; ++i) step();
   CHECK(alloc.stats().system_allocations == before);
 }
+
+TEST_CASE("CNN training steps after warm-up allocate nothing new from the system", "[allocator][nn][conv]") {
+  auto& alloc = cpu::cpu_allocator();
+  Generator gen(5);
+  auto model = std::make_shared<nn::Sequential>();
+  model->add(std::make_shared<nn::Conv2d>(1, 4, Size2{3, 3}, Size2{1, 1}, Size2{1, 1}, Size2{1, 1}, 1, true, &gen));
+  model->add(std::make_shared<nn::BatchNorm2d>(4)).add(std::make_shared<nn::ReLU>()).add(std::make_shared<nn::MaxPool2d>(Size2{2, 2}));
+  model->add(std::make_shared<nn::Flatten>()).add(std::make_shared<nn::Linear>(4 * 6 * 6, 10, true, &gen));
+  nn::Adam opt(model->parameters(), nn::adamw_options(1e-3, 1e-2));
+  const Tensor x = randn({8, 1, 12, 12}, {}, &gen);
+  const Tensor y = randint(0, 10, {8}, {DType::Int64}, &gen);
+  nn::TrainStep step(*model, opt, [](const Tensor& o, const Tensor& t) { return nn::cross_entropy(o, t); }, {});
+  for (int i = 0; i < 3; ++i) step(x, y);
+  const auto before = alloc.stats().system_allocations;
+  for (int i = 0; i < 30; ++i) step(x, y);
+  CHECK(alloc.stats().system_allocations == before);
+}

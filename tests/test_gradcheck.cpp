@@ -88,6 +88,18 @@ std::vector<GradCase> structural_cases() {
        [](auto v) { return max_pool2d(v[0], {3, 2}, Size2{2, 2}, {1, 1}, {1, 2}, true); }},
       {"avg_pool2d ceil_mode, count_include_pad off", {{2, 1, 6, 7}},
        [](auto v) { return avg_pool2d(v[0], {3, 3}, Size2{2, 2}, {1, 1}, true, false); }},
+      // The convolution's backward ops as functions of their two inputs (they are linear in each).
+      {"conv2d_backward_data", {{2, 4, 3, 2}, {4, 1, 2, 3}}, [](auto v) {
+         ConvPlan plan;
+         plan.n = 2, plan.c = 2, plan.h = 5, plan.w = 5, plan.k = 4, plan.r = 2, plan.s = 3, plan.p = 3, plan.q = 2;
+         plan.stride_h = 2, plan.stride_w = 2, plan.pad_h = 1, plan.groups = 2;
+         return detail::conv2d_backward_data(v[0], v[1], plan);
+       }},
+      {"conv2d_backward_weight", {{1, 3, 4, 4}, {1, 2, 3, 3}}, [](auto v) {
+         ConvPlan plan;
+         plan.n = 1, plan.c = 3, plan.h = 4, plan.w = 4, plan.k = 2, plan.r = 2, plan.s = 2, plan.p = 3, plan.q = 3;
+         return detail::conv2d_backward_weight(v[0], v[1], plan);
+       }},
       // avg_pool2d's gradient as a function of the incoming gradient (its transpose, recorded).
       {"avg_pool2d_backward", {{1, 2, 2, 2}}, [](auto v) {
          PoolPlan plan;

@@ -469,7 +469,7 @@ std::string value_kind(const KeySpec& k) {
     case 2: return range("number");
     case 3: return k.choices.empty() ? "string" : fmt::format("one of {}", fmt::join(k.choices, ", "));
     case 4: return "list of numbers";
-    case 5: return "list of integers";
+    case 5: return k.pair ? fmt::format("integer ≥ {} or [height, width]", k.lo) : "list of integers";
     default: return "list of strings";
   }
 }
