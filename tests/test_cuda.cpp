@@ -369,3 +369,30 @@ TEST_CASE("CUDA: cuSOLVER factorizations on tall, wide and batched matrices", "[
   TINYNN_REQUIRE_THROWS_CONTAINING(linalg::cholesky(-eye(3, std::nullopt, {DType::Float64, gpu})), LinalgError,
                                    "not positive definite (its leading minor of order 1");
 }
+
+TEST_CASE("CUDA: convolution, pooling and batch norm match the CPU, with gradients", "[cuda][conv]") {
+  if (!have_gpu()) return;
+  using V = std::vector<Tensor>;
+  Generator gen(11);
+  const Tensor x = randn({3, 4, 9, 7}, {}, &gen), w = randn({6, 2, 3, 2}, {}, &gen), b = randn({6}, {}, &gen);
+  // Float32 on the CPU runs oneDNN; the GPU runs the reference kernels: sums in another order.
+  check_parity("conv2d groups, stride, padding, dilation", {x, w, b},
+               [](const V& v) { return conv2d(v[0], v[1], v[2], {2, 1}, {1, 1}, {1, 2}, 2); }, 1e-4);
+  check_parity("conv2d 1x1, batch 1", {x.narrow(0, 0, 1), randn({5, 4, 1, 1}, {}, &gen)},
+               [](const V& v) { return conv2d(v[0], v[1]); }, 1e-4);
+  check_parity("max_pool2d 2x2", {x}, [](const V& v) { return max_pool2d(v[0], {2, 2}); });
+  check_parity("max_pool2d padding, dilation, ceil_mode", {x},
+               [](const V& v) { return max_pool2d(v[0], {3, 2}, Size2{2, 2}, {1, 1}, {2, 1}, true); });
+  check_parity("avg_pool2d count_include_pad off, ceil_mode", {x},
+               [](const V& v) { return avg_pool2d(v[0], {3, 3}, Size2{2, 2}, {1, 1}, true, false); });
+  check_parity("adaptive_avg_pool2d", {x}, [](const V& v) { return adaptive_avg_pool2d(v[0], {2, 3}); });
+  const Tensor gamma = randn({4}, {}, &gen), beta = randn({4}, {}, &gen);
+  check_parity("batch_norm training", {x, gamma, beta},
+               [](const V& v) { return batch_norm(v[0], Tensor(), Tensor(), v[1], v[2], true); }, 1e-4);
+  check_parity("batch_norm eval", {x, gamma},
+               [](const V& v) {
+                 const Tensor mean = full({4}, 0.25, {DType::Float32, v[0].device()});
+                 const Tensor var = full({4}, 2.0, {DType::Float32, v[0].device()});
+                 return batch_norm(v[0], mean, var, v[1], Tensor(), false);
+               });
+}

@@ -14,27 +14,27 @@ namespace tinynn::cpu {
 
 namespace {
 
-// Sums over channel c's rows of f(x) and of f2(x, g), eight lanes at a time (independent chains
-// that vectorize); g may be null (then the second sum is 0).
-template <class T, class F, class F2>
+// Sums over channel c's rows of f(x) (and, when g is given, of f2(x, g)), eight lanes at a time
+// in double: independent chains that vectorize, in a fixed order.
+template <bool Second, class T, class F, class F2>
 std::pair<double, double> channel_sums(const BatchNormPlan& p, const T* x, const T* g, std::int64_t c, F f, F2 f2) {
   double a[8] = {}, b[8] = {};
   double sa = 0, sb = 0;
+  const std::int64_t inner = p.inner, stride = p.c * p.inner;
   for (std::int64_t n = 0; n < p.n; ++n) {
-    const std::int64_t base = (n * p.c + c) * p.inner;
-    const T* xr = x + base;
-    const T* gr = g ? g + base : nullptr;
+    const T* xr = x + n * stride + c * inner;
+    const T* gr = Second ? g + n * stride + c * inner : nullptr;
     std::int64_t i = 0;
-    for (; i + 8 <= p.inner; i += 8)
+    for (; i + 8 <= inner; i += 8)
       for (int l = 0; l < 8; ++l) {
         const double v = static_cast<double>(xr[i + l]);
         a[l] += f(v);
-        if (gr) b[l] += f2(v, static_cast<double>(gr[i + l]));
+        if constexpr (Second) b[l] += f2(v, static_cast<double>(gr[i + l]));
       }
-    for (; i < p.inner; ++i) {
+    for (; i < inner; ++i) {
       const double v = static_cast<double>(xr[i]);
       sa += f(v);
-      if (gr) sb += f2(v, static_cast<double>(gr[i]));
+      if constexpr (Second) sb += f2(v, static_cast<double>(gr[i]));
     }
   }
   for (int l = 0; l < 8; ++l) sa += a[l], sb += b[l];
@@ -53,10 +53,10 @@ void stats(const BatchNormPlan& p, T* mean, T* var, T* invstd, const T* x) {
   const double count = static_cast<double>(p.n * p.inner);
   for_each_channel(p, [&](std::int64_t c) {
     auto none = [](double, double) { return 0.0; };
-    const double m = channel_sums(p, x, static_cast<const T*>(nullptr), c, [](double v) { return v; }, none).first / count;
+    const double m = channel_sums<false>(p, x, static_cast<const T*>(nullptr), c, [](double v) { return v; }, none).first / count;
     // The variance about the mean (a second pass: no cancellation as in E[x^2] - E[x]^2).
     const double v =
-        channel_sums(p, x, static_cast<const T*>(nullptr), c, [m](double v) { return (v - m) * (v - m); }, none).first / count;
+        channel_sums<false>(p, x, static_cast<const T*>(nullptr), c, [m](double v) { return (v - m) * (v - m); }, none).first / count;
     mean[c] = static_cast<T>(m), var[c] = static_cast<T>(v), invstd[c] = static_cast<T>(1.0 / std::sqrt(v + p.eps));
   });
 }
@@ -64,10 +64,14 @@ void stats(const BatchNormPlan& p, T* mean, T* var, T* invstd, const T* x) {
 template <class T>
 void apply(const BatchNormPlan& p, T* y, const T* x, const T* mean, const T* invstd, const T* weight, const T* bias) {
   for_each_channel(p, [&](std::int64_t c) {
+    // y = x scale + shift per channel: batch_norm_math::apply with the channel's terms folded.
+    const T scale = invstd[c] * (weight ? weight[c] : T(1));
+    const T shift = (bias ? bias[c] : T(0)) - mean[c] * scale;
+    const std::int64_t inner = p.inner;
     for (std::int64_t n = 0; n < p.n; ++n) {
-      const std::int64_t base = (n * p.c + c) * p.inner;
-      for (std::int64_t i = 0; i < p.inner; ++i)
-        y[base + i] = batch_norm_math::apply(x[base + i], mean[c], invstd[c], weight, bias, c);
+      const T* __restrict in = x + (n * p.c + c) * inner;
+      T* __restrict out = y + (n * p.c + c) * inner;
+      for (std::int64_t i = 0; i < inner; ++i) out[i] = in[i] * scale + shift;
     }
   });
 }
@@ -79,7 +83,7 @@ void backward(const BatchNormPlan& p, T* gx, T* gweight, T* gbias, const T* g, c
   for_each_channel(p, [&](std::int64_t c) {
     const double m = static_cast<double>(mean[c]), is = static_cast<double>(invstd[c]);
     // One pass for both sums: of g (over g as the "x" of channel_sums) and of g (x - mean).
-    const auto sums = channel_sums(p, g, x, c, [](double gv) { return gv; }, [m](double gv, double xv) { return gv * (xv - m); });
+    const auto sums = channel_sums<true>(p, g, x, c, [](double gv) { return gv; }, [m](double gv, double xv) { return gv * (xv - m); });
     const double sum_g = sums.first, sum_gxhat = sums.second * is;
     if (gbias) gbias[c] = static_cast<T>(sum_g);
     if (gweight) gweight[c] = static_cast<T>(sum_gxhat);
@@ -87,9 +91,13 @@ void backward(const BatchNormPlan& p, T* gx, T* gweight, T* gbias, const T* g, c
     const double scale = is * (weight ? static_cast<double>(weight[c]) : 1.0);
     const auto k = batch_norm_math::input_grad(scale, m, is, sum_g, sum_gxhat, count, p.batch_statistics);
     const T dg = static_cast<T>(k.dg), dx = static_cast<T>(k.dx), d0 = static_cast<T>(k.d0);
+    const std::int64_t inner = p.inner;
     for (std::int64_t n = 0; n < p.n; ++n) {
-      const std::int64_t base = (n * p.c + c) * p.inner;
-      for (std::int64_t i = 0; i < p.inner; ++i) gx[base + i] = dg * g[base + i] + dx * x[base + i] + d0;
+      const std::int64_t base = (n * p.c + c) * inner;
+      const T* __restrict gr = g + base;
+      const T* __restrict xr = x + base;
+      T* __restrict out = gx + base;
+      for (std::int64_t i = 0; i < inner; ++i) out[i] = dg * gr[i] + dx * xr[i] + d0;
     }
   });
 }
