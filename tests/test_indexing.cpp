@@ -65,3 +65,20 @@ TEST_CASE("one_hot encodes class ids", "[indexing]") {
   TINYNN_REQUIRE_THROWS_CONTAINING(one_hot(tensor({-1}), 3), IndexError, "found -1");
   TINYNN_REQUIRE_THROWS_CONTAINING(one_hot(tensor({1.0}), 3), DTypeError, "labels must be int64");
 }
+
+TEST_CASE("scatter_add over disjoint planes runs on several threads with the one-thread result", "[indexing]") {
+  // 64 planes of 4096 values, 8192 additions each with many colliding indices (a max-pool backward's
+  // pattern, large enough to be split across threads): bit-identical for 1 and 2 threads.
+  Generator gen(21);
+  const Tensor index = randint(0, 4096, {64, 8192}, {DType::Int64}, &gen), src = randn({64, 8192}, {}, &gen);
+  const int threads = num_threads();
+  set_num_threads(1);
+  const Tensor one = scatter_add(zeros({64, 4096}), 1, index, src);
+  set_num_threads(2);
+  const Tensor two = scatter_add(zeros({64, 4096}), 1, index, src);
+  set_num_threads(threads);
+  CHECK(equal(one, two));
+  // And the sums are right: plane 3's total is the sum of its sources.
+  CHECK(sum(one.select(0, 3)).item() == Approx(sum(src.select(0, 3)).item()).epsilon(1e-4));
+  TINYNN_REQUIRE_THROWS_CONTAINING(scatter_add(zeros({64, 4096}), 1, index + 4096, src), IndexError, "scatter_add");
+}
