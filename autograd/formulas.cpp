@@ -178,7 +178,7 @@ std::vector<Tensor> backward_formula(const OpRecord& rec, const Tensor& out, con
       return grads;
     }
     // x: [..], index: [..] (int64) -> dL/dx by adding g at the gathered places
-    case OpKind::Gather: return {scatter_add(zeros_like(in[0]), rec.axis, in[1], g), Tensor()};
+    case OpKind::Gather: return {scatter_add_to_zeros(in[0], rec.axis, in[1], g), Tensor()};
     // x, index, src -> {g, none, g gathered at the index}
     case OpKind::ScatterAdd:
       return {needs[0] ? g : Tensor(), Tensor(),

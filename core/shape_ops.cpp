@@ -146,7 +146,10 @@ Tensor gather(const Tensor& x, std::int64_t axis, const Tensor& index) {
   return gather_for(IndexCaller::Gather, x, axis, index);
 }
 
-Tensor scatter_add(const Tensor& x, std::int64_t axis, const Tensor& index, const Tensor& src) {
+namespace {
+
+// scatter_add, into a copy of x or (`into_x`: x is a fresh tensor nobody else holds) into x itself.
+Tensor scatter_add_impl(const Tensor& x, std::int64_t axis, const Tensor& index, const Tensor& src, bool into_x) {
   check_index_tensor("scatter_add", x, index);
   detail::check_same_device("scatter_add", x, src);
   const int ax = normalize_axis(axis, x.dim(), "scatter_add");
@@ -158,7 +161,7 @@ Tensor scatter_add(const Tensor& x, std::int64_t axis, const Tensor& index, cons
       throw ShapeError(fmt::format("tinynn::scatter_add: index of shape {} is longer than source {} along axis {}",
                                    shape_str(index.shape()), shape_str(src.shape()), axis));
   }
-  Tensor out = x.detach().clone();
+  Tensor out = into_x ? x : x.detach().clone();
   const Tensor s = src.to(x.dtype());
   if (index.numel() > 0) {
     IndexPlan plan = index_plan(s, index, out, ax);
@@ -170,6 +173,18 @@ Tensor scatter_add(const Tensor& x, std::int64_t axis, const Tensor& index, cons
   rec.axis = ax;
   return detail::recorded(std::move(rec), out);
 }
+
+}  // namespace
+
+Tensor scatter_add(const Tensor& x, std::int64_t axis, const Tensor& index, const Tensor& src) {
+  return scatter_add_impl(x, axis, index, src, false);
+}
+
+namespace detail {
+Tensor scatter_add_to_zeros(const Tensor& like, std::int64_t axis, const Tensor& index, const Tensor& src) {
+  return scatter_add_impl(zeros_like(like.detach()), axis, index, src, true);
+}
+}  // namespace detail
 
 Tensor index_select(const Tensor& x, std::int64_t axis, const Tensor& index) {
   check_index_tensor("index_select", x, index);

@@ -79,6 +79,10 @@ std::vector<Tensor> bias_activation_backward_kernel(const Tensor& x, const Tenso
 std::vector<Tensor> batch_norm_backward_kernel(const Tensor& x, const Tensor& weight, const Tensor& mean, const Tensor& invstd,
                                                const Tensor& g, const BatchNormPlan& plan);
 
+// scatter_add(zeros_like(like), axis, index, src) without copying the zeros first (gather's
+// backward, max pooling's among them).
+Tensor scatter_add_to_zeros(const Tensor& like, std::int64_t axis, const Tensor& index, const Tensor& src);
+
 // How many graph nodes of `kind` were recorded so far (tests check every kind is gradchecked).
 std::int64_t recorded_op_count(OpKind kind);
 

@@ -14,30 +14,32 @@ namespace tinynn::cpu {
 
 namespace {
 
-// Sums over channel c's rows of f(x) (and, when g is given, of f2(x, g)), eight lanes at a time
-// in double: independent chains that vectorize, in a fixed order.
+// Sums over channel c's rows of f(x) (and, when Second, of f2(x, g)): each row of `inner` values
+// in 16 lanes of T (independent chains that vectorize), the rows' totals in double. A fixed
+// order, so the same result on any thread count.
 template <bool Second, class T, class F, class F2>
 std::pair<double, double> channel_sums(const BatchNormPlan& p, const T* x, const T* g, std::int64_t c, F f, F2 f2) {
-  double a[8] = {}, b[8] = {};
+  constexpr int kLanes = 16;
   double sa = 0, sb = 0;
   const std::int64_t inner = p.inner, stride = p.c * p.inner;
   for (std::int64_t n = 0; n < p.n; ++n) {
     const T* xr = x + n * stride + c * inner;
     const T* gr = Second ? g + n * stride + c * inner : nullptr;
+    T a[kLanes] = {}, b[kLanes] = {};
     std::int64_t i = 0;
-    for (; i + 8 <= inner; i += 8)
-      for (int l = 0; l < 8; ++l) {
-        const double v = static_cast<double>(xr[i + l]);
-        a[l] += f(v);
-        if constexpr (Second) b[l] += f2(v, static_cast<double>(gr[i + l]));
+    for (; i + kLanes <= inner; i += kLanes)
+      for (int l = 0; l < kLanes; ++l) {
+        a[l] += f(xr[i + l]);
+        if constexpr (Second) b[l] += f2(xr[i + l], gr[i + l]);
       }
+    double ra = 0, rb = 0;
     for (; i < inner; ++i) {
-      const double v = static_cast<double>(xr[i]);
-      sa += f(v);
-      if constexpr (Second) sb += f2(v, static_cast<double>(gr[i]));
+      ra += static_cast<double>(f(xr[i]));
+      if constexpr (Second) rb += static_cast<double>(f2(xr[i], gr[i]));
     }
+    for (int l = 0; l < kLanes; ++l) ra += static_cast<double>(a[l]), rb += static_cast<double>(b[l]);
+    sa += ra, sb += rb;
   }
-  for (int l = 0; l < 8; ++l) sa += a[l], sb += b[l];
   return {sa, sb};
 }
 
@@ -52,11 +54,12 @@ template <class T>
 void stats(const BatchNormPlan& p, T* mean, T* var, T* invstd, const T* x) {
   const double count = static_cast<double>(p.n * p.inner);
   for_each_channel(p, [&](std::int64_t c) {
-    auto none = [](double, double) { return 0.0; };
-    const double m = channel_sums<false>(p, x, static_cast<const T*>(nullptr), c, [](double v) { return v; }, none).first / count;
+    auto none = [](T, T) { return T(0); };
+    const T* no_g = nullptr;
+    const double m = channel_sums<false>(p, x, no_g, c, [](T v) { return v; }, none).first / count;
     // The variance about the mean (a second pass: no cancellation as in E[x^2] - E[x]^2).
-    const double v =
-        channel_sums<false>(p, x, static_cast<const T*>(nullptr), c, [m](double v) { return (v - m) * (v - m); }, none).first / count;
+    const T mt = static_cast<T>(m);
+    const double v = channel_sums<false>(p, x, no_g, c, [mt](T v) { return (v - mt) * (v - mt); }, none).first / count;
     mean[c] = static_cast<T>(m), var[c] = static_cast<T>(v), invstd[c] = static_cast<T>(1.0 / std::sqrt(v + p.eps));
   });
 }
@@ -83,7 +86,8 @@ void backward(const BatchNormPlan& p, T* gx, T* gweight, T* gbias, const T* g, c
   for_each_channel(p, [&](std::int64_t c) {
     const double m = static_cast<double>(mean[c]), is = static_cast<double>(invstd[c]);
     // One pass for both sums: of g (over g as the "x" of channel_sums) and of g (x - mean).
-    const auto sums = channel_sums<true>(p, g, x, c, [](double gv) { return gv; }, [m](double gv, double xv) { return gv * (xv - m); });
+    const T mt = mean[c];
+    const auto sums = channel_sums<true>(p, g, x, c, [](T gv) { return gv; }, [mt](T gv, T xv) { return gv * (xv - mt); });
     const double sum_g = sums.first, sum_gxhat = sums.second * is;
     if (gbias) gbias[c] = static_cast<T>(sum_g);
     if (gweight) gweight[c] = static_cast<T>(sum_gxhat);
