@@ -18,6 +18,11 @@ Tensor as_mask(const Tensor& condition, const Tensor& like) { return condition.t
 
 // x: any shape; grad and output: x's shape -> dL/dx of x's shape
 Tensor unary_backward(UnaryOp op, const UnaryParams& p, const Tensor& x, const Tensor& saved_y, const Tensor& g) {
+  // A first-order gradient (nothing records it) is one pass of the row's derivative; under
+  // create_graph it is the formula below, made of ops so it can be differentiated again.
+  if (!is_grad_enabled() && saved_y.defined() && is_floating(x.dtype()) && g.dtype() == x.dtype() &&
+      saved_y.dtype() == x.dtype() && g.shape() == x.shape() && saved_y.shape() == x.shape() && g.device() == x.device())
+    return unary_backward_kernel(op, p, x, saved_y, g);
   auto y = [&] { return is_grad_enabled() ? unary(op, x, p) : saved_y; };
   const double kInvSqrt2 = 0.70710678118654752440, kInvSqrt2Pi = 0.39894228040143267794;
   switch (op) {

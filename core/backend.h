@@ -274,6 +274,10 @@ class Backend {
   // out = op(in), both of dtype t.
   virtual void unary(UnaryOp op, const UnaryParams& params, const ElementwisePlan<2>& plan,
                      DType t, void* out, const void* in) = 0;
+  // gx = g * op'(x), with op' the table row's df given x and y = op(x); all of floating dtype t.
+  // Operands of the plan: gx, g, x, y. One pass where the formula from ops would take two or more.
+  virtual void unary_backward(UnaryOp op, const UnaryParams& params, const ElementwisePlan<4>& plan, DType t, void* gx,
+                              const void* g, const void* x, const void* y) = 0;
   // out = op(a, b); a, b of dtype t; out of dtype t, or Bool for comparisons.
   virtual void binary(BinaryOp op, const ElementwisePlan<3>& plan, DType t, void* out,
                       const void* a, const void* b) = 0;

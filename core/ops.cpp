@@ -40,6 +40,20 @@ Tensor unary(UnaryOp op, const Tensor& x, UnaryParams params) {
   return detail::recorded(std::move(rec), out);
 }
 
+namespace detail {
+
+// x, y = op(x), g of one shape and floating dtype -> g * op'(x), in one pass.
+Tensor unary_backward_kernel(UnaryOp op, const UnaryParams& params, const Tensor& x, const Tensor& y, const Tensor& g) {
+  Tensor gx = empty(x.shape(), x.dtype(), x.device());
+  if (gx.numel() > 0)
+    backend_for(x.device())
+        .unary_backward(op, params, plan_for<4>(gx, {&g, &x, &y}), x.dtype(), gx.raw_data(), g.raw_data(), x.raw_data(),
+                        y.raw_data());
+  return gx;
+}
+
+}  // namespace detail
+
 Tensor neg(const Tensor& x) { return unary(UnaryOp::Neg, x); }
 Tensor abs(const Tensor& x) { return unary(UnaryOp::Abs, x); }
 Tensor sign(const Tensor& x) { return unary(UnaryOp::Sign, x); }

@@ -43,7 +43,7 @@ std::vector<double> workload() {
   const Tensor image = randn({2, 2, 5, 5}, {}, &gen).requires_grad_(), kernel = randn({3, 2, 3, 3}, {}, &gen).requires_grad_();
   const Tensor features = conv2d(image, kernel, Tensor(), {1, 1}, {1, 1});
   const Tensor bn_weight = ones({3}).requires_grad_();
-  sum(max_pool2d(features, {2, 2}) + avg_pool2d(batch_norm(features, Tensor(), Tensor(), bn_weight, Tensor(), true), {2, 2}))
+  sum(max_pool2d(gelu(features), {2, 2}) + avg_pool2d(batch_norm(features, Tensor(), Tensor(), bn_weight, Tensor(), true), {2, 2}))
       .backward();
   for (const Tensor& t : {features.detach(), image.grad(), kernel.grad()})
     for (double v : t.to_vector<double>()) out.push_back(v);
@@ -66,7 +66,7 @@ TEST_CASE("a forwarding backend runs everything with the same results", "[backen
   }
   detail::set_cpu_backend_override(nullptr);
   CHECK(through == direct);  // bit for bit
-  for (const char* entry : {"allocate", "fill", "copy", "unary", "binary", "where", "reduce", "scan", "gather", "scatter_add",
+  for (const char* entry : {"allocate", "fill", "copy", "unary", "unary_backward", "binary", "where", "reduce", "scan", "gather", "scatter_add",
                             "matmul", "cross_entropy", "cross_entropy_backward", "random", "bias_activation",
                             "bias_activation_backward", "adam_step", "linalg", "conv2d", "conv2d_backward_data",
                             "conv2d_backward_weight", "max_pool2d", "avg_pool2d", "avg_pool2d_backward",

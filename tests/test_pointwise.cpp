@@ -324,3 +324,22 @@ TEST_CASE("the table's scalar derivative equals the autograd formula for every u
     }
   }
 }
+
+TEST_CASE("first-order unary gradients (one pass of the row's derivative) equal the differentiable formula", "[pointwise][grad]") {
+  // backward() with nothing recording the gradient takes the one-pass kernel; create_graph takes
+  // the formula made of ops. Both must agree for every row, on a strided input too.
+  Generator gen(8);
+#define TINYNN_CASE(Name, name)                                                                                         \
+  {                                                                                                                     \
+    INFO("op " #name);                                                                                                  \
+    const test::OpDomain d = test::unary_domain(UnaryOp::Name);                                                         \
+    const Tensor base = (rand({6, 5}, {DType::Float64}, &gen) * (d.hi - d.lo) + d.lo).t();                              \
+    const Tensor g = randn({5, 6}, {DType::Float64}, &gen);                                                             \
+    Tensor x = base.detach().requires_grad_();                                                                          \
+    const Tensor fast = grad({unary(UnaryOp::Name, x, d.params)}, {x}, {g})[0];                                         \
+    const Tensor formula = grad({unary(UnaryOp::Name, x, d.params)}, {x}, {g}, std::nullopt, true)[0];                   \
+    CHECK(allclose(fast, formula.detach(), 1e-12, 1e-12));                                                              \
+  }
+  TINYNN_UNARY_OPS(TINYNN_CASE)
+#undef TINYNN_CASE
+}

@@ -71,6 +71,9 @@ inline Tensor recorded(OpRecord record, const Tensor& output) {
 // softmax_cross_entropy: d logits.
 Tensor softmax_cross_entropy_backward_kernel(const Tensor& logits, const Tensor& target, const Tensor& lse, const Tensor& g,
                                              double label_smoothing);
+// unary: g * op'(x) from the table row's derivative, in one pass (x, y = op(x) and g of one
+// shape and floating dtype).
+Tensor unary_backward_kernel(UnaryOp op, const UnaryParams& params, const Tensor& x, const Tensor& y, const Tensor& g);
 // bias_activation: {d x, d bias}.
 std::vector<Tensor> bias_activation_backward_kernel(const Tensor& x, const Tensor& bias, const Tensor& y, const Tensor& g,
                                                     UnaryOp op, const UnaryParams& params);

@@ -44,6 +44,11 @@ class ForwardingBackend final : public Backend {
     const Timed timed(*this, "unary", unary_op_name(op));
     inner_.unary(op, pr, p, t, o, i);
   }
+  void unary_backward(UnaryOp op, const UnaryParams& pr, const ElementwisePlan<4>& p, DType t, void* gx, const void* g,
+                      const void* x, const void* y) override {
+    const Timed timed(*this, "unary_backward", unary_op_name(op));
+    inner_.unary_backward(op, pr, p, t, gx, g, x, y);
+  }
   void binary(BinaryOp op, const ElementwisePlan<3>& p, DType t, void* o, const void* a, const void* b) override {
     const Timed timed(*this, "binary", binary_op_name(op));
     inner_.binary(op, p, t, o, a, b);

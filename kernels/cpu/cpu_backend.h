@@ -18,6 +18,8 @@ class CpuBackend final : public Backend {
   void copy(const ElementwisePlan<2>& plan, DType out_t, void* out, DType in_t, const void* in) override;
   void unary(UnaryOp op, const UnaryParams& params, const ElementwisePlan<2>& plan, DType t, void* out,
              const void* in) override;
+  void unary_backward(UnaryOp op, const UnaryParams& params, const ElementwisePlan<4>& plan, DType t, void* gx, const void* g,
+                      const void* x, const void* y) override;
   void binary(BinaryOp op, const ElementwisePlan<3>& plan, DType t, void* out, const void* a, const void* b) override;
   void where(const ElementwisePlan<4>& plan, DType t, void* out, const bool* cond, const void* a,
              const void* b) override;

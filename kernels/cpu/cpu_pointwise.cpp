@@ -75,6 +75,14 @@ void run_unary(const ElementwisePlan<2>& plan, DType t, void* out, const void* i
 }
 
 template <class Op>
+void run_unary_backward(const ElementwisePlan<4>& plan, DType t, void* gx, const void* g, const void* x, const void* y,
+                        UnaryParams p) {
+  TINYNN_DISPATCH_FLOATING(t, map<T, T, T, T>(plan, static_cast<T*>(gx),
+                                               [p](T gv, T xv, T yv) { return gv * Op::template df<T>(xv, yv, p); },
+                                               static_cast<const T*>(g), static_cast<const T*>(x), static_cast<const T*>(y)))
+}
+
+template <class Op>
 void run_binary(const ElementwisePlan<3>& plan, DType t, void* out, const void* a, const void* b) {
   auto go = [&](auto tag) {
     using T = decltype(tag);
@@ -113,6 +121,14 @@ void CpuBackend::unary(UnaryOp op, const UnaryParams& params, const ElementwiseP
                        const void* in) {
 #define TINYNN_CASE(Name, name) \
   case UnaryOp::Name: run_unary<pointwise::Name>(plan, t, out, in, params); break;
+  switch (op) { TINYNN_UNARY_OPS(TINYNN_CASE) }
+#undef TINYNN_CASE
+}
+
+void CpuBackend::unary_backward(UnaryOp op, const UnaryParams& params, const ElementwisePlan<4>& plan, DType t, void* gx,
+                                const void* g, const void* x, const void* y) {
+#define TINYNN_CASE(Name, name) \
+  case UnaryOp::Name: run_unary_backward<pointwise::Name>(plan, t, gx, g, x, y, params); break;
   switch (op) { TINYNN_UNARY_OPS(TINYNN_CASE) }
 #undef TINYNN_CASE
 }

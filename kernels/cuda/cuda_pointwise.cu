@@ -58,6 +58,11 @@ template <class Op, class T>
 struct BinaryFn {
   __device__ auto operator()(T a, T b) const { return Op::template f<T>(a, b); }
 };
+template <class Op, class T>
+struct UnaryBackwardFn {
+  UnaryParams p;
+  __device__ T operator()(T g, T x, T y) const { return g * Op::template df<T>(x, y, p); }
+};
 template <class T>
 struct WhereFn {
   __device__ T operator()(bool c, T a, T b) const { return c ? a : b; }
@@ -103,6 +108,17 @@ void CudaBackend::unary(UnaryOp op, const UnaryParams& params, const Elementwise
                         const void* in) {
 #define TINYNN_CASE(Name, name) \
   case UnaryOp::Name: run_unary<pointwise::Name>(*this, plan, t, out, in, params); break;
+  switch (op) { TINYNN_UNARY_OPS(TINYNN_CASE) }
+#undef TINYNN_CASE
+}
+
+void CudaBackend::unary_backward(UnaryOp op, const UnaryParams& params, const ElementwisePlan<4>& plan, DType t, void* gx,
+                                 const void* g, const void* x, const void* y) {
+#define TINYNN_CASE(Name, name)                                                                                        \
+  case UnaryOp::Name:                                                                                                  \
+    TINYNN_DISPATCH_FLOATING(t, launch(*this, plan, UnaryBackwardFn<pointwise::Name, T>{params}, static_cast<T*>(gx),     \
+                                       static_cast<const T*>(g), static_cast<const T*>(x), static_cast<const T*>(y))) \
+    break;
   switch (op) { TINYNN_UNARY_OPS(TINYNN_CASE) }
 #undef TINYNN_CASE
 }
