@@ -11,22 +11,14 @@ Usage: torch_fashion_cnn.py [EPOCHS] [DATA_DIR] [DEVICE] [--max-train N]; EPOCHS
 --max-train N trains on the first N samples of the training split only (quick runs); on "cuda" the
 data sits on the GPU, as tinynn's trainer keeps it there, and the name gets a "_cuda" suffix."""
 import argparse
-import gzip
 import math
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-from torch_timing import setup
-
-
-def read_idx(path, header):
-    with gzip.open(path, "rb") as f:
-        return np.frombuffer(f.read(), dtype=np.uint8, offset=header)
+from torch_timing import read_idx, setup, train_epochs
 
 
 def lr_at(epoch, epochs, base, warmup=1, start_factor=0.1):
@@ -62,22 +54,7 @@ def main():
                           nn.Linear(128, 10)).to(device)
     base_lr = 2e-3
     opt = torch.optim.AdamW(model.parameters(), lr=base_lr, weight_decay=1e-4)
-    for epoch in range(1, epochs + 1):
-        for group in opt.param_groups:
-            group["lr"] = lr_at(epoch - 1, epochs, base_lr)
-        model.train()
-        start = time.perf_counter()
-        order = torch.randperm(len(x), device=device)
-        for i in range(0, len(x), 128):
-            idx = order[i:i + 128]
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x[idx]), y[idx], label_smoothing=0.05)
-            loss.backward()
-            opt.step()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        seconds = time.perf_counter() - start
-        print(f"{label}_epoch\t{epoch}\t{seconds:.6f}\t{len(x) / seconds:.1f}", flush=True)
+    train_epochs(model, opt, x, y, epochs, label, device, lambda e: lr_at(e, epochs, base_lr))
     # Test accuracy (not timed), normalized with the training set's mean and std.
     tx = torch.from_numpy(read_idx(f"{data_dir}/t10k-images-idx3-ubyte.gz", 16).reshape(-1, 1, 28, 28).astype(np.float32) / 255.0)
     ty = torch.from_numpy(read_idx(f"{data_dir}/t10k-labels-idx1-ubyte.gz", 8).astype(np.int64)).to(device)

@@ -5,21 +5,13 @@ batch 128, 54,000 training samples (10 % held out), same thread count. Prints TS
 "name<TAB>epoch<TAB>seconds<TAB>samples_per_second" per epoch (evaluation excluded).
 Usage: torch_fashion_mlp.py [EPOCHS] [DATA_DIR] [DEVICE]; on "cuda" the data sits on the GPU, as
 tinynn's trainer keeps it there, and the name gets a "_cuda" suffix."""
-import gzip
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-from torch_timing import setup
-
-
-def read_idx(path, header):
-    with gzip.open(path, "rb") as f:
-        return np.frombuffer(f.read(), dtype=np.uint8, offset=header)
+from torch_timing import read_idx, setup, train_epochs
 
 
 def main():
@@ -37,20 +29,7 @@ def main():
     model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.2), nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.2),
                           nn.Linear(128, 10)).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
-    for epoch in range(1, epochs + 1):
-        start = time.perf_counter()
-        order = torch.randperm(len(x), device=device)
-        for i in range(0, len(x), 128):
-            idx = order[i:i + 128]
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x[idx]), y[idx], label_smoothing=0.05)
-            loss.backward()
-            opt.step()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        seconds = time.perf_counter() - start
-        print(f"{label}_epoch\t{epoch}\t{seconds:.6f}\t{len(x) / seconds:.1f}", flush=True)
-
+    train_epochs(model, opt, x, y, epochs, label, device)
 
 if __name__ == "__main__":
     main()

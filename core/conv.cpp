@@ -250,11 +250,12 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   const std::int64_t count = plan.n * plan.inner;
   Backend& backend = backend_for(x.device());
   const Tensor xc = x.contiguous();
-  Tensor mean_c = empty({c}, x.dtype(), x.device()), invstd = empty({c}, x.dtype(), x.device());
+  Tensor mean_c, invstd;
   if (training) {
     if (count < 2)
       throw ShapeError(fmt::format("tinynn::batch_norm: training needs more than one value per channel, got input {}",
                                    shape_str(x.shape())));
+    mean_c = empty({c}, x.dtype(), x.device()), invstd = empty({c}, x.dtype(), x.device());
     Tensor var_c = empty({c}, x.dtype(), x.device());
     backend.batch_norm_stats(plan, x.dtype(), mean_c.raw_data(), var_c.raw_data(), invstd.raw_data(), xc.raw_data());
     // The running statistics move in place (a Tensor is a handle: this writes the caller's

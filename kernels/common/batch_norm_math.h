@@ -7,11 +7,16 @@
 
 namespace tinynn::batch_norm_math {
 
-// y from x and the channel's statistics and affine parameters (weight/bias null: 1 and 0).
+// y = (x - mean) invstd weight + bias as y = x scale + shift: the channel's terms folded once
+// (weight/bias null: 1 and 0).
 template <class T>
-TINYNN_HD inline T apply(T x, T mean, T invstd, const T* weight, const T* bias, std::int64_t c) {
-  const T w = weight ? weight[c] : T(1), b = bias ? bias[c] : T(0);
-  return (x - mean) * invstd * w + b;
+struct Affine {
+  T scale, shift;
+};
+template <class T>
+TINYNN_HD inline Affine<T> fold(T mean, T invstd, const T* weight, const T* bias, std::int64_t c) {
+  const T scale = invstd * (weight ? weight[c] : T(1));
+  return {scale, (bias ? bias[c] : T(0)) - mean * scale};
 }
 
 // gx as an affine function of g and x per channel, gx = dg g + dx x + d0: from

@@ -67,9 +67,7 @@ void stats(const BatchNormPlan& p, T* mean, T* var, T* invstd, const T* x) {
 template <class T>
 void apply(const BatchNormPlan& p, T* y, const T* x, const T* mean, const T* invstd, const T* weight, const T* bias) {
   for_each_channel(p, [&](std::int64_t c) {
-    // y = x scale + shift per channel: batch_norm_math::apply with the channel's terms folded.
-    const T scale = invstd[c] * (weight ? weight[c] : T(1));
-    const T shift = (bias ? bias[c] : T(0)) - mean[c] * scale;
+    const auto [scale, shift] = batch_norm_math::fold(mean[c], invstd[c], weight, bias, c);
     const std::int64_t inner = p.inner;
     for (std::int64_t n = 0; n < p.n; ++n) {
       const T* __restrict in = x + (n * p.c + c) * inner;

@@ -9,7 +9,6 @@
 #include <atomic>
 #include <memory>
 #include <optional>
-#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -25,22 +24,14 @@ using tag = dnnl::memory::format_tag;
 
 std::atomic<bool> g_enabled{true};
 std::atomic<std::size_t> g_created{0};
-std::string g_last_impl;
 
 enum class Pass : std::int64_t { Forward, ForwardBias, BackwardData, BackwardWeight };
 
-using Key = std::array<std::int64_t, 18>;
-struct KeyHash {
-  std::size_t operator()(const Key& k) const {
-    std::size_t h = 0;
-    for (auto v : k) h = h * 1000003u ^ static_cast<std::size_t>(v);
-    return h;
-  }
-};
+using Key = std::array<std::int64_t, 17>;
 
 Key key_of(const ConvPlan& p, Pass pass) {
   return {static_cast<std::int64_t>(pass), p.n, p.c, p.h, p.w, p.k, p.r, p.s, p.p, p.q,
-          p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.dil_h, p.dil_w, p.groups, 0};
+          p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.dil_h, p.dil_w, p.groups};
 }
 
 // One primitive argument: the user's plain memory and, when oneDNN wants another layout, the
@@ -65,11 +56,9 @@ struct Arg {
 struct CachedConv {
   dnnl::primitive primitive;
   std::vector<Arg> args;
-  std::unordered_map<int, dnnl::memory> exec;  // the primitive's arguments, built once
+  std::unordered_map<int, dnnl::memory> exec;  // the primitive's arguments (the args' inner memory)
 
   void run(std::initializer_list<const void*> pointers, dnnl::stream& stream) {
-    if (exec.empty())
-      for (const Arg& a : args) exec[a.id] = a.inner;
     for (std::size_t i = 0; i < args.size(); ++i) {
       Arg& a = args[i];
       a.user.set_data_handle(const_cast<void*>(pointers.begin()[i]));
@@ -82,8 +71,8 @@ struct CachedConv {
   }
 };
 
-std::unordered_map<Key, std::unique_ptr<CachedConv>, KeyHash>& cache() {
-  static std::unordered_map<Key, std::unique_ptr<CachedConv>, KeyHash> c;
+std::unordered_map<Key, std::unique_ptr<CachedConv>, ArrayKeyHash>& cache() {
+  static std::unordered_map<Key, std::unique_ptr<CachedConv>, ArrayKeyHash> c;
   return c;
 }
 
@@ -128,7 +117,6 @@ std::unique_ptr<CachedConv> create(const ConvPlan& p, Pass pass, const dnnl::eng
   const Descs d = descs_of(p);
   auto entry = std::make_unique<CachedConv>();
   const auto fpd = forward_pd(d, pass == Pass::ForwardBias, e);
-  std::string impl;
   switch (pass) {
     case Pass::Forward:
     case Pass::ForwardBias:
@@ -137,7 +125,6 @@ std::unique_ptr<CachedConv> create(const ConvPlan& p, Pass pass, const dnnl::eng
       entry->args.emplace_back(DNNL_ARG_SRC, false, d.src, fpd.src_desc(), e);
       entry->args.emplace_back(DNNL_ARG_WEIGHTS, false, d.weights, fpd.weights_desc(), e);
       if (pass == Pass::ForwardBias) entry->args.emplace_back(DNNL_ARG_BIAS, false, d.bias, fpd.bias_desc(), e);
-      impl = fpd.impl_info_str();
       break;
     case Pass::BackwardData: {
       using bwd = dnnl::convolution_backward_data;
@@ -148,7 +135,6 @@ std::unique_ptr<CachedConv> create(const ConvPlan& p, Pass pass, const dnnl::eng
       entry->args.emplace_back(DNNL_ARG_DIFF_SRC, true, d.src, pd.diff_src_desc(), e);
       entry->args.emplace_back(DNNL_ARG_DIFF_DST, false, d.dst, pd.diff_dst_desc(), e);
       entry->args.emplace_back(DNNL_ARG_WEIGHTS, false, d.weights, pd.weights_desc(), e);
-      impl = pd.impl_info_str();
       break;
     }
     case Pass::BackwardWeight: {
@@ -160,11 +146,10 @@ std::unique_ptr<CachedConv> create(const ConvPlan& p, Pass pass, const dnnl::eng
       entry->args.emplace_back(DNNL_ARG_DIFF_WEIGHTS, true, d.weights, pd.diff_weights_desc(), e);
       entry->args.emplace_back(DNNL_ARG_SRC, false, d.src, pd.src_desc(), e);
       entry->args.emplace_back(DNNL_ARG_DIFF_DST, false, d.dst, pd.diff_dst_desc(), e);
-      impl = pd.impl_info_str();
       break;
     }
   }
-  g_last_impl = impl;
+  for (const Arg& a : entry->args) entry->exec[a.id] = a.inner;
   return entry;
 }
 
@@ -195,7 +180,6 @@ bool run(const ConvPlan& p, Pass pass, std::initializer_list<const void*> pointe
 
 void set_onednn_conv_enabled(bool enabled) { g_enabled = enabled; }
 std::size_t onednn_conv_primitives_created() { return g_created; }
-const char* onednn_conv_last_implementation() { return g_last_impl.c_str(); }
 
 bool onednn_conv2d_f32(const ConvPlan& plan, float* y, const float* x, const float* w, const float* bias) {
   if (bias != nullptr) return run(plan, Pass::ForwardBias, {y, x, w, bias});

@@ -14,7 +14,5 @@ bool onednn_conv2d_backward_weight_f32(const ConvPlan& plan, float* gw, const fl
 void set_onednn_conv_enabled(bool enabled);
 // Distinct primitives created so far (a cache test checks reuse).
 std::size_t onednn_conv_primitives_created();
-// The implementation oneDNN chose for the last primitive created (e.g. "jit:avx512_core"), for benchmarks.
-const char* onednn_conv_last_implementation();
 
 }  // namespace tinynn::cpu

@@ -23,13 +23,6 @@ std::atomic<bool> g_enabled{true};
 std::atomic<std::size_t> g_created{0};
 
 using Key = std::array<std::int64_t, 13>;
-struct KeyHash {
-  std::size_t operator()(const Key& k) const {
-    std::size_t h = 0;
-    for (auto v : k) h = h * 1000003u ^ static_cast<std::size_t>(v);
-    return h;
-  }
-};
 
 // A primitive with its memory objects; each call only swaps the data pointers.
 struct CachedMatmul {
@@ -37,8 +30,8 @@ struct CachedMatmul {
   dnnl::memory a, b, out;
 };
 
-std::unordered_map<Key, CachedMatmul, KeyHash>& cache() {  // creating primitives is the slow part
-  static std::unordered_map<Key, CachedMatmul, KeyHash> c;
+std::unordered_map<Key, CachedMatmul, ArrayKeyHash>& cache() {  // creating primitives is the slow part
+  static std::unordered_map<Key, CachedMatmul, ArrayKeyHash> c;
   return c;
 }
 

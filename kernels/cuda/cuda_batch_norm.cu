@@ -53,7 +53,8 @@ __global__ void apply_kernel(BatchNormPlan p, std::int64_t total, T* y, const T*
   const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= total) return;
   const std::int64_t c = i / p.inner % p.c;
-  y[i] = batch_norm_math::apply(x[i], mean[c], invstd[c], weight, bias, c);
+  const auto a = batch_norm_math::fold(mean[c], invstd[c], weight, bias, c);
+  y[i] = x[i] * a.scale + a.shift;
 }
 
 template <class T>

@@ -48,6 +48,10 @@ Tensor load_image(const std::string& path, int channels, std::optional<std::pair
 // A CSV of numbers, one sample per row. `label_column` (negative counts from the end) holds the
 // class id (classification) or the target value (regression); every other column is a feature.
 Dataset load_csv(const std::string& path, bool header, int label_column, bool classification);
+// The comma-separated cells of one CSV line as numbers (blanks around a cell ignored), into
+// `values`. False at the first cell that is not a number, with `bad_cell` its text (its 1-based
+// column is values.size() + 1).
+bool parse_csv_row(const std::string& line, std::vector<double>& values, std::string& bad_cell);
 
 // Synthetic sets for small examples: "xor" (2 classes), "spirals" (3 classes), "linear"
 // (regression, y = x . w + b + noise). Same seed, same data.

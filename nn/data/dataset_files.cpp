@@ -125,6 +125,23 @@ DataSplits load_image_folders(const std::string& dir, int channels, std::optiona
   return s;
 }
 
+bool parse_csv_row(const std::string& line, std::vector<double>& values, std::string& bad_cell) {
+  values.clear();
+  std::stringstream row(line);
+  for (std::string cell; std::getline(row, cell, ',');) {
+    const auto first = cell.find_first_not_of(" \t"), last = cell.find_last_not_of(" \t");
+    const std::string trimmed = first == std::string::npos ? "" : cell.substr(first, last - first + 1);
+    double v = 0;
+    const auto [end, ec] = std::from_chars(trimmed.data(), trimmed.data() + trimmed.size(), v);
+    if (ec != std::errc() || end != trimmed.data() + trimmed.size() || trimmed.empty()) {
+      bad_cell = trimmed;
+      return false;
+    }
+    values.push_back(v);
+  }
+  return true;
+}
+
 Dataset load_csv(const std::string& path, bool header, int label_column, bool classification) {
   std::ifstream in(path);
   if (!in) throw DataError(fmt::format("tinynn: CSV file '{}' cannot be opened: {}", path, std::strerror(errno)));
@@ -137,18 +154,10 @@ Dataset load_csv(const std::string& path, bool header, int label_column, bool cl
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || (header && line_number == 1)) continue;
     std::vector<double> values;
-    std::stringstream row(line);
-    std::string cell;
-    while (std::getline(row, cell, ',')) {
-      const auto first = cell.find_first_not_of(" \t"), last = cell.find_last_not_of(" \t");
-      const std::string trimmed = first == std::string::npos ? "" : cell.substr(first, last - first + 1);
-      double v = 0;
-      const auto [end, ec] = std::from_chars(trimmed.data(), trimmed.data() + trimmed.size(), v);
-      if (ec != std::errc() || end != trimmed.data() + trimmed.size() || trimmed.empty())
-        throw DataError(fmt::format("tinynn: CSV file '{}', line {}, column {}: '{}' is not a number", path, line_number,
-                                    values.size() + 1, trimmed));
-      values.push_back(v);
-    }
+    std::string bad;
+    if (!parse_csv_row(line, values, bad))
+      throw DataError(fmt::format("tinynn: CSV file '{}', line {}, column {}: '{}' is not a number", path, line_number,
+                                  values.size() + 1, bad));
     if (columns == 0) columns = values.size();
     if (values.size() != columns)
       throw DataError(fmt::format("tinynn: CSV file '{}', line {}: {} columns, but earlier rows have {}", path, line_number,

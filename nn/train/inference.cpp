@@ -5,10 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "../../autograd/autograd.h"
 #include "../../core/creation.h"
@@ -35,24 +33,6 @@ bool is_image(const fs::path& p) {
   return has_extension(p, {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".psd", ".hdr", ".pic", ".pgm", ".ppm", ".pnm"});
 }
 
-// The cells of one CSV row as numbers; false (and `bad` set to the first bad cell) when one is not.
-bool parse_row(const std::string& line, std::vector<float>& values, std::string& bad) {
-  values.clear();
-  std::stringstream row(line);
-  for (std::string cell; std::getline(row, cell, ',');) {
-    const auto first = cell.find_first_not_of(" \t"), last = cell.find_last_not_of(" \t");
-    const std::string trimmed = first == std::string::npos ? "" : cell.substr(first, last - first + 1);
-    double v = 0;
-    const auto [end, ec] = std::from_chars(trimmed.data(), trimmed.data() + trimmed.size(), v);
-    if (trimmed.empty() || ec != std::errc() || end != trimmed.data() + trimmed.size()) {
-      bad = fmt::format("column {}: '{}' is not a number", values.size() + 1, trimmed);
-      return false;
-    }
-    values.push_back(static_cast<float>(v));
-  }
-  return true;
-}
-
 class InputReader {
  public:
   InputReader(const Config& config, const Shape& sample_shape)
@@ -75,15 +55,11 @@ class InputReader {
   }
 
  private:
-  static std::int64_t numel_of(const Shape& s) {
-    std::int64_t n = 1;
-    for (std::int64_t d : s) n *= d;
-    return n;
-  }
   void fail(const std::string& input, const std::string& message) { out_.failures.push_back({input, message}); }
-  void add(const std::string& name, const float* data) {
+  template <class T>
+  void add(const std::string& name, const T* data) {
     out_.names.push_back(name);
-    values_.insert(values_.end(), data, data + features_);
+    for (std::int64_t i = 0; i < features_; ++i) values_.push_back(static_cast<float>(data[i]));
   }
 
   void read_directory(const std::string& dir) {
@@ -117,7 +93,7 @@ class InputReader {
     if (!in) return fail(path, fmt::format("CSV file '{}' cannot be opened", path));
     // A label column may ride along (the test file of a CSV-trained model): it is dropped.
     const bool csv_config = config_.data.type == "csv";
-    std::vector<float> values, sample(static_cast<std::size_t>(features_));
+    std::vector<double> values, sample(static_cast<std::size_t>(features_));
     std::string line, bad;
     std::size_t line_number = 0, rows = 0;
     while (std::getline(in, line)) {
@@ -125,9 +101,10 @@ class InputReader {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.find_first_not_of(" \t") == std::string::npos) continue;
       const std::string name = fmt::format("{}:{}", path, line_number);
-      if (!parse_row(line, values, bad)) {
+      if (!parse_csv_row(line, values, bad)) {
         if (line_number == 1) continue;  // a header
-        fail(name, fmt::format("CSV file '{}', line {}: {}", path, line_number, bad));
+        fail(name, fmt::format("CSV file '{}', line {}: column {}: '{}' is not a number", path, line_number,
+                               values.size() + 1, bad));
         continue;
       }
       ++rows;
