@@ -1,4 +1,4 @@
-// The `tinynn` command: train, eval, predict, validate, inspect, compress and info. Every error becomes one line on
+// The `tinynn` command: train, eval, predict, validate, inspect, compress, export and info. Every error becomes one line on
 // stderr and a documented exit code (see `tinynn --help` and README.md); the last line `train`
 // prints on stdout is one JSON object with the final test metrics.
 #include <CLI/CLI.hpp>
@@ -12,6 +12,7 @@
 #include <atomic>
 #include <csignal>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -126,8 +127,42 @@ nn::EvalResult evaluate_on_test(nn::Sequential& model, const nn::Config& config,
   return nn::evaluate(model, loader, nn::make_loss(config, data.train), device, data.test.is_classification());
 }
 
+// A file that exists is replaced only when it is what the command writes (by its extension), so a
+// mistyped -o never destroys a checkpoint, a config or another run's file.
+void check_replaceable(const std::string& path, const std::string& extension, const std::string& command) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return;
+  if (std::filesystem::path(path).extension() != extension || std::filesystem::is_directory(path, ec))
+    throw nn::ConfigError(fmt::format("tinynn {}: '{}' exists and is not a {} file; refusing to replace it", command, path, extension));
+}
+
+// Each test sample as the data holds it (before scaling and normalization), its label or targets,
+// and what predict gives for it: one CSV row per sample, to check a deployed model against.
+void write_test_outputs(const nn::Config& config, const std::string& checkpoint, tinynn::Device device, const std::string& path) {
+  check_replaceable(path, ".csv", "eval");
+  nn::Config raw = config;
+  raw.data.scale = raw.data.normalize = false;
+  const nn::Dataset test = nn::load_data(raw).test;
+  nn::Predictor predictor(checkpoint, device);
+  const tinynn::Tensor outputs = predictor.predict(test.inputs);
+  const std::int64_t n = test.size(), d = test.inputs.numel() / std::max<std::int64_t>(n, 1), k = outputs.shape()[1];
+  const std::int64_t targets = test.is_classification() ? 1 : test.targets.shape()[1];
+  std::string csv;
+  for (std::int64_t j = 0; j < d; ++j) csv += fmt::format("input_{},", j);
+  for (std::int64_t j = 0; j < targets; ++j) csv += test.is_classification() ? "label," : fmt::format("target_{},", j);
+  for (std::int64_t j = 0; j < k; ++j) csv += fmt::format("output_{}{}", j, j + 1 < k ? "," : "\n");
+  const std::vector<float> x = test.inputs.contiguous().to_vector<float>();
+  const std::vector<double> t = test.targets.contiguous().to_vector<double>(), y = outputs.contiguous().to_vector<double>();
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t j = 0; j < d; ++j) csv += fmt::format("{},", x[i * d + j]);  // shortest text that reads back exactly
+    for (std::int64_t j = 0; j < targets; ++j) csv += fmt::format("{},", t[i * targets + j]);
+    for (std::int64_t j = 0; j < k; ++j) csv += fmt::format("{}{}", y[i * k + j], j + 1 < k ? "," : "\n");
+  }
+  nn::write_file_atomically(path, csv);
+}
+
 int run_eval(const std::string& path, const std::string& checkpoint, const std::vector<std::string>& sets,
-             const std::optional<std::string>& device_name) {
+             const std::optional<std::string>& device_name, const std::string& outputs_csv) {
   // The checkpoint carries its config: without CONFIG it is all eval needs.
   const nn::TrainingProgress progress = nn::read_progress(checkpoint);
   const nn::Config saved = nn::checkpoint_config(progress, checkpoint, path.empty() ? sets : std::vector<std::string>{});
@@ -149,9 +184,31 @@ int run_eval(const std::string& path, const std::string& checkpoint, const std::
                                       tinynn::shape_str(progress.sample_shape), progress.output_size));
   auto model = nn::load_trained_model(config, checkpoint, data.test.sample_shape(), model_outputs(data.test));
   const nn::EvalResult r = evaluate_on_test(*model, config, data, device);
+  if (!outputs_csv.empty()) write_test_outputs(config, checkpoint, device, outputs_csv);
   std::cout << json{{"test_accuracy", number_or_null(r.accuracy)}, {"test_loss", number_or_null(r.loss)}, {"samples", r.samples}}
                    .dump()
             << std::endl;
+  return kOk;
+}
+
+int run_export(const std::string& checkpoint, const std::string& output) {
+  check_replaceable(output, ".onnx", "export");
+  const nn::TrainingProgress progress = nn::read_progress(checkpoint);
+  const nn::Config config = nn::checkpoint_config(progress, checkpoint);
+  if (progress.sample_shape.empty())
+    throw nn::CheckpointError(fmt::format("tinynn: checkpoint '{}' does not record the input shape", checkpoint));
+  auto model = nn::load_trained_model(config, checkpoint, progress.sample_shape, progress.output_size);
+  const nn::OnnxExportOptions options = nn::onnx_options_for(config);
+  const nn::OnnxExportSummary s = nn::export_onnx(*model, progress.sample_shape, output, options);
+  std::vector<std::string> outputs;
+  for (const std::string& o : s.outputs) outputs.push_back(fmt::format("'{}' [batch, {}]", o, s.output_size));
+  std::vector<std::string> steps;
+  if (options.scale != 1.0) steps.push_back("scaling");
+  if (options.std) steps.push_back("normalization");
+  std::cout << fmt::format("{}: ONNX (IR 8, opset 17), input '{}' [batch, {}] (raw samples{}), output{} {}; {} nodes, {} parameters\n",
+                           output, s.input, fmt::join(s.input_shape, ", "),
+                           steps.empty() ? "" : fmt::format("; the {} are in the graph", fmt::join(steps, " and ")),
+                           outputs.size() > 1 ? "s" : "", fmt::join(outputs, ", "), s.nodes, s.parameters);
   return kOk;
 }
 
@@ -272,7 +329,7 @@ int run_predict(const std::string& checkpoint, const std::vector<std::string>& i
 }
 
 int exit_code_for(const std::exception& e) {
-  if (dynamic_cast<const nn::ConfigError*>(&e)) return kUsage;
+  if (dynamic_cast<const nn::ConfigError*>(&e) || dynamic_cast<const nn::ExportError*>(&e)) return kUsage;
   if (dynamic_cast<const nn::DataError*>(&e)) return kData;
   if (dynamic_cast<const nn::CheckpointError*>(&e)) return kCheckpoint;
   if (dynamic_cast<const nn::DivergenceError*>(&e)) return kDiverged;
@@ -287,7 +344,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", tinynn::version());
   app.footer(
-      "Exit codes: 0 ok, 1 internal error, 2 invalid config or arguments, 3 data error, 4 checkpoint or run-directory "
+      "Exit codes: 0 ok, 1 internal error, 2 invalid config or arguments (or a model ONNX cannot express), 3 data error, 4 checkpoint or run-directory "
       "error, 5 training diverged, 6 device not present, 130 interrupted (a checkpoint was written).");
 
   std::vector<std::string> sets;
@@ -312,6 +369,9 @@ int main(int argc, char** argv) {
   eval->add_option("--checkpoint", checkpoint, "A .safetensors checkpoint written by train")->required();
   eval->add_option("--set", sets, "Override a config value (repeatable)")->allow_extra_args(false)->take_all();
   eval->add_option("--device", device, "cpu, cuda, cuda:N or auto");
+  std::string outputs_csv;
+  eval->add_option("--outputs", outputs_csv, "Also write a CSV file: each test sample as the data holds it, its label (or "
+                   "targets) and the model's outputs as predict gives them (to check a deployed model against)");
 
   bool as_json = false;
   auto* predict = app.add_subcommand("predict", "Predict with a trained checkpoint: images, folders of images, CSV files of samples");
@@ -345,6 +405,11 @@ int main(int argc, char** argv) {
   compress->add_flag("--no-eval", no_eval, "Skip measuring test accuracy before and after");
   compress->add_option("--device", device, "cpu, cuda, cuda:N or auto (for the evaluation)");
 
+  auto* export_cmd = app.add_subcommand("export", "Write a checkpoint's model as an ONNX file (IR 8, opset 17) for ONNX Runtime "
+                                        "and other runtimes, the input preprocessing included");
+  export_cmd->add_option("checkpoint", checkpoint, "A .safetensors checkpoint written by train or compress")->required();
+  export_cmd->add_option("--output,-o", output, "Where to write the .onnx file")->required();
+
   auto* info = app.add_subcommand("info", "Print the version, the backends compiled in, the devices and threads");
 
   try {
@@ -372,7 +437,8 @@ int main(int argc, char** argv) {
       train_options.stop = &g_stop;
       return run_train(config_path, sets, train_options);
     }
-    if (eval->parsed()) return run_eval(config_path, checkpoint, sets, device);
+    if (eval->parsed()) return run_eval(config_path, checkpoint, sets, device, outputs_csv);
+    if (export_cmd->parsed()) return run_export(checkpoint, output);
     if (predict->parsed()) return run_predict(checkpoint, images, top, as_json, device);
     if (inspect->parsed()) return run_inspect(checkpoint, top_k, as_json);
     if (compress->parsed()) {

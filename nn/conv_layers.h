@@ -17,7 +17,12 @@ class Conv2d : public Module {
   std::string type_name() const override { return "Conv2d"; }
   std::string describe() const override;  // "Conv2d(1 -> 32, 3x3, padding 1)"
   Tensor weight() const { return weight_; }
-  Tensor bias() const { return bias_; }
+  Tensor bias() const { return bias_; }  // undefined without bias
+  Size2 kernel_size() const { return kernel_; }
+  Size2 stride() const { return stride_; }
+  Size2 padding() const { return padding_; }
+  Size2 dilation() const { return dilation_; }
+  std::int64_t groups() const { return groups_; }
 
  private:
   std::int64_t in_, out_, groups_;
@@ -33,6 +38,13 @@ class Pool2d : public Module {
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return max_ ? "MaxPool2d" : "AvgPool2d"; }
   std::string describe() const override;  // "MaxPool2d(2x2)"
+  bool is_max() const { return max_; }
+  Size2 kernel_size() const { return kernel_; }
+  Size2 stride() const { return stride_.value_or(kernel_); }
+  Size2 padding() const { return padding_; }
+  Size2 dilation() const { return dilation_; }
+  bool ceil_mode() const { return ceil_mode_; }
+  bool count_include_pad() const { return count_include_pad_; }
 
  private:
   bool max_;
@@ -58,6 +70,7 @@ class AdaptiveAvgPool2d : public Module {
   Tensor forward(const Tensor& input) override { return adaptive_avg_pool2d(input, output_); }
   std::string type_name() const override { return "AdaptiveAvgPool2d"; }
   std::string describe() const override;
+  Size2 output_size() const { return output_; }
 
  private:
   Size2 output_;

@@ -56,6 +56,8 @@ class Softmax : public Module {
   explicit Softmax(std::int64_t axis = -1, bool log = false) : axis_(axis), log_(log) {}
   Tensor forward(const Tensor& input) override { return log_ ? log_softmax(input, axis_) : softmax(input, axis_); }
   std::string type_name() const override { return log_ ? "LogSoftmax" : "Softmax"; }
+  std::int64_t axis() const { return axis_; }
+  bool is_log() const { return log_; }
 
  private:
   std::int64_t axis_;
@@ -83,6 +85,8 @@ class Flatten : public Module {
   explicit Flatten(std::int64_t start = 1, std::int64_t end = -1) : start_(start), end_(end) {}
   Tensor forward(const Tensor& input) override { return input.flatten(start_, end_); }
   std::string type_name() const override { return "Flatten"; }
+  std::int64_t start_axis() const { return start_; }
+  std::int64_t end_axis() const { return end_; }
 
  private:
   std::int64_t start_, end_;

@@ -17,6 +17,9 @@ class BatchNorm : public Module {
   std::string describe() const override;
   Tensor running_mean() const { return running_mean_; }
   Tensor running_var() const { return running_var_; }
+  Tensor weight() const { return weight_; }  // undefined without affine, as bias()
+  Tensor bias() const { return bias_; }
+  double eps() const { return eps_; }
 
  private:
   int spatial_dims_;  // 1: [N, C] or [N, C, L]; 2: [N, C, H, W]
@@ -40,6 +43,10 @@ class LayerNorm : public Module {
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "LayerNorm"; }
   std::string describe() const override;
+  const Shape& normalized_shape() const { return shape_; }
+  Tensor weight() const { return weight_; }  // undefined without elementwise_affine, as bias()
+  Tensor bias() const { return bias_; }
+  double eps() const { return eps_; }
 
  private:
   Shape shape_;

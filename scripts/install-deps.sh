@@ -21,8 +21,9 @@ packages=(
 )
 case "${1:-}" in
   # libFuzzer and sanitizer runtimes for the fuzz targets; python3 for the CLI tests' JSON checks and
-  # the README snippet and transcript tests
-  --test) packages+=(clang libclang-rt-14-dev python3) ;;
+  # the README snippet and transcript tests; python3-onnx (onnx.checker) and python3-venv (a throwaway
+  # venv for ONNX Runtime from PyPI) for the export test
+  --test) packages+=(clang libclang-rt-14-dev python3 python3-onnx python3-venv) ;;
   "") ;;
   *) echo "install-deps: unknown argument '$1' (use --test for the test suite's extra packages)" >&2; exit 2 ;;
 esac

@@ -28,7 +28,7 @@ at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }' || fail "$3: $1 
 case "$case_name" in
 help)
   run 0 --help && grep -q "Exit codes" out.txt || fail "--help lacks the exit codes"
-  for cmd in train eval predict validate inspect compress info; do run 0 "$cmd" --help; grep -q "Usage" out.txt || fail "$cmd --help"; done
+  for cmd in train eval predict validate inspect compress export info; do run 0 "$cmd" --help; grep -q "Usage" out.txt || fail "$cmd --help"; done
   run 0 info && grep -q "tinynn 0" out.txt || fail "info"
   run 2 && grep -q "subcommand" err.txt || fail "no subcommand"
   ;;
@@ -470,6 +470,99 @@ cnn)
       validate "$src/configs/fashion_mnist_cnn.json" --set 'model.layers[0].out_channels=0'
   expect_error 2 "config: data.augment: augmentation is for image data" \
       validate "$src/configs/xor.json" --set data.augment.horizontal_flip=true
+  ;;
+export)
+  # Every shipped config, a model with every exportable layer type and a compressed checkpoint are
+  # exported; onnx.checker checks each file and ONNX Runtime (from PyPI, in a venv kept in the
+  # build tree) must give eval's outputs and accuracy (tests/onnx/check_export.py).
+  [ -d "$fashion" ] || fail "$fashion missing (apt-get install dataset-fashion-mnist)"
+  python3 - <<'PY' || fail "could not write the image folder"
+import os, random
+random.seed(1)
+for split, count in (("train", 12), ("test", 6)):
+    for c, base in (("dark", 30), ("mid", 120), ("bright", 220)):
+        os.makedirs(f"images/{split}/{c}", exist_ok=True)
+        for i in range(count):
+            with open(f"images/{split}/{c}/{i}.pgm", "wb") as f:
+                f.write(b"P5\n8 8\n255\n" + bytes(base + random.randrange(20) for _ in range(64)))
+PY
+  cat >every_layer.json <<JSON
+{"data": {"type": "idx", "dir": "$fashion", "max_train": 2000, "max_test": 300},
+ "model": {"layers": [
+   {"type": "conv2d", "out_channels": 8, "kernel_size": 3, "padding": 1}, {"type": "batchnorm2d"}, {"type": "leaky_relu"},
+   {"type": "max_pool2d", "kernel_size": 3, "stride": 2, "ceil_mode": true},
+   {"type": "conv2d", "out_channels": 8, "kernel_size": 3, "padding": 2, "dilation": 2, "groups": 2, "bias": false},
+   {"type": "gelu"}, {"type": "avg_pool2d", "kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": false},
+   {"type": "max_pool2d", "kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": true},
+   {"type": "adaptive_avg_pool2d", "output_size": 2}, {"type": "avg_pool2d", "kernel_size": 1},
+   {"type": "flatten"}, {"type": "linear", "units": 32}, {"type": "layernorm"}, {"type": "softplus"}, {"type": "dropout"},
+   {"type": "linear", "units": 16}, {"type": "batchnorm"}, {"type": "sigmoid"}, {"type": "linear", "bias": false},
+   {"type": "log_softmax"}]},
+ "loss": {"type": "nll"}, "optimizer": {"type": "adam", "lr": 0.01}, "training": {"epochs": 2}}
+JSON
+  checks=()
+  export_and_eval() {  # NAME CHECKPOINT
+    run 0 export "$2" -o "$1.onnx"
+    grep -qF "$1.onnx: ONNX (IR 8, opset 17), input 'input' [batch, " out.txt || { cat out.txt; fail "export's report ($1)"; }
+    run 0 eval --checkpoint "$2" --outputs "$1.csv"
+    checks+=("$1" "$1.onnx" "$1.csv")
+  }
+  short=(--set output.progress=none)
+  for c in "$src"/configs/*.json every_layer.json; do
+    name=$(basename "$c" .json) data=()
+    case "$name" in
+      mnist_*) data=(--set data.dir="$fashion") ;;
+      image_folder) data=(--set data.dir="$work/images" --set data.image_size='[6,6]') ;;
+    esac
+    [ "$name" = every_layer ] || data+=(--set training.epochs=1)
+    [ "$name" = every_layer ] || ! grep -q '"idx"' "$c" || data+=(--set data.max_train=5000)  # tested on all 10000
+    run 0 train "$c" --run-dir "run_$name" "${short[@]}" "${data[@]}"
+    export_and_eval "$name" "run_$name/last.safetensors"
+  done
+  # compress's factorized layers are plain linear layers without bias: they export as such.
+  run 0 compress run_fashion_mnist_mlp/last.safetensors --rank 16 -o compressed.safetensors --no-eval
+  export_and_eval compressed compressed.safetensors
+  grep -qF "outputs 'outputs' [batch, 10], 'probabilities' [batch, 10]" <("$tinynn" export compressed.safetensors -o again.onnx) \
+      || fail "a classifier's outputs"
+  run 0 export run_regression/last.safetensors -o regression.onnx
+  grep -qF "output 'outputs' [batch, " out.txt || fail "a regression model has one output"
+
+  # A layer ONNX cannot express is an error naming it, and no file is written.
+  sed 's/"output_size": 2}/"output_size": 3}/' every_layer.json >uneven.json
+  run 0 train uneven.json --run-dir run_uneven "${short[@]}"
+  expect_error 2 "layer 8 (AdaptiveAvgPool2d(3x3)) cannot be exported to ONNX: its input 4x4 is not divisible by its output 3x3" \
+      export run_uneven/last.safetensors -o uneven.onnx
+  [ ! -e uneven.onnx ] || fail "a failed export left a file"
+  # -o never replaces a file that is not an ONNX model (a checkpoint, a config).
+  cp run_xor/last.safetensors keep.safetensors
+  expect_error 2 "'keep.safetensors' exists and is not a .onnx file; refusing to replace it" export run_xor/last.safetensors -o keep.safetensors
+  cmp -s keep.safetensors run_xor/last.safetensors || fail "export replaced a checkpoint"
+  expect_error 2 "'xor.onnx' exists and is not a .csv file" eval --checkpoint run_xor/last.safetensors --outputs xor.onnx
+  expect_error 4 "missing.safetensors" export missing.safetensors -o missing.onnx
+
+  # onnx.checker with Debian's python3-onnx; ONNX Runtime from PyPI in a venv made once per build tree.
+  py=/usr/bin/python3 && [ -x "$py" ] || py=python3
+  venv="$scratch/onnx-venv"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import onnxruntime" 2>/dev/null; then
+    rm -rf "$venv"
+    { "$py" -m venv --system-site-packages "$venv" && "$venv/bin/pip" install -q onnxruntime; } >venv.log 2>&1 \
+        || { echo "note: could not install onnxruntime into a venv (see $work/venv.log)"; rm -rf "$venv"; }
+  fi
+  [ -x "$venv/bin/python" ] && py="$venv/bin/python"
+  if "$py" -c "import onnxruntime" 2>/dev/null; then
+    # The README's Python example, as written, on the default config's export.
+    mkdir -p example && cp fashion_mnist_mlp.onnx example/model.onnx
+    awk '/<!-- onnx-example -->/ { found = 1; next } found && /^```python/ { inside = 1; next } inside && /^```/ { exit }
+         inside { print }' "$src/README.md" >example/example.py
+    [ -s example/example.py ] || fail "the README has no ONNX example"
+    (cd example && "$py" example.py) >example.out 2>&1 || { cat example.out; fail "the README's ONNX example"; }
+    grep -qxE "T-shirt/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot" example.out \
+        || { cat example.out; fail "the README's ONNX example should print a class name"; }
+  fi
+  "$py" "$src/tests/onnx/check_export.py" "${checks[@]}"
+  code=$?
+  [ "$code" = 77 ] && exit 77
+  [ "$code" = 0 ] || fail "check_export.py"
   ;;
 *)
   fail "unknown case $case_name"
