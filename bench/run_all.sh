@@ -27,3 +27,5 @@ done
 python3 "$here/report.py" "$out/results.tsv"
 echo
 bash "$here/bench_epoch.sh" "$build"
+echo
+bash "$here/bench_inference.sh" "$build"

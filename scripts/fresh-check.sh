@@ -10,7 +10,7 @@
 # from this machine's own packages leaks in. Exits non-zero naming the step that failed.
 set -euo pipefail
 
-tests_regex='^(packaging|examples)[.]|^cli[.](help|xor|validate_configs)'
+tests_regex='^(packaging|examples)[.]|^cli[.](help|xor|validate_configs|export)'
 while [ $# -gt 0 ]; do
   case "$1" in
     --tests) tests_regex="$2"; shift 2 ;;
