@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cmath>
 #include <filesystem>
@@ -46,12 +47,24 @@ void on_signal(int) {
 
 // Every error is exactly one line on stderr: "tinynn: error: ..." (a message's own "tinynn: "
 // prefix is not repeated). On a terminal the line first clears what a progress bar left on it.
+// In a data-parallel job the line names the rank.
 void print_error(std::string message) {
   for (const char* prefix : {"tinynn: error: ", "tinynn: "})
     if (message.rfind(prefix, 0) == 0) message.erase(0, std::string(prefix).size());
   for (char& c : message)
     if (c == '\n') c = ' ';
-  std::cerr << (::isatty(STDERR_FILENO) ? "\r\033[K" : "") << "tinynn: error: " << message << std::endl;
+  const std::string rank = tinynn::dist::world_size() > 1 ? fmt::format("rank {}: ", tinynn::dist::rank()) : "";
+  std::cerr << (::isatty(STDERR_FILENO) ? "\r\033[K" : "") << "tinynn: error: " << rank << message << std::endl;
+}
+
+// An error on one rank of a job ends the job: the other ranks may be waiting for it in a
+// collective and would never learn of it. Every rank usually fails alike (a bad config), so the
+// others wait a few seconds for rank 0's line and abort to end them: one line is printed, not one per rank.
+int fail(const std::string& message, int code) {
+  if (tinynn::dist::world_size() > 1 && tinynn::dist::rank() != 0) std::this_thread::sleep_for(std::chrono::seconds(3));
+  print_error(message);
+  if (tinynn::dist::world_size() > 1) tinynn::dist::abort_job(code);
+  return code;
 }
 
 json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
@@ -63,6 +76,9 @@ int run_info() {
   const int gpus = tinynn::cuda_device_count();
   std::cout << "CUDA devices:  " << gpus << (gpus == 0 && tinynn::built_with_cuda() ? " (no GPU or driver found)" : "") << "\n";
   for (int i = 0; i < gpus; ++i) std::cout << "  cuda:" << i << "  " << tinynn::cuda_device_description(i) << "\n";
+  std::cout << "MPI:           " << tinynn::dist::description() << "\n";
+  if (tinynn::dist::world_size() > 1)
+    std::cout << "MPI job:       rank " << tinynn::dist::rank() << " of " << tinynn::dist::world_size() << "\n";
   std::cout << "CPU threads:   " << tinynn::num_threads() << " (cores: " << std::thread::hardware_concurrency() << ")\n";
   return kOk;
 }
@@ -81,6 +97,7 @@ int run_train(const std::string& path, const std::vector<std::string>& sets, con
   std::signal(SIGTERM, on_signal);
   const nn::TrainResult r = nn::train(config, options);
   if (r.interrupted) return kInterrupted;
+  if (!tinynn::dist::is_main()) return kOk;  // rank 0 reports
   std::cerr << fmt::format("run directory: {} (config.json, metrics.jsonl, metrics.csv, curves.svg, last/best.safetensors)\n",
                            r.run_dir);
   std::cout << json{{"test_accuracy", number_or_null(r.test_accuracy)},
@@ -340,6 +357,7 @@ int exit_code_for(const std::exception& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tinynn::dist::init(&argc, &argv);  // a rank of `mpirun -np N tinynn ...`, or a world of one
   CLI::App app{"tinynn: train neural networks from JSON configs, or embed the library in C++"};
   app.require_subcommand(1);
   app.set_version_flag("--version", tinynn::version());
@@ -410,7 +428,7 @@ int main(int argc, char** argv) {
   export_cmd->add_option("checkpoint", checkpoint, "A .safetensors checkpoint written by train or compress")->required();
   export_cmd->add_option("--output,-o", output, "Where to write the .onnx file")->required();
 
-  auto* info = app.add_subcommand("info", "Print the version, the backends compiled in, the devices and threads");
+  auto* info = app.add_subcommand("info", "Print the version, the backends compiled in (CUDA, MPI), the devices and threads");
 
   try {
     app.parse(argc, argv);
@@ -446,8 +464,7 @@ int main(int argc, char** argv) {
       return run_compress(checkpoint, {rank, energy}, output, !no_eval, device);
     }
   } catch (const std::exception& e) {
-    print_error(e.what());
-    return exit_code_for(e);
+    return fail(e.what(), exit_code_for(e));
   }
   return kOk;
 }

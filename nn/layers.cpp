@@ -10,6 +10,7 @@
 #include "../core/linear.h"
 #include "../core/ops.h"
 #include "../core/reduce.h"
+#include "batch_part.h"
 #include "init.h"
 
 namespace tinynn::nn {
@@ -65,7 +66,15 @@ std::string Dropout::describe() const { return fmt::format("Dropout(p={})", p_);
 
 Tensor Dropout::forward(const Tensor& x) {
   if (!is_training() || p_ == 0.0) return x;
-  // The mask holds 1 / (1 - p) where kept: one multiplication forward and one backward.
+  // The mask holds 1 / (1 - p) where kept: one multiplication forward and one backward. For a
+  // part of a data-parallel batch it is drawn for the whole global batch and cut to the part's
+  // rows, so every process draws what a single process would.
+  const BatchPart& part = current_batch_part();
+  if (part.global_size > 0 && x.dim() > 0 && x.shape()[0] != part.global_size) {
+    Shape whole = x.shape();
+    whole[0] = part.global_size;
+    return x * bernoulli(whole, 1.0 - p_, {x.dtype(), x.device()}, gen_, 1.0 / (1.0 - p_)).narrow(0, part.offset, x.shape()[0]);
+  }
   return x * bernoulli(x.shape(), 1.0 - p_, {x.dtype(), x.device()}, gen_, 1.0 / (1.0 - p_));
 }
 

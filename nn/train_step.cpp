@@ -12,18 +12,32 @@ TrainStep::TrainStep(Module& model, Optimizer& optimizer, LossFn loss, StepOptio
     : model_(model), optimizer_(optimizer), loss_(std::move(loss)), options_(options), params_(model.parameters()),
       penalties_(resolve_penalties(model, global)) {}
 
-StepResult TrainStep::operator()(const Tensor& x, const Tensor& y) {
+StepResult TrainStep::operator()(const Tensor& x, const Tensor& y, const BatchPart& part) {
   optimizer_.zero_grad();
-  const Tensor out = model_(x);
-  const Tensor data_loss = loss_(out, y);
-  const Tensor penalty = regularization_penalty(penalties_);
-  (penalty.defined() ? data_loss + penalty : data_loss).backward();
+  const std::int64_t rows = x.shape()[0];
+  const double share = part.global_size > 0 ? static_cast<double>(rows) / static_cast<double>(part.global_size) : 1.0;
+  const BatchPartGuard in_part(part);
+  const Tensor zero = zeros({}, {DType::Float64, x.device()});
+  Tensor data_loss = zero, penalty, correct = zero;
+  // A process may hold no rows of a last, small global batch: it adds zeros to the sums.
+  if (rows > 0) {
+    const Tensor out = model_(x);
+    data_loss = loss_(out, y);
+    penalty = regularization_penalty(penalties_);
+    const Tensor objective = penalty.defined() ? data_loss + penalty : data_loss;
+    (share == 1.0 ? objective : objective * share).backward();
+    if (options_.count_correct) correct = sum(argmax(out.detach(), 1) == y).to(DType::Float64);
+  }
+  if (options_.reducer) options_.reducer->sum_gradients(params_);
   const Tensor norm = total_grad_norm_tensor(params_, options_.clip_max_norm ? options_.clip_norm_type : 2.0);
-  const Tensor zero = zeros({}, {DType::Float64, out.device()});
-  const std::vector<double> stats =
-      stack({data_loss.detach().to(DType::Float64), norm, penalty.defined() ? penalty.detach().to(DType::Float64) : zero,
-             options_.count_correct ? sum(argmax(out.detach(), 1) == y).to(DType::Float64) : zero})
+  std::vector<double> stats =
+      stack({data_loss.detach().to(DType::Float64), norm, penalty.defined() ? penalty.detach().to(DType::Float64) : zero, correct})
           .to_vector<double>();
+  if (options_.reducer) {  // the global batch's loss (each part weighted by its share) and hits
+    std::vector<double> sums = {stats[0] * share, stats[3]};
+    options_.reducer->sum(sums);
+    stats[0] = sums[0], stats[3] = sums[1];
+  }
   StepResult r;
   r.loss = stats[0];
   r.grad_norm = std::isnan(stats[1]) ? std::nan("") : stats[1];  // a device's NaN may print as -nan

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "batch_part.h"
 #include "losses.h"
 #include "module.h"
 #include "optim.h"
@@ -13,11 +14,20 @@
 
 namespace tinynn::nn {
 
+// Data-parallel training: how a process's step joins the others'. The sums are over all processes.
+class StepReducer {
+ public:
+  virtual ~StepReducer() = default;
+  virtual void sum_gradients(const std::vector<Tensor>& params) = 0;  // each gradient becomes the sum
+  virtual void sum(std::vector<double>& values) = 0;
+};
+
 struct StepOptions {
   std::optional<double> clip_max_norm;  // scale all gradients together to at most this global norm
   double clip_norm_type = 2.0;          // the norm clipped and reported
   std::optional<double> clip_value;     // then clamp every gradient element to [-value, value]
   bool count_correct = false;           // classification: count the argmax hits of the batch
+  StepReducer* reducer = nullptr;       // data-parallel: gradients and statistics summed across processes
 };
 
 struct StepResult {
@@ -33,7 +43,10 @@ class TrainStep {
   TrainStep(Module& model, Optimizer& optimizer, LossFn loss, StepOptions options = {}, const GlobalPenalty& global = {});
   // One step on a batch. What it reads back (loss, norm, penalty, hits) is read together: one
   // wait per step on a GPU. A non-finite step still runs backward; its gradients are dropped.
-  StepResult operator()(const Tensor& inputs, const Tensor& targets);
+  // Data-parallel (`part` names this process's rows of the global batch, and the options a
+  // reducer): the objective is weighted by the rows' share of the global batch, so the summed
+  // gradient is the global batch's; the result's loss, hits and norm are the global batch's.
+  StepResult operator()(const Tensor& inputs, const Tensor& targets, const BatchPart& part = {});
 
  private:
   Module& model_;

@@ -17,6 +17,7 @@ packages=(
   zlib1g-dev         # gzip-compressed IDX files
   liblapacke-dev     # LAPACK(E): linear algebra on the CPU
   libcli11-dev       # CLI11: the tinynn command line
+  libopenmpi-dev openmpi-bin  # Open MPI: data-parallel training (mpirun -np N tinynn train)
   dataset-fashion-mnist  # the default training data
 )
 case "${1:-}" in

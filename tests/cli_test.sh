@@ -564,6 +564,77 @@ JSON
   [ "$code" = 77 ] && exit 77
   [ "$code" = 0 ] || fail "check_export.py"
   ;;
+dist)
+  # Data-parallel training over MPI: mpirun over loopback (--oversubscribe: more ranks than cores;
+  # -q: no banners), Open MPI's consent variables for root.
+  "$tinynn" info | grep -q "^MPI: *Open MPI" || { echo "SKIPPED: tinynn was built without MPI"; exit 77; }
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  mpi=(mpirun -q --oversubscribe)
+  py=/usr/bin/python3 && [ -x "$py" ] || py=python3
+  same_weights() { "$py" "$src/tests/dist/compare_checkpoints.py" "$1" "$2" 1e-6 || fail "$1 and $2 differ"; }
+  same_losses() {  # two runs' metrics.jsonl: train and validation losses within 1e-6 relative
+    "$py" - "$1/metrics.jsonl" "$2/metrics.jsonl" <<'PY' || fail "the losses of $1 and $2 differ"
+import json, sys
+a, b = ([json.loads(l) for l in open(p)] for p in sys.argv[1:])
+assert len(a) == len(b), (len(a), len(b))
+for x, y in zip(a, b):
+    for k in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
+        assert abs(x[k] - y[k]) <= 1e-6 * abs(x[k]), (x["epoch"], k, x[k], y[k])
+PY
+  }
+  # The default config on 6400 training samples (50 steps of 128 an epoch); a cosine period that
+  # does not depend on training.epochs, so a run extended by --resume follows the same schedule.
+  default=("$src/configs/fashion_mnist_mlp.json" --set data.max_train=7112 --set scheduler.t_max=3 --set output.progress=none)
+  # 2 ranks with the global batch train the model one process trains (dropout masks included).
+  run 0 train "${default[@]}" --run-dir one --set training.epochs=1
+  "${mpi[@]}" -np 2 "$tinynn" train "${default[@]}" --run-dir two --set training.epochs=1 >out.txt 2>err.txt \
+      || { cat err.txt; fail "mpirun -np 2 tinynn train"; }
+  [ "$(grep -c '^{' out.txt)" = 1 ] && [ "$(grep -c '^run directory' err.txt)" = 1 ] || fail "only rank 0 reports"
+  same_weights one/last.safetensors two/last.safetensors
+  same_losses one two
+  # A checkpoint of 2 ranks resumes on 1, and one of 1 on 2: both equal 2 epochs in one process.
+  run 0 train "${default[@]}" --run-dir whole --set training.epochs=2
+  cp -r two two_then_one && cp -r one one_then_two
+  run 0 train "${default[@]}" --run-dir two_then_one --resume --set training.epochs=2
+  "${mpi[@]}" -np 2 "$tinynn" train "${default[@]}" --run-dir one_then_two --resume --set training.epochs=2 >out.txt 2>err.txt \
+      || { cat err.txt; fail "resume on 2 ranks"; }
+  same_weights whole/last.safetensors two_then_one/last.safetensors
+  same_weights whole/last.safetensors one_then_two/last.safetensors
+  same_losses whole two_then_one
+  same_losses whole one_then_two
+
+  # A global batch smaller than the world is refused up front, in one line.
+  "${mpi[@]}" -np 3 "$tinynn" train "$src/configs/xor.json" --run-dir tiny --set training.batch_size=2 >out.txt 2>err.txt
+  [ $? = 2 ] || fail "a batch of 2 on 3 ranks should exit 2"
+  grep -qF "tinynn: error: rank 0: config: training.batch_size: the global batch of 2 cannot be split across 3 ranks" err.txt \
+      && [ "$(grep -c 'tinynn: error' err.txt)" = 1 ] || { cat err.txt; fail "the batch error"; }
+  # A rank that fails alone (its data path) ends the job within seconds, naming itself.
+  start=$(date +%s)
+  "${mpi[@]}" -np 2 sh -c 'd=$1; [ "$OMPI_COMM_WORLD_RANK" = 1 ] && d=nowhere; exec "$0" train "$2" --run-dir lone --set data.dir="$d"' \
+      "$tinynn" "$fashion" "$src/configs/fashion_mnist_mlp.json" >out.txt 2>err.txt
+  code=$?
+  [ "$code" = 3 ] && [ $(( $(date +%s) - start )) -le 30 ] || { cat err.txt; fail "one failing rank: exit $code"; }
+  grep -qF "tinynn: error: rank 1: data directory 'nowhere' does not exist" err.txt || { cat err.txt; fail "the failing rank's line"; }
+  # kill -9 of one rank mid-run: the job exits non-zero within 30 s, mpirun naming the rank (so
+  # no -q here); the last checkpoint resumes.
+  mpirun --oversubscribe -np 2 "$tinynn" train "${default[@]}" --run-dir killed --set training.epochs=1000 --set output.progress=lines \
+      >killed.out 2>killed.err &
+  job=$!
+  for _ in $(seq 1 600); do grep -q "epoch 3/" killed.err 2>/dev/null && break; sleep 0.1; done
+  victim=""
+  for p in $(pgrep -f -- "--run-dir killed"); do
+    tr '\0' '\n' </proc/"$p"/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && victim=$p
+  done
+  [ -n "$victim" ] || { kill "$job"; fail "rank 1 was not found"; }
+  kill -9 "$victim"
+  start=$(date +%s)
+  wait "$job"
+  code=$?
+  [ "$code" != 0 ] && [ $(( $(date +%s) - start )) -le 30 ] || fail "the job should end non-zero within 30 s (exit $code)"
+  grep -q "process rank 1 .* exited on signal 9" killed.err || { tail -20 killed.err; fail "mpirun's line naming the killed rank"; }
+  run 0 train "${default[@]}" --run-dir killed --resume --set training.epochs=$(( $(wc -l <killed/metrics.jsonl) + 1 ))
+  grep -q "resuming 'killed' at epoch" err.txt || { cat err.txt; fail "resuming the killed job"; }
+  ;;
 *)
   fail "unknown case $case_name"
   ;;

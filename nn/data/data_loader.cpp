@@ -26,13 +26,29 @@ std::int64_t DataLoader::batches_per_epoch() const {
   return drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
 }
 
+void DataLoader::set_shard(int shard, int shards) {
+  if (shards < 1 || shard < 0 || shard >= shards)
+    throw ValueError(fmt::format("tinynn::nn::DataLoader::set_shard: shard {} of {} does not exist", shard, shards));
+  shard_ = shard, shards_ = shards;
+}
+
 Batch DataLoader::make_batch(std::int64_t index) const {
   const std::int64_t begin = index * batch_size_;
-  const std::int64_t end = std::min(begin + batch_size_, data_.size());
-  const Tensor rows = order_.narrow(0, begin, end - begin);
-  Tensor inputs = index_select(data_.inputs, 0, rows);
-  if (augmentation_.active()) inputs = augment_batch(inputs, augmentation_, seed_, epoch_, index);
-  return {inputs, index_select(data_.targets, 0, rows), index};
+  const std::int64_t global = std::min(begin + batch_size_, data_.size()) - begin;
+  const std::int64_t base = global / shards_, extra = global % shards_;
+  const std::int64_t lo = shard_ * base + std::min<std::int64_t>(shard_, extra), hi = lo + base + (shard_ < extra ? 1 : 0);
+  Tensor inputs, targets;
+  if (augmentation_.active()) {
+    // Augmentation draws per batch: the whole batch's draws, then this shard's rows.
+    const Tensor rows = order_.narrow(0, begin, global);
+    inputs = augment_batch(index_select(data_.inputs, 0, rows), augmentation_, seed_, epoch_, index).narrow(0, lo, hi - lo);
+    targets = index_select(data_.targets, 0, rows.narrow(0, lo, hi - lo));
+  } else {
+    const Tensor rows = order_.narrow(0, begin + lo, hi - lo);
+    inputs = index_select(data_.inputs, 0, rows);
+    targets = index_select(data_.targets, 0, rows);
+  }
+  return {inputs, targets, index, lo, global};
 }
 
 void DataLoader::stop_worker() {

@@ -15,6 +15,8 @@ namespace tinynn::nn {
 struct Batch {
   Tensor inputs, targets;
   std::int64_t index = 0;  // within the epoch
+  // This process's rows of the batch (all of them unless the loader is sharded).
+  std::int64_t offset = 0, global_size = 0;
 };
 
 class DataLoader {
@@ -40,6 +42,11 @@ class DataLoader {
   bool next(Batch& batch);
   // Augments every batch's inputs from now on (see augment.h); the data must be images on the CPU.
   void set_augmentation(const Augmentation& augmentation) { augmentation_ = augmentation; }
+  // Data-parallel: each batch (the global batch, of batch_size rows) yields only part `shard` of
+  // `shards`: consecutive rows, g / shards of a batch of g rows, one more for the first g % shards
+  // shards (so shard 0 is never empty). The order and the augmentation are the whole batch's,
+  // so the parts of all shards make the unsharded batch.
+  void set_shard(int shard, int shards);
 
  private:
   Batch make_batch(std::int64_t index) const;
@@ -49,6 +56,7 @@ class DataLoader {
   std::int64_t batch_size_;
   bool shuffle_, drop_last_, prefetch_;
   std::uint64_t seed_;
+  int shard_ = 0, shards_ = 1;
   Tensor order_;  // int64 [N], this epoch's sample order; each batch indexes a narrow view of it
   std::int64_t next_index_ = 0, epoch_ = 0;
   Augmentation augmentation_;

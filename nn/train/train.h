@@ -5,6 +5,7 @@
 #include "builders.h"
 #include "checkpoint.h"
 #include "config.h"
+#include "dist.h"
 #include "inference.h"
 #include "onnx_export.h"
 #include "safetensors.h"

@@ -33,6 +33,7 @@
 #include "../train_step.h"
 #include "atomic_file.h"
 #include "detail/config_document.h"
+#include "dist.h"
 #include "spectral.h"
 
 namespace tinynn::nn {
@@ -183,7 +184,8 @@ class Progress {
 
 }  // namespace
 
-EvalResult evaluate(Module& model, DataLoader& loader, const LossFn& loss_fn, Device device, bool classification) {
+EvalResult evaluate(Module& model, DataLoader& loader, const LossFn& loss_fn, Device device, bool classification,
+                    StepReducer* reducer) {
   NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
@@ -194,12 +196,18 @@ EvalResult evaluate(Module& model, DataLoader& loader, const LossFn& loss_fn, De
   Batch b;
   while (loader.next(b)) {
     const Tensor x = b.inputs.to(device), y = b.targets.to(device);
+    r.samples += x.shape()[0];
+    if (x.shape()[0] == 0) continue;  // a part of a small last batch may be empty
     const Tensor out = model(x);
     loss_sum = loss_sum + loss_fn(out, y).to(DType::Float64) * static_cast<double>(x.shape()[0]);
     if (classification) correct = correct + sum(argmax(out, 1) == y).to(DType::Float64);
-    r.samples += x.shape()[0];
   }
-  const std::vector<double> sums = stack({loss_sum, correct}).to_vector<double>();
+  std::vector<double> sums = stack({loss_sum, correct}).to_vector<double>();
+  if (reducer) {
+    sums.push_back(static_cast<double>(r.samples));
+    reducer->sum(sums);
+    r.samples = static_cast<std::int64_t>(sums[2]);
+  }
   model.train(was_training);
   r.loss = sums[0] / static_cast<double>(std::max<std::int64_t>(r.samples, 1));
   if (classification) r.accuracy = sums[1] / static_cast<double>(std::max<std::int64_t>(r.samples, 1));
@@ -283,7 +291,8 @@ class RunLock {
 class Run {
  public:
   Run(Config& config, const TrainOptions& options)
-      : config_(config), t_(config.training), log_(options.log != nullptr ? *options.log : std::cerr),
+      : config_(config), t_(config.training),
+        log_(!main_ ? null_log_ : options.log != nullptr ? *options.log : std::cerr),
         stop_(options.stop),
         device_(resolve_device(options.device.value_or(t_.device), options.device ? "--device" : "training.device")),
         dir_(options.run_dir.empty() ? config.output.run_dir : options.run_dir),
@@ -291,28 +300,17 @@ class Run {
         last_path_(checkpoint_dir_ / "last.safetensors"), best_path_(checkpoint_dir_ / "best.safetensors"),
         gen_(t_.seed), maximize_(t_.early_stopping_metric == "val_accuracy"),
         best_metric_(maximize_ ? -INFINITY : INFINITY) {
-    set_num_threads(options.threads.value_or(static_cast<int>(t_.threads)));
+    // Ranks of a job share their machines' cores: by default each takes its part of them.
+    const int threads = options.threads.value_or(static_cast<int>(t_.threads));
+    set_num_threads(threads <= 0 && world_ > 1 ? dist::default_threads() : threads);
+    if (world_ > 1 && t_.batch_size < world_)
+      throw ConfigError(fmt::format("config: training.batch_size: the global batch of {} cannot be split across {} ranks "
+                                    "(each needs a sample); use at least {}, or fewer ranks", t_.batch_size, world_, world_));
     result_.run_dir = dir_.string();
     resume_ = options.resume || t_.resume;
     if (resume_ && !fs::exists(last_path_))
       throw CheckpointError(fmt::format("tinynn: --resume: no checkpoint at '{}'", last_path_.string()));
-    for (const fs::path& d : {dir_, checkpoint_dir_}) {
-      std::error_code ec;
-      fs::create_directories(d, ec);
-      if (ec || !fs::is_directory(d))
-        throw CheckpointError(fmt::format("tinynn: cannot create the directory '{}': {}", d.string(), ec.message()));
-    }
-    lock_ = RunLock(dir_);
-    // A finished or interrupted run is never replaced unless asked.
-    if (!resume_ && !options.overwrite && fs::exists(last_path_))
-      throw CheckpointError(fmt::format("tinynn: the run directory '{}' holds a previous run ('{}'); continue it with "
-                                        "--resume, replace it with --overwrite, or choose another --run-dir",
-                                        dir_.string(), last_path_.string()));
-    if (!resume_) {  // nothing of a replaced run may be taken for this one's (metrics, "last good checkpoint")
-      std::error_code ec;
-      for (const fs::path& f : {dir_ / "metrics.jsonl", dir_ / "metrics.csv", dir_ / "curves.svg", last_path_, best_path_})
-        fs::remove(f, ec);
-    }
+    if (main_) prepare_run_directory(options);
 
     data_ = load_data(config);
     classification_ = data_.train.is_classification();
@@ -328,6 +326,12 @@ class Run {
     step_options.clip_norm_type = config.clip.norm_type;
     step_options.clip_value = config.clip.value;
     step_options.count_correct = classification_;
+    if (world_ > 1) {
+      // Data-parallel: every rank starts from rank 0's weights, and its steps' gradients and
+      // statistics are summed with the others'.
+      dist::broadcast_parameters(*model_);
+      step_options.reducer = &reducer_;
+    }
     step_ = std::make_unique<TrainStep>(*model_, *optimizer_, loss_fn_, step_options, config.regularization);
 
     // On a GPU the data sets move there once (Fashion-MNIST is 190 MB of float32): a batch is then
@@ -349,15 +353,22 @@ class Run {
     if (data_.validation.size() > 0)
       val_loader_ = std::make_unique<DataLoader>(data_.validation, t_.batch_size, false, false, 0);
     test_loader_ = std::make_unique<DataLoader>(data_.test, t_.batch_size, false, false, 0);
+    if (world_ > 1)
+      for (DataLoader* l : {train_loader_.get(), val_loader_.get(), test_loader_.get()})
+        if (l) l->set_shard(rank_, world_);
 
-    if (resume_) resume();
-    write_file_atomically((dir_ / "config.json").string(), config.resolved.dump(2) + "\n");
+    if (resume_) resume();  // every rank reads the same checkpoint: the same weights, optimizer and generator state
+    if (main_) write_file_atomically((dir_ / "config.json").string(), config.resolved.dump(2) + "\n");
     if (config.output.progress != "none") {
       log_ << model_summary(config, *model_, data_.train.sample_shape(), layer_ends);
       log_ << fmt::format("data: {} train, {} validation, {} test samples of shape {}{}; device {}, {} threads\n",
                           data_.train.size(), data_.validation.size(), data_.test.size(),
                           shape_str(data_.train.sample_shape()),
                           classification_ ? fmt::format(", {} classes", outputs) : std::string(), device_.str(), num_threads());
+      if (world_ > 1)
+        log_ << fmt::format("data-parallel: {} ranks ({}), {} threads each; global batch {} ({} to {} samples per rank)\n",
+                            world_, dist::description(), num_threads(), t_.batch_size, t_.batch_size / world_,
+                            (t_.batch_size + world_ - 1) / world_);
     }
     if (resume_ && start_epoch_ >= t_.epochs)
       log_ << fmt::format("the run in '{}' has finished its {} epochs: nothing to train (extend it with --set "
@@ -392,7 +403,7 @@ class Run {
       if (result_.tested_epoch == best_epoch_)
         log_ << fmt::format("testing the weights of epoch {}, the best by {}\n", best_epoch_, t_.early_stopping_metric);
     }
-    const EvalResult test = evaluate(*model_, *test_loader_, loss_fn_, device_, classification_);
+    const EvalResult test = evaluate(*model_, *test_loader_, loss_fn_, device_, classification_, world_ > 1 ? &reducer_ : nullptr);
     result_.test_loss = test.loss;
     result_.test_accuracy = test.accuracy;
     result_.samples_per_second = static_cast<double>(samples_trained_) / std::max(result_.seconds, 1e-9);
@@ -400,6 +411,27 @@ class Run {
   }
 
  private:
+  // Only rank 0 touches the run directory: creates it, locks it, refuses to replace a previous run.
+  void prepare_run_directory(const TrainOptions& options) {
+    for (const fs::path& d : {dir_, checkpoint_dir_}) {
+      std::error_code ec;
+      fs::create_directories(d, ec);
+      if (ec || !fs::is_directory(d))
+        throw CheckpointError(fmt::format("tinynn: cannot create the directory '{}': {}", d.string(), ec.message()));
+    }
+    lock_ = RunLock(dir_);
+    // A finished or interrupted run is never replaced unless asked.
+    if (!resume_ && !options.overwrite && fs::exists(last_path_))
+      throw CheckpointError(fmt::format("tinynn: the run directory '{}' holds a previous run ('{}'); continue it with "
+                                        "--resume, replace it with --overwrite, or choose another --run-dir",
+                                        dir_.string(), last_path_.string()));
+    if (!resume_) {  // nothing of a replaced run may be taken for this one's (metrics, "last good checkpoint")
+      std::error_code ec;
+      for (const fs::path& f : {dir_ / "metrics.jsonl", dir_ / "metrics.csv", dir_ / "curves.svg", last_path_, best_path_})
+        fs::remove(f, ec);
+    }
+  }
+
   // The checkpoint's progress record: where the run stands, its generator and early-stopping state.
   // Mid-epoch (an interrupt), it also keeps the epoch's sums so far.
   TrainingProgress progress_at(std::int64_t epoch, std::int64_t step, const EpochSums* sums = nullptr) const {
@@ -469,7 +501,11 @@ class Run {
     Batch b;
     while (train_loader_->next(b)) {
       const Tensor x = b.inputs.to(device_), y = b.targets.to(device_);
-      const StepResult r = (*step_)(x, y);
+      // Data-parallel, the step's result is the global batch's; its rows are b.global_size.
+      const StepResult r = world_ > 1 ? (*step_)(x, y, BatchPart{b.offset, b.global_size}) : (*step_)(x, y);
+      // A rank with no rows of a small last batch ran no layer, so drew no dropout mask: it takes
+      // rank 0's generator state, as every rank must draw the same numbers next.
+      if (world_ > 1 && b.global_size < world_) sync_generator();
       if (!r.stepped) {
         const std::string what = std::isfinite(r.loss) ? fmt::format("gradient norm is {}", r.grad_norm)
                                                        : fmt::format("loss is {}", r.loss);
@@ -479,22 +515,22 @@ class Run {
                                                                          : "no checkpoint was written yet"));
         ++sums.skipped;
       } else {
-        const auto n = static_cast<double>(x.shape()[0]);
+        const auto n = static_cast<double>(b.global_size);
         sums.loss += r.loss * n;
         sums.penalty += r.penalty * n;
         sums.correct += r.correct;
         sums.grad_norm += r.grad_norm;
-        sums.samples += x.shape()[0];
+        sums.samples += b.global_size;
         ++sums.steps;
       }
-      samples_trained_ += x.shape()[0];
+      samples_trained_ += b.global_size;
       const double elapsed = epoch_seconds(), seen = std::max<double>(static_cast<double>(sums.samples), 1);
       progress.batch(epoch + 1, b.index + 1, train_loader_->batches_per_epoch(), sums.loss / seen,
                      classification_ ? sums.correct / seen : NAN, elapsed > 0 ? static_cast<double>(sums.steps + 1) / elapsed : 0);
-      if (stop_ != nullptr && stop_->load()) {
+      if (stop_requested()) {
         result_.seconds += seconds_since(epoch_start);
         sums.seconds = epoch_seconds();
-        if (config_.output.checkpoints)
+        if (main_ && config_.output.checkpoints)
           save_checkpoint(last_path_.string(), *model_, optimizer_.get(), scheduler_.get(),
                           progress_at(epoch, b.index + 1, &sums));
         log_ << fmt::format("\ninterrupted at epoch {}, batch {}; checkpoint '{}' (continue with --resume)\n", epoch + 1,
@@ -517,7 +553,7 @@ class Run {
       for (const auto& w : weight_spectra(*model_, 1)) rec.spectra.push_back({w.name, w.spectral, w.condition});
     const bool evaluate_now = val_loader_ && ((epoch + 1) % t_.eval_interval == 0 || epoch + 1 == t_.epochs);
     if (evaluate_now) {
-      const EvalResult v = evaluate(*model_, *val_loader_, loss_fn_, device_, classification_);
+      const EvalResult v = evaluate(*model_, *val_loader_, loss_fn_, device_, classification_, world_ > 1 ? &reducer_ : nullptr);
       rec.val_loss = v.loss, rec.val_accuracy = v.accuracy;
     }
     // The monitored metric: validation when there is one, else the training loss.
@@ -536,6 +572,7 @@ class Run {
     }
     result_.history.push_back(rec);
     progress.epoch_end(rec);
+    if (!main_) return true;
     write_metrics(dir_, result_.history, config_.output.plot, config_.name, best_epoch_);
     if (config_.output.checkpoints) {
       save_checkpoint(last_path_.string(), *model_, optimizer_.get(), scheduler_.get(), progress_at(epoch + 1, 0));
@@ -544,8 +581,25 @@ class Run {
     return true;
   }
 
+  void sync_generator() {
+    Tensor state = from_vector(std::vector<std::int64_t>{static_cast<std::int64_t>(gen_.seed()), static_cast<std::int64_t>(gen_.offset())}, {2});
+    dist::broadcast(state);
+    const std::vector<std::int64_t> s = state.to_vector<std::int64_t>();
+    gen_.set_state(static_cast<std::uint64_t>(s[0]), static_cast<std::uint64_t>(s[1]));
+  }
+
+  // A stop asked for (Ctrl-C) on any rank stops every rank at the same step: they agree on it.
+  bool stop_requested() const {
+    std::vector<double> stop = {stop_ != nullptr && stop_->load() ? 1.0 : 0.0};
+    if (world_ > 1) dist::all_reduce_sum(stop);
+    return stop[0] > 0;
+  }
+
   Config& config_;
   const TrainingSpec& t_;
+  const int rank_ = dist::rank(), world_ = dist::world_size();
+  const bool main_ = rank_ == 0;  // only rank 0 writes files and prints
+  std::ostream null_log_{nullptr};  // the other ranks' log: discards everything
   RunLock lock_;
   std::ostream& log_;
   const std::atomic<bool>* stop_;
@@ -567,6 +621,7 @@ class Run {
   std::int64_t samples_trained_ = 0;
   std::map<std::string, Tensor> best_state_;  // the best epoch's weights, for restore_best
   EpochSums resumed_sums_;  // the interrupted epoch's sums, from the checkpoint
+  dist::GradientAllReduce reducer_;  // used when world_ > 1
   TrainResult result_;
 };
 

@@ -1,6 +1,9 @@
 // The training loop behind `tinynn train`, usable from C++ too: reads the data, builds the model,
 // trains in the documented step order, evaluates, writes the run directory (resolved config,
-// metrics.jsonl/.csv, last/best checkpoints, curves.svg) and reports test metrics.
+// metrics.jsonl/.csv, last/best checkpoints, curves.svg) and reports test metrics. Started by
+// `mpirun -np N`, the N processes train one model data-parallel (see dist.h and the README): each
+// takes its part of every global batch, gradients and metrics are summed across them, and only
+// rank 0 writes the run directory and prints.
 #pragma once
 #include <atomic>
 #include <cmath>
@@ -13,6 +16,7 @@
 #include "config.h"
 #include "plot.h"
 #include "../data/data_loader.h"
+#include "../train_step.h"
 
 namespace tinynn::nn {
 
@@ -62,7 +66,9 @@ struct EvalResult {
   double loss = NAN, accuracy = NAN;  // accuracy: NaN for regression
   std::int64_t samples = 0;
 };
-// Loss and accuracy over every batch, in eval mode and recording nothing.
-EvalResult evaluate(Module& model, DataLoader& loader, const LossFn& loss, Device device, bool classification);
+// Loss and accuracy over every batch, in eval mode and recording nothing. With a sharded loader
+// and a reducer (data-parallel), each process evaluates its rows and the sums are combined.
+EvalResult evaluate(Module& model, DataLoader& loader, const LossFn& loss, Device device, bool classification,
+                    StepReducer* reducer = nullptr);
 
 }  // namespace tinynn::nn
