@@ -183,16 +183,6 @@ struct RandomPlan {
   }
 };
 
-// One parameter of an Adam step: n elements each; max_exp_avg_sq is null unless amsgrad.
-struct AdamTensors {
-  std::int64_t n = 0;
-  void* param = nullptr;
-  void* exp_avg = nullptr;
-  void* exp_avg_sq = nullptr;
-  void* max_exp_avg_sq = nullptr;
-  const void* grad = nullptr;
-};
-
 // One LAPACK-style factorization or solve over a batch of matrices. Every buffer is contiguous,
 // row-major and of the plan's dtype (Float32/Float64), one matrix after another; `a` is always
 // overwritten. Per matrix, the kernel writes LAPACK's status to info[i] (host memory): 0 for
@@ -309,9 +299,10 @@ class Backend {
   virtual void bias_activation(const BiasActivationPlan& plan, DType t, void* y, const void* x, const void* bias) = 0;
   virtual void bias_activation_backward(const BiasActivationPlan& plan, DType t, void* gx, void* gbias, const void* g,
                                         const void* x, const void* bias, const void* y) = 0;
-  // One Adam/AdamW step, in place, over every listed tensor (contiguous, dtype t: Float32/Float64)
-  // with the same hyperparameters and step count: one pass, one launch, for a model's parameters.
-  virtual void adam_step(const AdamStep& step, DType t, const AdamTensors* tensors, std::size_t count) = 0;
+  // One optimizer step (Adam/AdamW, SGD, RMSprop or Adagrad: see core/optimizer_math.h), in place,
+  // over every listed tensor (contiguous, dtype t: Float32/Float64) with the same hyperparameters:
+  // one pass, one launch, for a model's parameters.
+  virtual void optimizer_step(const OptimizerStep& step, DType t, const OptimizerTensors* tensors, std::size_t count) = 0;
   // Convolution (see ConvPlan), Float32/Float64; bias may be null.
   virtual void conv2d(const ConvPlan& plan, DType t, void* y, const void* x, const void* w, const void* bias) = 0;
   virtual void conv2d_backward_data(const ConvPlan& plan, DType t, void* gx, const void* gy, const void* w) = 0;

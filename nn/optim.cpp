@@ -36,6 +36,15 @@ Tensor& buffer(std::map<std::string, Tensor>& buffers, const std::string& name, 
   return it->second;
 }
 
+// Steps that may share one backend call. (No defaulted operator== on OptimizerStep: nvcc compiles
+// that header as C++17.)
+bool same_step(const OptimizerStep& a, const OptimizerStep& b) {
+  return a.rule == b.rule && a.lr == b.lr && a.weight_decay == b.weight_decay && a.beta1 == b.beta1 && a.beta2 == b.beta2 &&
+         a.eps == b.eps && a.decoupled == b.decoupled && a.amsgrad == b.amsgrad && a.bias1 == b.bias1 &&
+         a.bias2_sqrt == b.bias2_sqrt && a.momentum == b.momentum && a.dampening == b.dampening && a.alpha == b.alpha &&
+         a.nesterov == b.nesterov && a.first == b.first && a.centered == b.centered;
+}
+
 }  // namespace
 
 double required_scalar(const std::map<std::string, double>& scalars, const std::string& key, const std::string& owner) {
@@ -72,6 +81,47 @@ void Optimizer::step() {
       ++index;
     }
   finish_step();
+}
+
+void Optimizer::fuse(Tensor& param, const Tensor& grad, const OptimizerStep& step, std::initializer_list<Tensor*> state) {
+  const Tensor g = grad.to(param.dtype()).contiguous();
+  const bool contiguous = param.is_contiguous();
+  Tensor target = contiguous ? param : param.contiguous();
+  OptimizerTensors tensors;
+  tensors.n = param.numel(), tensors.param = target.raw_data(), tensors.grad = g.raw_data();
+  std::size_t k = 0;
+  for (Tensor* t : state) tensors.state[k++] = t != nullptr ? t->raw_data() : nullptr;
+  if (!contiguous) {
+    backend_for(param.device()).optimizer_step(step, param.dtype(), &tensors, 1);
+    param.copy_(target);
+    return;
+  }
+  auto same = [&](const Batch& b) { return b.dtype == param.dtype() && b.device == param.device() && same_step(b.step, step); };
+  const auto used_end = batches_.begin() + static_cast<std::ptrdiff_t>(batches_used_);
+  auto it = std::find_if(batches_.begin(), used_end, same);
+  if (it == used_end) {  // a new batch, in a slot kept from earlier steps when there is one
+    if (batches_used_ == batches_.size()) batches_.emplace_back();
+    it = batches_.begin() + static_cast<std::ptrdiff_t>(batches_used_++);
+    it->step = step;
+    it->dtype = param.dtype();
+    it->device = param.device();
+  }
+  it->tensors.push_back(tensors);
+  it->params.push_back(param);
+  it->grads.push_back(g);
+}
+
+void Optimizer::finish_step() {
+  for (std::size_t i = 0; i < batches_used_; ++i) {
+    Batch& b = batches_[i];
+    backend_for(b.device).optimizer_step(b.step, b.dtype, b.tensors.data(), b.tensors.size());
+    for (Tensor& p : b.params) p.impl()->storage->bump_version();  // an in-place write, like copy_
+    // Emptied but not freed: the next step refills the same vectors without allocating.
+    b.tensors.clear();
+    b.params.clear();
+    b.grads.clear();
+  }
+  batches_used_ = 0;
 }
 
 void Optimizer::zero_grad() {
@@ -131,16 +181,19 @@ SGD::SGD(std::vector<ParamGroup> groups, SGDOptions o) : Optimizer(std::move(gro
     throw ValueError("tinynn::nn::SGD: Nesterov momentum needs momentum > 0 and dampening 0");
 }
 
+// A momentum buffer starts as the first step's direction, as PyTorch's (the fused rule copies it
+// in on that step).
 void SGD::update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) {
-  Tensor d = group.weight_decay != 0 ? grad + param * group.weight_decay : grad;
+  OptimizerStep s;
+  s.rule = OptimizerRule::SGD;
+  s.lr = group.lr, s.weight_decay = group.weight_decay;
+  s.momentum = o_.momentum, s.dampening = o_.dampening, s.nesterov = o_.nesterov;
+  Tensor* momentum = nullptr;
   if (o_.momentum != 0) {
-    auto& bufs = buffers_[index];
-    auto it = bufs.find("momentum");
-    if (it == bufs.end()) it = bufs.emplace("momentum", d.clone()).first;
-    else it->second = it->second * o_.momentum + d * (1.0 - o_.dampening);
-    d = o_.nesterov ? d + it->second * o_.momentum : it->second;
+    s.first = buffers_[index].count("momentum") == 0;
+    momentum = &buffer(buffers_[index], "momentum", [&] { return zeros_like(param); });
   }
-  param.copy_(param - d * group.lr);
+  fuse(param, grad, s, {momentum});
 }
 
 // ---- Adam / AdamW -------------------------------------------------------------------------
@@ -166,52 +219,13 @@ void Adam::update(std::size_t index, Tensor& param, const Tensor& grad, const Pa
   Tensor& m = buffer(bufs, "exp_avg", [&] { return zeros_like(param); });
   Tensor& v = buffer(bufs, "exp_avg_sq", [&] { return zeros_like(param); });
   Tensor* vmax = o_.amsgrad ? &buffer(bufs, "max_exp_avg_sq", [&] { return zeros_like(param); }) : nullptr;
-  AdamStep s;
+  OptimizerStep s;
+  s.rule = OptimizerRule::Adam;
   s.lr = group.lr, s.beta1 = o_.beta1, s.beta2 = o_.beta2, s.eps = o_.eps, s.weight_decay = group.weight_decay;
   s.decoupled = o_.decoupled_weight_decay, s.amsgrad = o_.amsgrad;
   s.bias1 = 1.0 - std::pow(o_.beta1, step);
   s.bias2_sqrt = std::sqrt(1.0 - std::pow(o_.beta2, step));
-  // Contiguous parameters join this step's batch for one fused pass (core/optimizer_math.h) in
-  // finish_step(); a strided one is updated at once through a contiguous copy and written back.
-  const Tensor g = grad.to(param.dtype()).contiguous();
-  const bool contiguous = param.is_contiguous();
-  Tensor target = contiguous ? param : param.contiguous();
-  const AdamTensors tensors{param.numel(),  target.raw_data(), m.raw_data(), v.raw_data(),
-                            vmax != nullptr ? vmax->raw_data() : nullptr, g.raw_data()};
-  if (!contiguous) {
-    backend_for(param.device()).adam_step(s, param.dtype(), &tensors, 1);
-    param.copy_(target);
-    return;
-  }
-  auto same = [&](const Batch& b) {
-    return b.dtype == param.dtype() && b.device == param.device() && b.step.lr == s.lr && b.step.weight_decay == s.weight_decay &&
-           b.step.bias1 == s.bias1 && b.step.bias2_sqrt == s.bias2_sqrt;  // the other fields come from o_
-  };
-  const auto used_end = batches_.begin() + static_cast<std::ptrdiff_t>(batches_used_);
-  auto it = std::find_if(batches_.begin(), used_end, same);
-  if (it == used_end) {  // a new batch, in a slot kept from earlier steps when there is one
-    if (batches_used_ == batches_.size()) batches_.emplace_back();
-    it = batches_.begin() + static_cast<std::ptrdiff_t>(batches_used_++);
-    it->step = s;
-    it->dtype = param.dtype();
-    it->device = param.device();
-  }
-  it->tensors.push_back(tensors);
-  it->params.push_back(param);
-  it->grads.push_back(g);
-}
-
-void Adam::finish_step() {
-  for (std::size_t i = 0; i < batches_used_; ++i) {
-    Batch& b = batches_[i];
-    backend_for(b.device).adam_step(b.step, b.dtype, b.tensors.data(), b.tensors.size());
-    for (Tensor& p : b.params) p.impl()->storage->bump_version();  // an in-place write, like copy_
-    // Emptied but not freed: the next step refills the same vectors without allocating.
-    b.tensors.clear();
-    b.params.clear();
-    b.grads.clear();
-  }
-  batches_used_ = 0;
+  fuse(param, grad, s, {&m, &v, vmax});
 }
 
 // ---- RMSprop ----------------------------------------------------------------------------------
@@ -225,25 +239,15 @@ RMSprop::RMSprop(std::vector<ParamGroup> groups, RMSpropOptions o) : Optimizer(s
 }
 
 void RMSprop::update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) {
-  const Tensor g = group.weight_decay != 0 ? grad + param * group.weight_decay : grad;
   auto& bufs = buffers_[index];
+  OptimizerStep s;
+  s.rule = OptimizerRule::RMSprop;
+  s.lr = group.lr, s.weight_decay = group.weight_decay;
+  s.alpha = o_.alpha, s.eps = o_.eps, s.momentum = o_.momentum, s.centered = o_.centered;
   Tensor& sq = buffer(bufs, "square_avg", [&] { return zeros_like(param); });
-  sq = sq * o_.alpha + g * g * (1.0 - o_.alpha);
-  Tensor avg;
-  if (o_.centered) {
-    Tensor& ga = buffer(bufs, "grad_avg", [&] { return zeros_like(param); });
-    ga = ga * o_.alpha + g * (1.0 - o_.alpha);
-    avg = sqrt(sq - ga * ga) + o_.eps;
-  } else {
-    avg = sqrt(sq) + o_.eps;
-  }
-  if (o_.momentum > 0) {
-    Tensor& buf = buffer(bufs, "momentum_buffer", [&] { return zeros_like(param); });
-    buf = buf * o_.momentum + g / avg;
-    param.copy_(param - buf * group.lr);
-  } else {
-    param.copy_(param - g / avg * group.lr);
-  }
+  Tensor* ga = o_.centered ? &buffer(bufs, "grad_avg", [&] { return zeros_like(param); }) : nullptr;
+  Tensor* buf = o_.momentum > 0 ? &buffer(bufs, "momentum_buffer", [&] { return zeros_like(param); }) : nullptr;
+  fuse(param, grad, s, {&sq, ga, buf});
 }
 
 // ---- Adagrad ----------------------------------------------------------------------------------
@@ -258,11 +262,11 @@ Adagrad::Adagrad(std::vector<ParamGroup> groups, AdagradOptions o) : Optimizer(s
 
 void Adagrad::update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) {
   const auto step = static_cast<double>(steps_[index]);
-  const Tensor g = group.weight_decay != 0 ? grad + param * group.weight_decay : grad;
-  const double clr = group.lr / (1.0 + (step - 1.0) * o_.lr_decay);
+  OptimizerStep s;
+  s.rule = OptimizerRule::Adagrad;
+  s.lr = group.lr / (1.0 + (step - 1.0) * o_.lr_decay), s.weight_decay = group.weight_decay, s.eps = o_.eps;
   Tensor& sum_sq = buffer(buffers_[index], "sum", [&] { return full_like(param, o_.initial_accumulator_value); });
-  sum_sq = sum_sq + g * g;
-  param.copy_(param - g / (sqrt(sum_sq) + o_.eps) * clr);
+  fuse(param, grad, s, {&sum_sq});
 }
 
 }  // namespace tinynn::nn

@@ -1,5 +1,7 @@
 // Optimizers with PyTorch's update rules: SGD (momentum, dampening, Nesterov), Adam and AdamW
-// (amsgrad), RMSprop, Adagrad. Parameter groups carry their own lr and weight decay.
+// (amsgrad), RMSprop, Adagrad. Parameter groups carry their own lr and weight decay. Each step is
+// fused: the parameters that share its hyperparameters, dtype and device are updated by one
+// backend call (core/optimizer_math.h), one pass over them and their state.
 // `weight_decay` is applied by the optimizer (Adam/SGD: added to the gradient, as PyTorch;
 // AdamW: decoupled, p *= 1 - lr * wd); it is never part of the reported loss, unlike the
 // L1/L2 penalties of nn/regularization.h.
@@ -49,16 +51,30 @@ class Optimizer {
   void load_state_dict(const OptimizerState& state);
 
  protected:
-  // Updates one parameter (its index among all parameters is `index`) given its gradient.
+  // Updates one parameter (its index among all parameters is `index`) given its gradient,
+  // usually by handing it to fuse().
   virtual void update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) = 0;
-  // Called once after every update() of a step: optimizers that batch their updates run them here.
-  virtual void finish_step() {}
+  // Queues `param`'s update by `step` with its rule's state buffers (in the order of
+  // OptimizerTensors; null where unused) into this step's batch of parameters that share the step,
+  // dtype and device. A strided parameter is updated at once, through a contiguous copy.
+  void fuse(Tensor& param, const Tensor& grad, const OptimizerStep& step, std::initializer_list<Tensor*> state);
   // Per-parameter buffers (momentum, exp_avg, ...) and step counts, by parameter index.
   std::vector<std::map<std::string, Tensor>> buffers_;
   std::vector<std::int64_t> steps_;
 
  private:
+  // Runs the step's batches: one backend call each.
+  void finish_step();
+  struct Batch {
+    OptimizerStep step;
+    DType dtype = DType::Float32;
+    Device device;
+    std::vector<OptimizerTensors> tensors;
+    std::vector<Tensor> params, grads;  // kept alive until the call; params get a version bump
+  };
   std::vector<ParamGroup> groups_;
+  std::vector<Batch> batches_;  // the first batches_used_ hold this step's updates
+  std::size_t batches_used_ = 0;
 };
 
 struct SGDOptions {
@@ -98,20 +114,9 @@ class Adam : public Optimizer {
 
  protected:
   void update(std::size_t index, Tensor& param, const Tensor& grad, const ParamGroup& group) override;
-  void finish_step() override;
 
  private:
-  // Parameters that share a step's hyperparameters, dtype and device: one backend call each.
-  struct Batch {
-    AdamStep step;
-    DType dtype = DType::Float32;
-    Device device;
-    std::vector<AdamTensors> tensors;
-    std::vector<Tensor> params, grads;  // kept alive until the call; params get a version bump
-  };
   AdamOptions o_;
-  std::vector<Batch> batches_;  // the first batches_used_ hold this step's updates
-  std::size_t batches_used_ = 0;
 };
 // Adam with decoupled weight decay (default 0.01, as torch.optim.AdamW).
 AdamOptions adamw_options(double lr = 1e-3, double weight_decay = 1e-2);

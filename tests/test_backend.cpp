@@ -68,7 +68,7 @@ TEST_CASE("a forwarding backend runs everything with the same results", "[backen
   CHECK(through == direct);  // bit for bit
   for (const char* entry : {"allocate", "fill", "copy", "unary", "unary_backward", "binary", "where", "reduce", "scan", "gather", "scatter_add",
                             "matmul", "cross_entropy", "cross_entropy_backward", "random", "bias_activation",
-                            "bias_activation_backward", "adam_step", "linalg", "conv2d", "conv2d_backward_data",
+                            "bias_activation_backward", "optimizer_step", "linalg", "conv2d", "conv2d_backward_data",
                             "conv2d_backward_weight", "max_pool2d", "avg_pool2d", "avg_pool2d_backward",
                             "batch_norm_stats", "batch_norm_apply", "batch_norm_backward"}) {  // (the CPU's memory is read in place)
     INFO("backend entry " << entry);

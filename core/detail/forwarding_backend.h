@@ -99,9 +99,9 @@ class ForwardingBackend final : public Backend {
     const Timed timed(*this, "bias_activation_backward");
     inner_.bias_activation_backward(p, t, gx, gb, g, x, b, y);
   }
-  void adam_step(const AdamStep& s, DType t, const AdamTensors* ts, std::size_t n) override {
-    const Timed timed(*this, "adam_step");
-    inner_.adam_step(s, t, ts, n);
+  void optimizer_step(const OptimizerStep& s, DType t, const OptimizerTensors* ts, std::size_t n) override {
+    const Timed timed(*this, "optimizer_step");
+    inner_.optimizer_step(s, t, ts, n);
   }
   void linalg(const LinalgPlan& p) override { const Timed timed(*this, "linalg"); inner_.linalg(p); }
   void conv2d(const ConvPlan& p, DType t, void* y, const void* x, const void* w, const void* b) override {

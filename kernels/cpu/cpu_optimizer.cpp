@@ -12,16 +12,17 @@ namespace tinynn::cpu {
 namespace {
 
 // Elements [begin, end) of one tensor. Distinct buffers (restrict), constants in locals and the
-// weight-decay and amsgrad choices made outside the loop let the compiler vectorize it.
+// rule's choices made outside the loop (Adam's by hand; the others' flags are loop-invariant,
+// which the compiler unswitches) let the compiler vectorize it.
 template <class T>
-void adam_range(const AdamConstants<T>& c, const AdamTensors& a, std::int64_t begin, std::int64_t end) {
+void adam_range(const OptimizerConstants<T>& c, const OptimizerTensors& a, std::int64_t begin, std::int64_t end) {
   T* __restrict p = static_cast<T*>(a.param);
-  T* __restrict m = static_cast<T*>(a.exp_avg);
-  T* __restrict v = static_cast<T*>(a.exp_avg_sq);
-  T* __restrict vmax = static_cast<T*>(a.max_exp_avg_sq);
+  T* __restrict m = static_cast<T*>(a.state[0]);
+  T* __restrict v = static_cast<T*>(a.state[1]);
+  T* __restrict vmax = static_cast<T*>(a.state[2]);
   const T* __restrict g = static_cast<const T*>(a.grad);
   auto loop = [&](auto decoupled, auto coupled, auto amsgrad) {
-    AdamConstants<T> k = c;
+    OptimizerConstants<T> k = c;
     k.decoupled = decoupled;
     k.coupled = coupled;
     for (std::int64_t i = begin; i < end; ++i) adam_element<T>(k, p[i], m[i], v[i], amsgrad ? vmax + i : nullptr, g[i]);
@@ -34,20 +35,61 @@ void adam_range(const AdamConstants<T>& c, const AdamTensors& a, std::int64_t be
   loop(No{}, No{}, No{});
 }
 
+template <class T>
+void sgd_range(const OptimizerConstants<T>& c, const OptimizerTensors& a, std::int64_t begin, std::int64_t end) {
+  T* __restrict p = static_cast<T*>(a.param);
+  T* __restrict buf = static_cast<T*>(a.state[0]);
+  const T* __restrict g = static_cast<const T*>(a.grad);
+  if (buf == nullptr)
+    for (std::int64_t i = begin; i < end; ++i) sgd_element<T>(c, p[i], nullptr, g[i]);
+  else
+    for (std::int64_t i = begin; i < end; ++i) sgd_element<T>(c, p[i], buf + i, g[i]);
+}
+
+template <class T>
+void rmsprop_range(const OptimizerConstants<T>& c, const OptimizerTensors& a, std::int64_t begin, std::int64_t end) {
+  T* __restrict p = static_cast<T*>(a.param);
+  T* __restrict sq = static_cast<T*>(a.state[0]);
+  T* __restrict ga = static_cast<T*>(a.state[1]);
+  T* __restrict buf = static_cast<T*>(a.state[2]);
+  const T* __restrict g = static_cast<const T*>(a.grad);
+  for (std::int64_t i = begin; i < end; ++i)
+    rmsprop_element<T>(c, p[i], sq[i], ga != nullptr ? ga + i : nullptr, buf != nullptr ? buf + i : nullptr, g[i]);
+}
+
+template <class T>
+void adagrad_range(const OptimizerConstants<T>& c, const OptimizerTensors& a, std::int64_t begin, std::int64_t end) {
+  T* __restrict p = static_cast<T*>(a.param);
+  T* __restrict sum = static_cast<T*>(a.state[0]);
+  const T* __restrict g = static_cast<const T*>(a.grad);
+  for (std::int64_t i = begin; i < end; ++i) adagrad_element<T>(c, p[i], sum[i], g[i]);
+}
+
+template <class T>
+void rule_range(OptimizerRule rule, const OptimizerConstants<T>& c, const OptimizerTensors& a, std::int64_t begin,
+                std::int64_t end) {
+  switch (rule) {
+    case OptimizerRule::Adam: return adam_range(c, a, begin, end);
+    case OptimizerRule::SGD: return sgd_range(c, a, begin, end);
+    case OptimizerRule::RMSprop: return rmsprop_range(c, a, begin, end);
+    case OptimizerRule::Adagrad: return adagrad_range(c, a, begin, end);
+  }
+}
+
 }  // namespace
 
 // The tensors count as one long run of elements; each thread takes a contiguous share of it,
 // crossing tensor boundaries, so the threads stay balanced whatever the parameter sizes.
-void CpuBackend::adam_step(const AdamStep& step, DType t, const AdamTensors* tensors, std::size_t count) {
+void CpuBackend::optimizer_step(const OptimizerStep& step, DType t, const OptimizerTensors* tensors, std::size_t count) {
   std::int64_t total = 0;
   for (std::size_t k = 0; k < count; ++k) total += tensors[k].n;
   TINYNN_DISPATCH_FLOATING(t, {
-    const AdamConstants<T> c(step);
+    const OptimizerConstants<T> c(step);
     auto run = [&](std::int64_t begin, std::int64_t end) {
       std::int64_t start = 0;  // of tensor k within the run
       for (std::size_t k = 0; k < count && start < end; start += tensors[k].n, ++k) {
         const std::int64_t lo = std::max(begin, start), hi = std::min(end, start + tensors[k].n);
-        if (lo < hi) adam_range(c, tensors[k], lo - start, hi - start);
+        if (lo < hi) rule_range(step.rule, c, tensors[k], lo - start, hi - start);
       }
     };
     // About ten operations per element: parallel above a tenth of the elementwise grain.

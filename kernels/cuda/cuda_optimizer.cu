@@ -1,5 +1,6 @@
 // CUDA fused optimizer update: one kernel launch covers all of a step's parameters (up to
-// kMaxTensors per launch, passed by value), one thread per element.
+// kMaxTensors per launch, passed by value), one thread per element, any rule of
+// core/optimizer_math.h.
 #include <tinynn/core/detail/dispatch.h>
 
 #include <algorithm>
@@ -13,16 +14,16 @@ namespace tinynn::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr int kMaxTensors = 48;  // keeps the kernel's by-value argument under 4 KiB
+constexpr int kMaxTensors = 40;  // keeps the kernel's by-value argument under 4 KiB
 
-struct AdamBatch {
+struct OptimizerBatch {
   int count = 0;
   std::int64_t start[kMaxTensors + 1] = {};  // tensor k owns elements [start[k], start[k + 1])
-  AdamTensors tensors[kMaxTensors];
+  OptimizerTensors tensors[kMaxTensors];
 };
 
 template <class T>
-__global__ void adam_kernel(AdamConstants<T> c, AdamBatch batch) {
+__global__ void optimizer_kernel(OptimizerRule rule, OptimizerConstants<T> c, OptimizerBatch batch) {
   const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= batch.start[batch.count]) return;
   int lo = 0, hi = batch.count - 1;  // the last k with start[k] <= i
@@ -31,19 +32,15 @@ __global__ void adam_kernel(AdamConstants<T> c, AdamBatch batch) {
     if (batch.start[mid] <= i) lo = mid;
     else hi = mid - 1;
   }
-  const AdamTensors& a = batch.tensors[lo];
-  const std::int64_t j = i - batch.start[lo];
-  T* vmax = static_cast<T*>(a.max_exp_avg_sq);
-  adam_element(c, static_cast<T*>(a.param)[j], static_cast<T*>(a.exp_avg)[j], static_cast<T*>(a.exp_avg_sq)[j],
-               vmax != nullptr ? vmax + j : nullptr, static_cast<const T*>(a.grad)[j]);
+  optimizer_element(rule, c, batch.tensors[lo], i - batch.start[lo]);
 }
 
 }  // namespace
 
-void CudaBackend::adam_step(const AdamStep& step, DType t, const AdamTensors* tensors, std::size_t count) {
+void CudaBackend::optimizer_step(const OptimizerStep& step, DType t, const OptimizerTensors* tensors, std::size_t count) {
   activate();
   for (std::size_t first = 0; first < count; first += kMaxTensors) {
-    AdamBatch batch;
+    OptimizerBatch batch;
     batch.count = static_cast<int>(std::min<std::size_t>(kMaxTensors, count - first));
     for (int k = 0; k < batch.count; ++k) {
       batch.tensors[k] = tensors[first + static_cast<std::size_t>(k)];
@@ -52,7 +49,7 @@ void CudaBackend::adam_step(const AdamStep& step, DType t, const AdamTensors* te
     const std::int64_t total = batch.start[batch.count];
     if (total == 0) continue;
     TINYNN_DISPATCH_FLOATING(t, {
-      adam_kernel<T><<<blocks_for(total, kThreads), kThreads, 0, stream_>>>(AdamConstants<T>(step), batch);
+      optimizer_kernel<T><<<blocks_for(total, kThreads), kThreads, 0, stream_>>>(step.rule, OptimizerConstants<T>(step), batch);
     })
     TINYNN_CUDA_CHECK(cudaGetLastError());
   }

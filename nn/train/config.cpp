@@ -305,7 +305,8 @@ void read_sections(const json& doc, Config& c, json& out) {
     fail(d.train_path.empty() ? "data.train_path" : "data.test_path", "required for csv data");
 
   Reader tr = top.child("training", {"epochs", "batch_size", "seed", "device", "eval_interval", "early_stopping", "shuffle",
-                                     "drop_last", "on_nonfinite", "threads", "checkpoint_dir", "resume"});
+                                     "drop_last", "on_nonfinite", "threads", "checkpoint_dir", "resume",
+                                     "flush_denormal"});
   auto& t = c.training;
   t.epochs = tr.integer("epochs", 10, 1, 1000000);
   t.batch_size = tr.integer("batch_size", 128, 1, 1 << 24);
@@ -330,6 +331,7 @@ void read_sections(const json& doc, Config& c, json& out) {
   t.threads = tr.integer("threads", 0, 0, 1024);
   t.checkpoint_dir = tr.text("checkpoint_dir", "");
   t.resume = tr.boolean("resume", false);
+  t.flush_denormal = tr.boolean("flush_denormal", true);
 
   Reader o2 = top.child("output", {"run_dir", "plot", "progress", "checkpoints", "log_spectra"});
   c.output.run_dir = o2.text("run_dir", "runs/" + c.name);

@@ -62,6 +62,7 @@ struct TrainingSpec {
   std::int64_t threads = 0;           // 0 = every core
   std::string checkpoint_dir;         // where last/best.safetensors go; default the run directory
   bool resume = false;                // continue from checkpoint_dir/last.safetensors (--resume sets it)
+  bool flush_denormal = true;         // subnormal floats computed as zero (see core/parallel.h)
 };
 
 struct OutputSpec {

@@ -628,6 +628,12 @@ class Run {
 }  // namespace
 
 TrainResult train(Config& config, const TrainOptions& options) {
+  // Flushing subnormals is process-wide: a library caller gets its own setting back.
+  struct RestoreFlush {
+    bool before = flush_denormal();
+    ~RestoreFlush() { set_flush_denormal(before); }
+  } restore;
+  set_flush_denormal(config.training.flush_denormal);
   Run run(config, options);
   return run.finish();
 }
