@@ -343,18 +343,3 @@ TEST_CASE("first-order unary gradients (one pass of the row's derivative) equal 
   TINYNN_UNARY_OPS(TINYNN_CASE)
 #undef TINYNN_CASE
 }
-
-TEST_CASE("set_flush_denormal: subnormal floats compute as zero on every thread, and back", "[pointwise][denormal]") {
-  // 1e-39 is subnormal in float32 (the normal range ends at 1.2e-38). A million elements run on
-  // every thread of the pool, so each thread's flag is exercised.
-  const Tensor x = full({1 << 20}, 1e-39);
-  const bool before = flush_denormal();
-  REQUIRE(set_flush_denormal(true));
-  CHECK(flush_denormal());
-  const std::vector<float> flushed = (x * 1.0).to_vector<float>();
-  CHECK(std::all_of(flushed.begin(), flushed.end(), [](float v) { return v == 0.0f; }));
-  set_flush_denormal(false);
-  const std::vector<float> ieee = (x * 1.0).to_vector<float>();
-  CHECK(std::all_of(ieee.begin(), ieee.end(), [](float v) { return v > 0.0f && v < 1.2e-38f; }));
-  set_flush_denormal(before);
-}

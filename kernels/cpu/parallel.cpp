@@ -8,6 +8,12 @@
 #include <xmmintrin.h>
 #endif
 
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
 namespace tinynn {
 
 namespace {
@@ -50,6 +56,53 @@ bool set_flush_denormal(bool enabled) {
 }
 
 bool flush_denormal() { return flushing; }
+
+CpuShare::CpuShare() {
+  std::uint64_t busy = 0, total = 0, self = 0;
+  valid_ = read(busy, total, self);
+  busy_ = busy, total_ = total, self_ = self;
+}
+
+bool CpuShare::read(std::uint64_t& busy, std::uint64_t& total, std::uint64_t& self) const {
+  std::ifstream stat("/proc/stat");
+  std::string label;
+  if (!(stat >> label) || label != "cpu") return false;
+  std::uint64_t v[8] = {};  // user nice system idle iowait irq softirq steal
+  for (std::uint64_t& x : v)
+    if (!(stat >> x)) return false;
+  busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  total = busy + v[3] + v[4];
+  std::ifstream me("/proc/self/stat");
+  std::string line;
+  if (!std::getline(me, line)) return false;
+  // Fields after the command name (in parentheses, possibly with spaces): utime and stime are
+  // the 12th and 13th of them.
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  for (int i = 0; i < 11; ++i) rest >> field;
+  std::uint64_t utime = 0, stime = 0;
+  if (!(rest >> utime >> stime)) return false;
+  self = utime + stime;
+  return true;
+}
+
+double CpuShare::other_processes_cores() {
+  std::uint64_t busy = 0, total = 0, self = 0;
+  if (!valid_ || !read(busy, total, self) || total <= total_) return 0.0;
+  const int cpus = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const double elapsed_per_cpu = static_cast<double>(total - total_) / cpus;
+  const double others = (static_cast<double>(busy - busy_) - static_cast<double>(self - self_)) / elapsed_per_cpu;
+  busy_ = busy, total_ = total, self_ = self;
+  return std::max(0.0, others);
+}
+
+int threads_for_share(int cores, double others, int current) {
+  const int wanted = std::max(1, cores - static_cast<int>(others + 0.5));  // a core held more than half the time
+  if (wanted < current) return wanted;
+  // Taken back only when the others are nearly gone from it.
+  const int back = std::max(1, cores - static_cast<int>(others + 0.67));
+  return std::max(current, std::min(back, cores));
+}
 
 int available_cores() {
 #ifdef _OPENMP

@@ -147,6 +147,8 @@ class Progress {
     line += fmt::format(" | lr {:.3g} grad norm {:.3g} | {:.1f}s, {:.0f} samples/s", r.lr, r.grad_norm, r.seconds,
                         r.samples_per_second);
     if (r.skipped_steps > 0) line += fmt::format(" | {} non-finite steps skipped", r.skipped_steps);
+    if (r.fewest_threads > 0 && r.fewest_threads < available_cores())
+      line += fmt::format(" | down to {} of {} threads: other processes are using cores", r.fewest_threads, available_cores());
     if (!r.spectra.empty()) {
       line += "\n  spectral norm (condition):";
       for (const auto& s : r.spectra) line += fmt::format(" {} {:.3g} ({:.3g})", s.name, s.spectral, s.condition);
@@ -303,6 +305,7 @@ class Run {
     // Ranks of a job share their machines' cores: by default each takes its part of them.
     const int threads = options.threads.value_or(static_cast<int>(t_.threads));
     set_num_threads(threads <= 0 && world_ > 1 ? dist::default_threads() : threads);
+    auto_threads_ = threads <= 0 && world_ == 1;
     if (world_ > 1 && t_.batch_size < world_)
       throw ConfigError(fmt::format("config: training.batch_size: the global batch of {} cannot be split across {} ranks "
                                     "(each needs a sample); use at least {}, or fewer ranks", t_.batch_size, world_, world_));
@@ -494,6 +497,7 @@ class Run {
     EpochRecord rec;
     rec.epoch = epoch + 1;
     rec.lr = optimizer_->lr();
+    rec.fewest_threads = num_threads();
     // A resumed epoch goes on from the interrupted part's sums, so its metrics are the whole epoch's.
     EpochSums sums = epoch == start_epoch_ && skip_batches_ > 0 ? resumed_sums_ : EpochSums{};
     const auto epoch_start = Clock::now();
@@ -506,6 +510,7 @@ class Run {
       // A rank with no rows of a small last batch ran no layer, so drew no dropout mask: it takes
       // rank 0's generator state, as every rank must draw the same numbers next.
       if (world_ > 1 && b.global_size < world_) sync_generator();
+      if (auto_threads_) rec.fewest_threads = std::min<std::int64_t>(rec.fewest_threads, adapt_threads());
       if (!r.stepped) {
         const std::string what = std::isfinite(r.loss) ? fmt::format("gradient norm is {}", r.grad_norm)
                                                        : fmt::format("loss is {}", r.loss);
@@ -588,6 +593,18 @@ class Run {
     gen_.set_state(static_cast<std::uint64_t>(s[0]), static_cast<std::uint64_t>(s[1]));
   }
 
+  // Every half second, the threads the cores left by other processes allow (the result does not
+  // depend on the thread count: every reduction splits its work the same way).
+  int adapt_threads() {
+    const auto now = Clock::now();
+    if (now - share_checked_ >= std::chrono::milliseconds(500)) {
+      share_checked_ = now;
+      const int threads = threads_for_share(available_cores(), cpu_share_.other_processes_cores(), num_threads());
+      if (threads != num_threads()) set_num_threads(threads);
+    }
+    return num_threads();
+  }
+
   // A stop asked for (Ctrl-C) on any rank stops every rank at the same step: they agree on it.
   bool stop_requested() const {
     std::vector<double> stop = {stop_ != nullptr && stop_->load() ? 1.0 : 0.0};
@@ -622,6 +639,9 @@ class Run {
   std::map<std::string, Tensor> best_state_;  // the best epoch's weights, for restore_best
   EpochSums resumed_sums_;  // the interrupted epoch's sums, from the checkpoint
   dist::GradientAllReduce reducer_;  // used when world_ > 1
+  bool auto_threads_ = false;        // threads not set: give up cores other processes take
+  CpuShare cpu_share_;
+  Clock::time_point share_checked_ = Clock::now();
   TrainResult result_;
 };
 

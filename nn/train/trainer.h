@@ -31,6 +31,9 @@ struct EpochRecord {
   double val_loss = NAN, val_accuracy = NAN;
   double lr = 0.0, grad_norm = NAN, seconds = 0.0, samples_per_second = 0.0;
   std::int64_t skipped_steps = 0;
+  // The fewest CPU threads the epoch ran on: automatic threads give up cores that other processes
+  // keep busy (see tinynn::CpuShare). Shown on the epoch line when fewer than the cores; not saved.
+  std::int64_t fewest_threads = 0;
   std::vector<LayerSpectrum> spectra;  // output.log_spectra: every weight matrix after the epoch
 };
 
