@@ -2,7 +2,8 @@
 // a parameter and its state instead of a dozen tensor expressions): Adam/AdamW, SGD (momentum,
 // dampening, Nesterov), RMSprop (centered, momentum) and Adagrad. The order of operations is
 // PyTorch's, and each constant is rounded to T first, exactly as the tensor expressions did, so
-// a fused step equals the expressions bit for bit (tests/test_optim.cpp keeps them as the oracle).
+// on the CPU (built with -ffp-contract=off) a fused step equals the expressions bit for bit
+// (tests/test_optim.cpp keeps them as the oracle); nvcc may fuse a multiply-add, one rounding less.
 #pragma once
 #include <cmath>
 

@@ -17,8 +17,8 @@ bool set_flush_denormal(bool enabled);
 bool flush_denormal();
 
 // How many cores other processes kept busy, on average, since the last call (or construction):
-// the machine's busy time (/proc/stat) minus this process's own (/proc/self/stat), so threads of
-// ours that spin or compute never count. An OpenMP team waits for its slowest thread, so a thread
+// the busy time of the CPUs this process may run on (/proc/stat) minus this process's own
+// (/proc/self/stat), so threads of ours that spin or compute never count. An OpenMP team waits for its slowest thread, so a thread
 // that shares its core with another process slows every parallel region (2 threads ran an epoch
 // 2.6x slower than 1 with one of 2 cores taken): the trainer gives such cores up (see
 // threads_for_share). 0 where /proc cannot be read.
@@ -28,8 +28,9 @@ class CpuShare {
   double other_processes_cores();
 
  private:
-  bool read(std::uint64_t& busy, std::uint64_t& total, std::uint64_t& self) const;
+  bool read(std::uint64_t& busy, std::uint64_t& total, std::uint64_t& self, int& cpus) const;
   std::uint64_t busy_ = 0, total_ = 0, self_ = 0;
+  int cpus_ = 0;
   bool valid_ = false;
 };
 

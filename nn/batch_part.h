@@ -1,6 +1,7 @@
 // Which rows of a data-parallel global batch this process holds, for the layers that must see
-// the global batch: Dropout draws its mask for all of it and keeps these rows, so a model trains
-// the same on any number of processes (the random draws do not depend on how the batch is split).
+// the global batch: Dropout draws its mask for all of it and keeps these rows, so the random
+// draws do not depend on how the batch is split. (Batch norm still normalizes each process's
+// rows by their own statistics: see the README's data-parallel section.)
 #pragma once
 #include <cstdint>
 

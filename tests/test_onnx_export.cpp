@@ -200,6 +200,10 @@ TEST_CASE("export_onnx: ceil-mode pools ask ONNX for the window count PyTorch's 
   // 7, window 2, stride 2, padding 1: floor 4, ceil 5; the 5th would start at 8, in the right
   // padding, so PyTorch drops it: 4 windows, which ONNX gives without ceil.
   CHECK(ceil_attr(7, {2, 2}, {2, 2}, {1, 1}) == 0);
+  // Both at once, one per axis: no single ceil_mode gives both sizes, so it is refused.
+  nn::Sequential mixed;
+  mixed.add(std::make_shared<nn::MaxPool2d>(Size2{3, 2}, Size2{2, 2}, Size2{0, 1}, Size2{1, 1}, true));
+  CHECK_THROWS_WITH(nn::onnx_model_bytes(mixed, {1, 8, 7}), Catch::Contains("one axis needs ONNX's ceil_mode"));
 }
 
 TEST_CASE("export_onnx: every activation of the op table, softmax and log_softmax", "[export]") {

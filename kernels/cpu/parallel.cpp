@@ -8,11 +8,13 @@
 #include <xmmintrin.h>
 #endif
 
+#include <sched.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <thread>
 
 namespace tinynn {
 
@@ -57,21 +59,32 @@ bool set_flush_denormal(bool enabled) {
 
 bool flush_denormal() { return flushing; }
 
-CpuShare::CpuShare() {
-  std::uint64_t busy = 0, total = 0, self = 0;
-  valid_ = read(busy, total, self);
-  busy_ = busy, total_ = total, self_ = self;
-}
+CpuShare::CpuShare() { valid_ = read(busy_, total_, self_, cpus_); }
 
-bool CpuShare::read(std::uint64_t& busy, std::uint64_t& total, std::uint64_t& self) const {
+// Only the CPUs this process may run on count (taskset, cpusets, containers): busy cores
+// elsewhere take nothing from it. Times are in clock ticks, summed over those CPUs.
+bool CpuShare::read(std::uint64_t& busy, std::uint64_t& total, std::uint64_t& self, int& cpus) const {
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  if (sched_getaffinity(0, sizeof mask, &mask) != 0) return false;
   std::ifstream stat("/proc/stat");
-  std::string label;
-  if (!(stat >> label) || label != "cpu") return false;
-  std::uint64_t v[8] = {};  // user nice system idle iowait irq softirq steal
-  for (std::uint64_t& x : v)
-    if (!(stat >> x)) return false;
-  busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
-  total = busy + v[3] + v[4];
+  busy = total = 0;
+  cpus = 0;
+  for (std::string line; std::getline(stat, line);) {
+    int cpu = -1;
+    if (line.rfind("cpu", 0) != 0 || std::sscanf(line.c_str(), "cpu%d", &cpu) != 1 || cpu < 0 || cpu >= CPU_SETSIZE ||
+        !CPU_ISSET(cpu, &mask))
+      continue;  // the "cpu" total line, or a CPU this process may not use
+    std::istringstream fields(line.substr(line.find(' ')));
+    std::uint64_t v[8] = {};  // user nice system idle iowait irq softirq steal
+    for (std::uint64_t& x : v)
+      if (!(fields >> x)) return false;
+    const std::uint64_t b = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    busy += b;
+    total += b + v[3] + v[4];
+    ++cpus;
+  }
+  if (cpus == 0) return false;
   std::ifstream me("/proc/self/stat");
   std::string line;
   if (!std::getline(me, line)) return false;
@@ -88,8 +101,11 @@ bool CpuShare::read(std::uint64_t& busy, std::uint64_t& total, std::uint64_t& se
 
 double CpuShare::other_processes_cores() {
   std::uint64_t busy = 0, total = 0, self = 0;
-  if (!valid_ || !read(busy, total, self) || total <= total_) return 0.0;
-  const int cpus = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  int cpus = 0;
+  if (!valid_ || !read(busy, total, self, cpus) || cpus != cpus_ || total <= total_) {
+    valid_ = read(busy_, total_, self_, cpus_);  // start over (the CPU set changed, or nothing elapsed)
+    return 0.0;
+  }
   const double elapsed_per_cpu = static_cast<double>(total - total_) / cpus;
   const double others = (static_cast<double>(busy - busy_) - static_cast<double>(self - self_)) / elapsed_per_cpu;
   busy_ = busy, total_ = total, self_ = self;

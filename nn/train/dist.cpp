@@ -38,7 +38,7 @@ bool launched_by_mpi() {
 
 struct World {
   bool active = false;  // MPI initialized by us
-  int rank = 0, size = 1, local_size = 1;
+  int rank = 0, size = 1, local_rank = 0, local_size = 1;
 };
 
 void finalize_at_exit() {
@@ -64,6 +64,7 @@ World& world() {
     MPI_Comm_size(MPI_COMM_WORLD, &x.size);
     MPI_Comm node;
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, x.rank, MPI_INFO_NULL, &node);
+    MPI_Comm_rank(node, &x.local_rank);
     MPI_Comm_size(node, &x.local_size);
     MPI_Comm_free(&node);
     return x;
@@ -182,6 +183,14 @@ int world_size() {
 #endif
 }
 
+int local_rank() {
+#ifdef TINYNN_HAVE_MPI
+  return world().local_rank;
+#else
+  return 0;
+#endif
+}
+
 int local_size() {
 #ifdef TINYNN_HAVE_MPI
   return world().local_size;
@@ -256,6 +265,15 @@ void abort_job(int code) {
   std::exit(code);
 }
 
+void broadcast_buffers(nn::Module& model) {
+  if (world_size() == 1) return;
+  NoGradGuard no_grad;
+  for (const auto& [name, b] : model.named_buffers()) {
+    Tensor t = b;
+    broadcast(t);
+  }
+}
+
 void broadcast_parameters(nn::Module& model) {
   if (world_size() == 1) return;
   NoGradGuard no_grad;
@@ -263,15 +281,27 @@ void broadcast_parameters(nn::Module& model) {
     Tensor t = p;
     broadcast(t);
   }
-  for (const auto& [name, b] : model.named_buffers()) {
-    Tensor t = b;
-    broadcast(t);
-  }
+  broadcast_buffers(model);
 }
 
-void GradientAllReduce::sum_gradients(const std::vector<Tensor>& params) {
-  if (world_size() == 1 || params.empty()) return;
+Device device_for_rank(Device device) {
+  if (world_size() == 1 || !device.is_cuda()) return device;
+  const int gpus = cuda_device_count();
+  return gpus > 0 ? Device::cuda(local_rank() % gpus) : device;
+}
+
+void GradientAllReduce::sum_gradients(const std::vector<Tensor>& all_params) {
+  if (world_size() == 1 || all_params.empty()) return;
   NoGradGuard no_grad;
+  // Which parameters some rank has a gradient for: the others keep none, as in one process.
+  has_grad_.assign(all_params.size(), 0.0);
+  for (std::size_t i = 0; i < all_params.size(); ++i) has_grad_[i] = all_params[i].grad().defined() ? 1.0 : 0.0;
+  all_reduce_sum(has_grad_);
+  params_.clear();
+  for (std::size_t i = 0; i < all_params.size(); ++i)
+    if (has_grad_[i] > 0) params_.push_back(all_params[i]);
+  const std::vector<Tensor>& params = params_;
+  if (params.empty()) return;
   for (Tensor p : params)  // a handle: the gradient set is the parameter's
     if (!p.grad().defined()) p.set_grad(zeros_like(p));
   const bool uniform = std::all_of(params.begin(), params.end(), [&](const Tensor& p) {

@@ -23,6 +23,7 @@ std::string description();
 void init(int* argc = nullptr, char*** argv = nullptr);
 int rank();
 int world_size();
+int local_rank();  // this rank's place among them
 int local_size();  // ranks of the job on this machine (they share its cores)
 inline bool is_main() { return rank() == 0; }
 
@@ -41,12 +42,20 @@ void barrier();
 // ranks on its machine (at least 1).
 int default_threads();
 
-// Makes every rank's parameters and buffers rank 0's.
+// Makes every rank's parameters and buffers rank 0's (or only the buffers: batch norm's running
+// statistics, which each rank updates from its own rows).
 void broadcast_parameters(nn::Module& model);
+void broadcast_buffers(nn::Module& model);
 
-// Sums gradients across ranks through one flat buffer per dtype and device (one all-reduce each,
-// not one per parameter): what nn::TrainStep calls between backward and clipping. A parameter
-// without a gradient contributes zeros and receives the sum. With data-parallel steps weighted by
+// Where a rank computes when asked for a GPU without an index ("auto", "cuda"): its own GPU,
+// local rank modulo the GPUs of its machine. Other devices, and a world of one, as given.
+Device device_for_rank(Device device);
+
+// Sums gradients across ranks through one flat buffer (one all-reduce a step, not one per
+// parameter; parameters of mixed dtypes or devices take one each): what nn::TrainStep calls
+// between backward and clipping. A parameter without a gradient on some rank contributes zeros
+// there and receives the sum; one that no rank has a gradient for keeps none (so the optimizer
+// skips it, as in one process). With data-parallel steps weighted by
 // each rank's share of the global batch (TrainStep does), the sum is the global batch's gradient.
 class GradientAllReduce final : public nn::StepReducer {
  public:
@@ -55,6 +64,8 @@ class GradientAllReduce final : public nn::StepReducer {
 
  private:
   Tensor flat_;  // reused every step: no allocation after the first
+  std::vector<double> has_grad_;
+  std::vector<Tensor> params_;
 };
 
 // For custom training loops: broadcasts the model from rank 0 at construction; after each

@@ -150,9 +150,10 @@ std::vector<std::int64_t> pads(Size2 p) { return {p[0], p[1], p[0], p[1]}; }  //
 
 // y = x Wᵀ + b. Gemm takes W [out, in] as stored; inputs with more than two axes take MatMul.
 std::string export_linear(const Linear& m, const Layer& l) {
-  const std::string w = l.g.initializer(l.param("weight"), m.weight());
   const std::string b = m.bias().defined() ? l.g.initializer(l.param("bias"), m.bias()) : "";
-  if (l.x.dim() == 2) return l.g.node("Gemm", l.name("Gemm"), {l.input, w, b}, {{"transB", std::int64_t{1}}});
+  if (l.x.dim() == 2)
+    return l.g.node("Gemm", l.name("Gemm"), {l.input, l.g.initializer(l.param("weight"), m.weight()), b},
+                    {{"transB", std::int64_t{1}}});
   const std::string wt = l.g.initializer(l.param("weight_transposed"), m.weight().transpose(0, 1));
   const std::string xw = l.g.node("MatMul", l.name("MatMul"), {l.input, wt});
   return b.empty() ? xw : l.g.node("Add", l.name("Add"), {xw, b});
@@ -228,12 +229,16 @@ std::string export_conv2d(const Conv2d& m, const Layer& l) {
 // traced size is the one to ask for: the two differ only when PyTorch's rule dropped a window.
 std::int64_t pool_ceil_mode(const Pool2d& m, const Layer& l) {
   const Size2 k = m.kernel_size(), s = m.stride(), p = m.padding(), d = m.dilation();
-  std::int64_t ceil = 0;
+  bool needs_ceil[2], allows_ceil[2];  // per axis: only rounding up gives the traced size / it gives it
   for (int axis = 0; axis < 2; ++axis) {
     const std::int64_t span = l.x.shape()[2 + axis] + 2 * p[axis] - d[axis] * (k[axis] - 1) - 1;
-    const std::int64_t rounded_up = (span + s[axis] - 1) / s[axis] + 1;
-    if (m.ceil_mode() && rounded_up == l.y.shape()[2 + axis] && rounded_up != span / s[axis] + 1) ceil = 1;
+    const std::int64_t up = (span + s[axis] - 1) / s[axis] + 1, down = span / s[axis] + 1, traced = l.y.shape()[2 + axis];
+    allows_ceil[axis] = up == traced;
+    needs_ceil[axis] = allows_ceil[axis] && down != traced;
   }
+  const std::int64_t ceil = needs_ceil[0] || needs_ceil[1];
+  if (ceil && !(allows_ceil[0] && allows_ceil[1]))
+    cannot_export(l, m, "one axis needs ONNX's ceil_mode and the other, where PyTorch's rule drops a last window, must not have it");
   if (ceil && !m.is_max() && (p[0] > 0 || p[1] > 0) && m.count_include_pad())
     // A partial last window's divisor: PyTorch counts the padding only up to the padded edge.
     cannot_export(l, m, "ceil_mode with padding and count_include_pad divides partial windows differently in ONNX");
@@ -248,7 +253,9 @@ std::string export_pool2d(const Pool2d& m, const Layer& l) {
     attributes.push_back({"dilations", pair(m.dilation())});
     return l.g.node("MaxPool", l.name("MaxPool"), {l.input}, attributes);
   }
-  attributes.push_back({"count_include_pad", std::int64_t{m.count_include_pad()}});
+  // Without padding both divisors agree, and runtimes differ on count_include_pad's partial windows.
+  const bool padded = m.padding()[0] > 0 || m.padding()[1] > 0;
+  attributes.push_back({"count_include_pad", std::int64_t{m.count_include_pad() && padded}});
   return l.g.node("AveragePool", l.name("AveragePool"), {l.input}, attributes);
 }
 

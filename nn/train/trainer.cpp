@@ -296,7 +296,8 @@ class Run {
       : config_(config), t_(config.training),
         log_(!main_ ? null_log_ : options.log != nullptr ? *options.log : std::cerr),
         stop_(options.stop),
-        device_(resolve_device(options.device.value_or(t_.device), options.device ? "--device" : "training.device")),
+        device_(rank_device(resolve_device(options.device.value_or(t_.device), options.device ? "--device" : "training.device"),
+                            options.device.value_or(t_.device))),
         dir_(options.run_dir.empty() ? config.output.run_dir : options.run_dir),
         checkpoint_dir_(t_.checkpoint_dir.empty() ? dir_ : fs::path(t_.checkpoint_dir)),
         last_path_(checkpoint_dir_ / "last.safetensors"), best_path_(checkpoint_dir_ / "best.safetensors"),
@@ -309,6 +310,11 @@ class Run {
     if (world_ > 1 && t_.batch_size < world_)
       throw ConfigError(fmt::format("config: training.batch_size: the global batch of {} cannot be split across {} ranks "
                                     "(each needs a sample); use at least {}, or fewer ranks", t_.batch_size, world_, world_));
+    if (world_ > 1 && config.loss.values.all().count("class_weights") &&
+        !config.loss.values.list<double>("class_weights").empty())
+      // A weighted mean divides by the batch's weight sum, not its rows: each rank's share would be
+      // its part of that sum, a collective before every backward. Not built yet.
+      throw ConfigError("config: loss.class_weights: not supported in data-parallel training yet (train on one process)");
     result_.run_dir = dir_.string();
     resume_ = options.resume || t_.resume;
     if (resume_ && !fs::exists(last_path_))
@@ -497,7 +503,7 @@ class Run {
     EpochRecord rec;
     rec.epoch = epoch + 1;
     rec.lr = optimizer_->lr();
-    rec.fewest_threads = num_threads();
+    rec.fewest_threads = auto_threads_ ? num_threads() : 0;
     // A resumed epoch goes on from the interrupted part's sums, so its metrics are the whole epoch's.
     EpochSums sums = epoch == start_epoch_ && skip_batches_ > 0 ? resumed_sums_ : EpochSums{};
     const auto epoch_start = Clock::now();
@@ -533,6 +539,7 @@ class Run {
       progress.batch(epoch + 1, b.index + 1, train_loader_->batches_per_epoch(), sums.loss / seen,
                      classification_ ? sums.correct / seen : NAN, elapsed > 0 ? static_cast<double>(sums.steps + 1) / elapsed : 0);
       if (stop_requested()) {
+        sync_buffers();
         result_.seconds += seconds_since(epoch_start);
         sums.seconds = epoch_seconds();
         if (main_ && config_.output.checkpoints)
@@ -557,6 +564,7 @@ class Run {
     if (config_.output.log_spectra)
       for (const auto& w : weight_spectra(*model_, 1)) rec.spectra.push_back({w.name, w.spectral, w.condition});
     const bool evaluate_now = val_loader_ && ((epoch + 1) % t_.eval_interval == 0 || epoch + 1 == t_.epochs);
+    sync_buffers();
     if (evaluate_now) {
       const EvalResult v = evaluate(*model_, *val_loader_, loss_fn_, device_, classification_, world_ > 1 ? &reducer_ : nullptr);
       rec.val_loss = v.loss, rec.val_accuracy = v.accuracy;
@@ -584,6 +592,17 @@ class Run {
       if (improved) copy_file_atomically(last_path_.string(), best_path_.string());
     }
     return true;
+  }
+
+  // A GPU named without an index goes to this rank's own GPU.
+  static Device rank_device(Device resolved, const std::string& spec) {
+    return spec == "auto" || spec == "cuda" ? dist::device_for_rank(resolved) : resolved;
+  }
+
+  // Batch norm's running statistics are each rank's own: before evaluating or saving, every rank
+  // takes rank 0's, so all evaluate the model the checkpoint holds.
+  void sync_buffers() {
+    if (world_ > 1) dist::broadcast_buffers(*model_);
   }
 
   void sync_generator() {
@@ -648,7 +667,7 @@ class Run {
 }  // namespace
 
 TrainResult train(Config& config, const TrainOptions& options) {
-  // Flushing subnormals is process-wide: a library caller gets its own setting back.
+  // Flushing subnormals is process-wide: a library caller gets tinynn's previous setting back.
   struct RestoreFlush {
     bool before = flush_denormal();
     ~RestoreFlush() { set_flush_denormal(before); }

@@ -86,6 +86,8 @@ void data_parallel_loop() {
   nn::Sequential model;
   model.add(std::make_shared<nn::Linear>(6, 16, true, &gen)).add(std::make_shared<nn::ReLU>());
   model.add(std::make_shared<nn::Linear>(16, 3, true, &gen));
+  // A parameter no rank computes a gradient for keeps none after sync (the optimizer skips it).
+  nn::Linear unused(2, 2, true, &gen);
   dist::DataParallel parallel(model);  // ...until rank 0's are broadcast
   nn::SGD sgd(model.parameters(), nn::SGDOptions{0.05, 0.9});
   tinynn::Generator data(static_cast<std::uint64_t>(100 + dist::rank()));
@@ -97,6 +99,9 @@ void data_parallel_loop() {
     parallel.sync();
     sgd.step();
   }
+  dist::GradientAllReduce reducer;
+  reducer.sum_gradients(unused.parameters());
+  check(!unused.weight().grad().defined(), "a parameter without a gradient on any rank keeps none");
   Tensor mine = tinynn::from_vector(std::vector<double>{static_cast<double>(fingerprint(model) % (1ull << 52))}, {1}).to(DType::Float64);
   Tensor root = mine.clone();
   dist::broadcast(root);
