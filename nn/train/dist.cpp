@@ -265,22 +265,23 @@ void abort_job(int code) {
   std::exit(code);
 }
 
-void broadcast_buffers(nn::Module& model) {
-  if (world_size() == 1) return;
+namespace {
+void broadcast_each(const nn::NamedTensors& tensors) {
   NoGradGuard no_grad;
-  for (const auto& [name, b] : model.named_buffers()) {
-    Tensor t = b;
-    broadcast(t);
+  for (const auto& [name, t] : tensors) {
+    Tensor handle = t;  // shares the module's storage
+    broadcast(handle);
   }
+}
+}  // namespace
+
+void broadcast_buffers(nn::Module& model) {
+  if (world_size() > 1) broadcast_each(model.named_buffers());
 }
 
 void broadcast_parameters(nn::Module& model) {
   if (world_size() == 1) return;
-  NoGradGuard no_grad;
-  for (const auto& [name, p] : model.named_parameters()) {
-    Tensor t = p;
-    broadcast(t);
-  }
+  broadcast_each(model.named_parameters());
   broadcast_buffers(model);
 }
 

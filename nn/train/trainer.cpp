@@ -626,8 +626,10 @@ class Run {
 
   // A stop asked for (Ctrl-C) on any rank stops every rank at the same step: they agree on it.
   bool stop_requested() const {
-    std::vector<double> stop = {stop_ != nullptr && stop_->load() ? 1.0 : 0.0};
-    if (world_ > 1) dist::all_reduce_sum(stop);
+    const bool here = stop_ != nullptr && stop_->load();
+    if (world_ == 1) return here;  // no allocation or collective per step in one process
+    std::vector<double> stop = {here ? 1.0 : 0.0};
+    dist::all_reduce_sum(stop);
     return stop[0] > 0;
   }
 
