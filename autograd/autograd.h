@@ -41,6 +41,14 @@ struct EnableGradGuard : GradModeGuard {
   EnableGradGuard() : GradModeGuard(true) {}
 };
 
+// Gives a leaf variable a fixed home for its gradient: from then on a plain backward() writes
+// (or adds) grad() into `slot`, a tensor of the leaf's shape, dtype and device (typically a view
+// of one flat buffer holding every parameter's gradient: nn::FlatParameters), and grad() is
+// `slot` itself. The next backward after zero_grad() overwrites it in place, as PyTorch does with
+// zero_grad(set_to_none=False). A backward with create_graph keeps allocating (its gradients
+// stay differentiable). Tensor() removes the slot.
+void set_grad_slot(const Tensor& leaf, const Tensor& slot);
+
 // Sums `g` over the axes along which a tensor of `shape` was broadcast to g's shape: the
 // gradient of a broadcast input. Every broadcasting backward goes through this one helper.
 Tensor sum_to_shape(const Tensor& g, const Shape& shape);

@@ -43,6 +43,26 @@ std::vector<Tensor> run_backward(const std::vector<Root>& roots, bool retain_gra
     }
   }
 
+  // Where a node's incoming gradient may be written directly: a leaf's free grad slot, seen
+  // through the view ops on the way (Linear's W^T), when that gradient is the only one flowing
+  // there. Plain backward only: under create_graph gradients must stay differentiable.
+  const std::unordered_map<Node*, int> edges_in = dependencies;
+  auto destination = [&edges_in](Node* n) {
+    std::vector<const FormulaNode*> views;
+    while (n != nullptr && edges_in.at(n) == 1) {
+      if (const auto* acc = dynamic_cast<const AccumulateGrad*>(n)) {
+        Tensor into = acc->free_slot();
+        for (auto v = views.rbegin(); v != views.rend() && into.defined(); ++v) into = (*v)->view_of(into);
+        return into;
+      }
+      const auto* view = dynamic_cast<const FormulaNode*>(n);
+      if (view == nullptr || view->next.size() != 1 || !view->is_view()) return Tensor();
+      views.push_back(view);
+      n = view->next[0].get();
+    }
+    return Tensor();
+  };
+
   std::unordered_map<Node*, std::size_t> capture_index;
   for (std::size_t i = 0; i < captures.size(); ++i)
     if (captures[i]) capture_index.emplace(captures[i].get(), i);
@@ -80,7 +100,12 @@ std::vector<Tensor> run_backward(const std::vector<Root>& roots, bool retain_gra
       const bool is_leaf_node = dynamic_cast<AccumulateGrad*>(node.get()) != nullptr;
       std::vector<Tensor> input_grads;
       if (grad.defined() && (accumulate || !is_leaf_node)) {
-        input_grads = node->apply(grad);
+        std::vector<Tensor> into;
+        if (accumulate && !create_graph) {
+          into.resize(node->next.size());
+          for (std::size_t i = 0; i < node->next.size(); ++i) into[i] = destination(node->next[i].get());
+        }
+        input_grads = node->apply(grad, into);
         if (!retain_graph) node->release_saved();
       }
       for (std::size_t i = 0; i < node->next.size(); ++i) {
@@ -134,6 +159,16 @@ void Tensor::set_grad(const Tensor& gradient) {
 }
 
 void Tensor::zero_grad() { set_grad(Tensor()); }
+
+void set_grad_slot(const Tensor& leaf, const Tensor& slot) {
+  if (!leaf.defined() || !leaf.is_leaf())
+    throw ValueError("tinynn::set_grad_slot: only a defined leaf tensor can have a gradient slot");
+  if (slot.defined() && (slot.shape() != leaf.shape() || slot.dtype() != leaf.dtype() || slot.device() != leaf.device()))
+    throw ShapeError(fmt::format("tinynn::set_grad_slot: a slot {} {} on {} for a tensor {} {} on {}", dtype_name(slot.dtype()),
+                                 shape_str(slot.shape()), slot.device().str(), dtype_name(leaf.dtype()),
+                                 shape_str(leaf.shape()), leaf.device().str()));
+  if (slot.defined() || leaf.impl()->autograd) detail::autograd_meta(leaf).grad_slot = slot.defined() ? slot.detach() : Tensor();
+}
 
 std::string Tensor::grad_fn_name() const {
   return defined() && impl()->autograd && impl()->autograd->grad_fn ? impl()->autograd->grad_fn->name() : "";

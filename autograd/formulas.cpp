@@ -123,9 +123,23 @@ Tensor scatter_source_backward(const Tensor& g, const Tensor& index, const Shape
 // transposed view of a contiguous matrix (Linear's W^T), the gradient is computed as (g^T a)^T:
 // the same product, laid out so that W's gradient comes out contiguous and needs no copy in the
 // optimizer or the gradient norm.
-Tensor matmul_rhs_backward(const Tensor& a, const Tensor& b, const Tensor& g) {
-  const bool transposed_matrix = b.dim() == 2 && a.dim() == 2 && b.strides()[0] == 1 && b.strides()[1] == b.shape()[0];
-  if (transposed_matrix) return matmul(g.t(), a).t();
+// `into` (may be undefined): where the gradient may be written (b's grad slot, seen as b).
+Tensor matmul_rhs_backward(const Tensor& a, const Tensor& b, const Tensor& g, const Tensor& into) {
+  const bool matrices = b.dim() == 2 && a.dim() == 2;
+  const bool transposed_matrix = matrices && b.strides()[0] == 1 && b.strides()[1] == b.shape()[0];
+  const bool write_into = matrices && !is_grad_enabled() && into.defined() && into.dtype() == g.dtype() &&
+                          into.device() == g.device() && into.shape() == b.shape();
+  if (transposed_matrix) {
+    if (write_into && into.t().is_contiguous()) {
+      matmul_into(into.t(), g.t(), a);
+      return into;
+    }
+    return matmul(g.t(), a).t();
+  }
+  if (write_into && into.is_contiguous()) {
+    matmul_into(into, a.t(), g);
+    return into;
+  }
   return sum_to_shape(matmul(a.transpose(-1, -2), g), b.shape());
 }
 
@@ -142,17 +156,19 @@ Tensor softmax_cross_entropy_backward(const OpRecord& rec, const Tensor& g) {
 
 // x [.., F], bias [F], y = op(x + bias) [.., F], g [.., F] -> {d x, d bias}. Under create_graph
 // the gradient must itself be differentiable, so it comes from ops; otherwise from one kernel.
-std::vector<Tensor> bias_activation_backward(const OpRecord& rec, const Tensor& y, const Tensor& g) {
+std::vector<Tensor> bias_activation_backward(const OpRecord& rec, const Tensor& y, const Tensor& g, const Tensor& bias_into) {
   const Tensor &x = rec.inputs[0], &bias = rec.inputs[1];
-  if (!is_grad_enabled()) return bias_activation_backward_kernel(x, bias, y, g, rec.unary, rec.params);
+  if (!is_grad_enabled()) return bias_activation_backward_kernel(x, bias, y, g, rec.unary, rec.params, bias_into);
   const Tensor gx = unary_backward(rec.unary, rec.params, x + bias, y, g);
   return {gx, sum_to_shape(gx, bias.shape())};
 }
 
 }  // namespace
 
-std::vector<Tensor> backward_formula(const OpRecord& rec, const Tensor& out, const Tensor& g, const std::vector<bool>& needs) {
+std::vector<Tensor> backward_formula(const OpRecord& rec, const Tensor& out, const Tensor& g, const std::vector<bool>& needs,
+                                     const std::vector<Tensor>& into) {
   const auto& in = rec.inputs;
+  auto into_of = [&into](std::size_t i) { return i < into.size() ? into[i] : Tensor(); };
   switch (rec.kind) {
     case OpKind::Unary: return {unary_backward(rec.unary, rec.params, in[0], out, g)};
     case OpKind::Binary: return binary_backward(rec.binary, in[0], in[1], g, needs);
@@ -186,7 +202,7 @@ std::vector<Tensor> backward_formula(const OpRecord& rec, const Tensor& out, con
     // a: [.., m, k], b: [.., k, n], g: [batch, m, n] -> {g b^T summed to a, a^T g summed to b}
     case OpKind::Matmul:
       return {needs[0] ? sum_to_shape(matmul(g, in[1].transpose(-1, -2)), in[0].shape()) : Tensor(),
-              needs[1] ? matmul_rhs_backward(in[0], in[1], g) : Tensor()};
+              needs[1] ? matmul_rhs_backward(in[0], in[1], g, into_of(1)) : Tensor()};
     case OpKind::ToDType: return {g.to(in[0].dtype())};
     case OpKind::ToDevice: return {g.to(in[0].device())};
     case OpKind::Clone: return {g};
@@ -198,7 +214,7 @@ std::vector<Tensor> backward_formula(const OpRecord& rec, const Tensor& out, con
     case OpKind::Eigvalsh:
     case OpKind::Pinv: return linalg_backward(rec, out, g, needs);
     case OpKind::SoftmaxCrossEntropy: return {softmax_cross_entropy_backward(rec, g), Tensor()};
-    case OpKind::BiasActivation: return bias_activation_backward(rec, out, g);
+    case OpKind::BiasActivation: return bias_activation_backward(rec, out, g, into_of(1));
     case OpKind::Conv2d:
     case OpKind::Conv2dBackwardData:
     case OpKind::Conv2dBackwardWeight:

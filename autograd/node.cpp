@@ -45,12 +45,33 @@ void Node::free_graph_iteratively() {
 AccumulateGrad::AccumulateGrad(std::shared_ptr<TensorImpl> leaf) : leaf_(std::move(leaf)) {}
 AccumulateGrad::~AccumulateGrad() = default;
 
-std::vector<Tensor> AccumulateGrad::apply(const Tensor& grad) {
+bool same_view(const Tensor& a, const Tensor& b) {
+  return a.defined() && b.defined() && a.impl()->storage == b.impl()->storage && a.offset() == b.offset() &&
+         a.shape() == b.shape() && a.strides() == b.strides() && a.dtype() == b.dtype();
+}
+
+std::vector<Tensor> AccumulateGrad::apply(const Tensor& grad, const std::vector<Tensor>&) {
   AutogradMeta& meta = *leaf_->autograd;
   // Without create_graph the stored gradient is plain data; with it, it stays differentiable.
   const Tensor g = is_grad_enabled() ? grad : grad.detach();
+  const Tensor& slot = meta.grad_slot;
+  if (slot.defined() && !is_grad_enabled() && (!meta.grad.defined() || same_view(meta.grad, slot))) {
+    // The gradient lives in its slot: written there by the formula, copied, or added.
+    if (!meta.grad.defined()) {
+      if (!same_view(g, slot)) Tensor(slot).copy_(g);
+    } else {
+      Tensor(slot).copy_(slot + g);
+    }
+    meta.grad = slot;
+    return {};
+  }
   meta.grad = meta.grad.defined() ? meta.grad + g : g;
   return {};
+}
+
+Tensor AccumulateGrad::free_slot() const {
+  const AutogradMeta& meta = *leaf_->autograd;
+  return meta.grad.defined() ? Tensor() : meta.grad_slot;
 }
 
 // ---- recorded ops -------------------------------------------------------------------------
@@ -106,7 +127,7 @@ void FormulaNode::release_saved() {
   output_ = Tensor();
 }
 
-std::vector<Tensor> FormulaNode::apply(const Tensor& grad) {
+std::vector<Tensor> FormulaNode::apply(const Tensor& grad, const std::vector<Tensor>& into) {
   if (released())
     throw Error(fmt::format("tinynn::backward: {} was already run and its saved tensors freed; call the first "
                             "backward() with retain_graph=true to backward through a graph twice", name()));
@@ -117,7 +138,16 @@ std::vector<Tensor> FormulaNode::apply(const Tensor& grad) {
                               shape_str(record_.inputs[i].shape())));
   std::vector<bool> needs(next.size());
   for (std::size_t i = 0; i < next.size(); ++i) needs[i] = next[i] != nullptr;
-  return backward_formula(record_, output_, grad, needs);
+  return backward_formula(record_, output_, grad, needs, into);
+}
+
+Tensor FormulaNode::view_of(const Tensor& input_into) const {
+  switch (record_.kind) {
+    case OpKind::Permute: return input_into.permute(record_.axes);
+    case OpKind::Reshape:
+      return output_.defined() && input_into.is_contiguous() ? input_into.view(output_.shape()) : Tensor();
+    default: return Tensor();
+  }
 }
 
 // ---- recording ----------------------------------------------------------------------------

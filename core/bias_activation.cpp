@@ -10,6 +10,7 @@
 #include "error.h"
 #include "linear.h"
 #include "ops.h"
+#include "storage.h"
 
 namespace tinynn {
 
@@ -49,9 +50,12 @@ namespace detail {
 
 // x, y, g [.., F], bias [F] -> {d x [.., F], d bias [F]}
 std::vector<Tensor> bias_activation_backward_kernel(const Tensor& x, const Tensor& bias, const Tensor& y, const Tensor& g,
-                                                    UnaryOp op, const UnaryParams& params) {
+                                                    UnaryOp op, const UnaryParams& params, const Tensor& bias_into) {
   const Tensor xc = x.contiguous(), bc = bias.contiguous(), yc = y.contiguous(), gc = g.to(x.dtype()).contiguous();
-  Tensor gx = empty(x.shape(), x.dtype(), x.device()), gb = empty(bias.shape(), x.dtype(), x.device());
+  const bool into = bias_into.defined() && bias_into.is_contiguous() && bias_into.shape() == bias.shape() &&
+                    bias_into.dtype() == x.dtype() && bias_into.device() == x.device();
+  Tensor gx = empty(x.shape(), x.dtype(), x.device()), gb = into ? bias_into : empty(bias.shape(), x.dtype(), x.device());
+  if (into) gb.impl()->storage->bump_version();
   if (gx.numel() == 0) return {gx, zeros_like(gb)};
   backend_for(x.device())
       .bias_activation_backward(bias_activation_plan(xc, op, params), x.dtype(), gx.raw_data(), gb.raw_data(), gc.raw_data(),

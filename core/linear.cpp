@@ -8,6 +8,7 @@
 #include "detail/plan.h"
 #include "error.h"
 #include "ops.h"
+#include "storage.h"
 
 namespace tinynn {
 
@@ -128,6 +129,25 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
     throw ShapeError(fmt::format("tinynn::bmm: batch sizes differ: {} and {}", shape_str(a.shape()), shape_str(b.shape())));
   return batched_matmul("bmm", a, b, a.shape(), b.shape());
 }
+
+namespace detail {
+
+void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b) {
+  require_dims("matmul_into", a, 2, "first argument");
+  require_dims("matmul_into", b, 2, "second argument");
+  const std::int64_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
+  if (b.shape()[0] != k || out.shape() != Shape{m, n} || !out.is_contiguous() || a.dtype() != out.dtype() ||
+      b.dtype() != out.dtype())
+    throw ShapeError(fmt::format("tinynn::matmul_into: cannot write {} {} @ {} {} into a {} {} tensor{}", dtype_name(a.dtype()),
+                                 shape_str(a.shape()), dtype_name(b.dtype()), shape_str(b.shape()), dtype_name(out.dtype()),
+                                 shape_str(out.shape()), out.is_contiguous() ? "" : " (not contiguous)"));
+  check_same_device("matmul_into", a, b);
+  check_same_device("matmul_into", a, out);
+  out.impl()->storage->bump_version();
+  if (out.numel() > 0) launch_matmul(out, with_unit_stride(a), with_unit_stride(b), {}, m, n, k);
+}
+
+}  // namespace detail
 
 Tensor outer(const Tensor& a, const Tensor& b) {
   require_dims("outer", a, 1, "first argument");

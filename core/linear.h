@@ -19,4 +19,11 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 // unary(op, x + bias, params), in one pass forward and one backward (core/bias_activation.cpp).
 Tensor bias_activation(const Tensor& x, const Tensor& bias, UnaryOp op, UnaryParams params = {});
 
+namespace detail {
+// out = a @ b for a [m, k] and b [k, n] of out's dtype and device, written into `out` [m, n]
+// (contiguous), not recorded: backward formulas use it to write a weight's gradient straight
+// into its preallocated home (a flat gradient buffer).
+void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b);
+}  // namespace detail
+
 }  // namespace tinynn

@@ -48,6 +48,16 @@ Tensor make_tensor(std::shared_ptr<Storage> storage, Shape shape, Shape strides,
   return Tensor(std::move(impl));
 }
 
+void detail::rebind_memory(const Tensor& target, const Tensor& source) {
+  if (!target.defined() || !source.defined() || target.shape() != source.shape() || target.dtype() != source.dtype() ||
+      target.device() != source.device())
+    throw ValueError("tinynn::rebind_memory: the tensors must be defined and of one shape, dtype and device");
+  TensorImpl& impl = *target.impl();
+  impl.storage = source.impl()->storage;
+  impl.strides = source.strides();
+  impl.offset = source.offset();
+}
+
 Tensor empty(const Shape& shape, DType dtype, Device device) {
   for (auto s : shape)
     if (s < 0) throw ShapeError(fmt::format("tinynn::empty: negative size in shape {}", shape_str(shape)));

@@ -134,4 +134,11 @@ Tensor make_tensor(std::shared_ptr<Storage> storage, Shape shape, Shape strides,
 // A new contiguous tensor with unspecified contents.
 Tensor empty(const Shape& shape, DType dtype = DType::Float32, Device device = Device::cpu());
 
+namespace detail {
+// Makes `target` view `source`'s memory instead of its own (same shape, dtype and device); every
+// handle to target sees the change and its autograd state stays. No values move: the caller
+// copies them first. Flat parameter buffers (nn::FlatParameters) are made this way.
+void rebind_memory(const Tensor& target, const Tensor& source);
+}  // namespace detail
+
 }  // namespace tinynn

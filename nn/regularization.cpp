@@ -9,6 +9,7 @@
 #include "../core/creation.h"
 #include "../core/ops.h"
 #include "../core/reduce.h"
+#include "flat_parameters.h"
 
 namespace tinynn::nn {
 
@@ -46,10 +47,16 @@ Tensor total_grad_norm_tensor(const std::vector<Tensor>& parameters, double norm
   if (norm_type != 1.0 && norm_type != 2.0) return scalar_tensor(total_grad_norm(parameters, norm_type), DType::Float64, device);
   // Per-parameter sums (of squares for the 2-norm: no square root per parameter and back) are
   // added where the gradients live. A NaN anywhere makes the total NaN.
+  // Gradients in one flat buffer (FlatParameters) are summed in one pass.
+  std::vector<Tensor> grads;
+  if (Tensor flat = flat_gradient_view(parameters); flat.defined()) {
+    grads.push_back(std::move(flat));
+  } else {
+    for (const Tensor& p : parameters)
+      if (p.grad().defined()) grads.push_back(p.grad());
+  }
   Tensor total;
-  for (const Tensor& p : parameters) {
-    const Tensor g = p.grad();
-    if (!g.defined()) continue;
+  for (const Tensor& g : grads) {
     Tensor part = (norm_type == 2.0 ? sum_of_squares(g) : sum(abs(g))).to(DType::Float64);
     if (total.defined() && part.device() != total.device()) part = part.to(total.device());
     total = total.defined() ? total + part : part;
@@ -97,14 +104,22 @@ double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm, do
 void scale_grads_to_norm(const std::vector<Tensor>& parameters, double total_norm, double max_norm) {
   NoGradGuard no_grad;
   const double scale = max_norm / (total_norm + 1e-6);
-  if (scale < 1.0)
-    for (const Tensor& p : parameters)
-      if (p.grad().defined()) Tensor(p).set_grad(p.grad() * scale);
+  if (!(scale < 1.0)) return;
+  if (Tensor flat = flat_gradient_view(parameters); flat.defined()) {
+    flat.copy_(flat * scale);  // in place: the gradients stay in their slots
+    return;
+  }
+  for (const Tensor& p : parameters)
+    if (p.grad().defined()) Tensor(p).set_grad(p.grad() * scale);
 }
 
 void clip_grad_value(const std::vector<Tensor>& parameters, double value) {
   if (!(value > 0)) throw ValueError(fmt::format("tinynn::nn::clip_grad_value: value must be positive, got {}", value));
   NoGradGuard no_grad;
+  if (Tensor flat = flat_gradient_view(parameters); flat.defined()) {
+    flat.copy_(clamp(flat, -value, value));
+    return;
+  }
   for (const Tensor& p : parameters)
     if (p.grad().defined()) Tensor(p).set_grad(clamp(p.grad(), -value, value));
 }

@@ -10,7 +10,12 @@ namespace tinynn::nn {
 
 TrainStep::TrainStep(Module& model, Optimizer& optimizer, LossFn loss, StepOptions options, const GlobalPenalty& global)
     : model_(model), optimizer_(optimizer), loss_(std::move(loss)), options_(options), params_(model.parameters()),
-      penalties_(resolve_penalties(model, global)) {}
+      penalties_(resolve_penalties(model, global)) {
+  std::vector<Tensor> trainable;
+  for (const Tensor& p : params_)
+    if (p.requires_grad()) trainable.push_back(p);
+  if (FlatParameters::can_flatten(trainable)) flat_ = std::make_unique<FlatParameters>(trainable);
+}
 
 StepResult TrainStep::operator()(const Tensor& x, const Tensor& y, const BatchPart& part) {
   optimizer_.zero_grad();

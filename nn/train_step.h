@@ -3,10 +3,12 @@
 // step-order test all run it.
 #pragma once
 #include <cmath>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "batch_part.h"
+#include "flat_parameters.h"
 #include "losses.h"
 #include "module.h"
 #include "optim.h"
@@ -40,6 +42,8 @@ struct StepResult {
 
 class TrainStep {
  public:
+  // The model's trainable parameters are moved into one flat buffer (FlatParameters) when they
+  // share a dtype and device: their gradients are then written in place and normed in one pass.
   TrainStep(Module& model, Optimizer& optimizer, LossFn loss, StepOptions options = {}, const GlobalPenalty& global = {});
   // One step on a batch. What it reads back (loss, norm, penalty, hits) is read together: one
   // wait per step on a GPU. A non-finite step still runs backward; its gradients are dropped.
@@ -54,6 +58,7 @@ class TrainStep {
   LossFn loss_;
   StepOptions options_;
   std::vector<Tensor> params_;
+  std::unique_ptr<FlatParameters> flat_;
   PenaltyTerms penalties_;
 };
 

@@ -36,6 +36,27 @@ TEST_CASE("reductions of every element past the parallel threshold", "[reduce]")
   CHECK(amax(arange(0, n, 1, {DType::Float64})).item() == static_cast<double>(n - 1));
 }
 
+TEST_CASE("a whole-tensor sum is split into fixed blocks: exact, and the same for any thread count", "[reduce][threads]") {
+  // 0 + 1 + ... + (n-1) in float64: exact (below 2^53), whichever way the blocks are cut.
+  const std::int64_t n = (1 << 18) + 12345;  // several blocks and a partial last one
+  const Tensor x = arange(0, n, 1, {DType::Float64});
+  const double expected = static_cast<double>(n) * static_cast<double>(n - 1) / 2.0;
+  CHECK(sum(x).item() == expected);
+  CHECK(sum_of_squares(x.narrow(0, 0, 200000)).item() == 199999.0 * 200000.0 * 399999.0 / 6.0);
+  // Float32 values whose sum rounds differently in different orders: one thread and two agree.
+  Generator gen(5);
+  const Tensor r = randn({3, 100003}, {}, &gen);
+  const int threads = num_threads();
+  set_num_threads(1);
+  const float one = sum(r).item<float>(), one_sq = sum_of_squares(r).item<float>();
+  set_num_threads(2);
+  const float two = sum(r).item<float>(), two_sq = sum_of_squares(r).item<float>();
+  set_num_threads(threads);
+  CHECK(one == two);
+  CHECK(one_sq == two_sq);
+  CHECK(one_sq == Approx(3.0 * 100003).epsilon(0.02));
+}
+
 TEST_CASE("max, min, argmax, argmin", "[reduce]") {
   Tensor a = tensor({{3.0, 7.0, 7.0}, {-1.0, -5.0, 2.0}});
   check_values(amax(a), {}, {7});

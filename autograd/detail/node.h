@@ -18,6 +18,7 @@ struct AutogradMeta {
   Tensor grad;                             // accumulated gradient (leaves, or retained)
   std::shared_ptr<Node> grad_fn;           // the op that produced it; null for leaves
   std::weak_ptr<Node> grad_accumulator;    // leaves: their AccumulateGrad node, shared by all uses
+  Tensor grad_slot;                        // leaves: where backward() writes grad (set_grad_slot)
 };
 
 class Node {
@@ -29,8 +30,10 @@ class Node {
 
   virtual std::string name() const = 0;
   // Gradients for each input edge (undefined where an input needs none), given the gradient
-  // of this node's output. Runs in grad mode when the backward creates a graph.
-  virtual std::vector<Tensor> apply(const Tensor& grad) = 0;
+  // of this node's output. Runs in grad mode when the backward creates a graph. `into[i]`, when
+  // defined, is memory input i's gradient may be written into (a leaf's grad slot, seen through
+  // the views between); a formula that can write there does and returns that tensor.
+  virtual std::vector<Tensor> apply(const Tensor& grad, const std::vector<Tensor>& into) = 0;
   // Drops the tensors saved for backward; a later apply() throws.
   virtual void release_saved() { released_ = true; }
   bool released() const { return released_; }
@@ -55,9 +58,12 @@ class AccumulateGrad final : public Node {
   explicit AccumulateGrad(std::shared_ptr<TensorImpl> leaf);
   ~AccumulateGrad() override;
   std::string name() const override { return "AccumulateGrad"; }
-  std::vector<Tensor> apply(const Tensor& grad) override;
+  std::vector<Tensor> apply(const Tensor& grad, const std::vector<Tensor>& into) override;
   void release_saved() override {}  // nothing saved: may run any number of times
   const std::shared_ptr<TensorImpl>& leaf() const { return leaf_; }
+  // The leaf's grad slot while it holds no gradient (so one incoming gradient may be written
+  // there directly); otherwise undefined.
+  Tensor free_slot() const;
 
  private:
   std::shared_ptr<TensorImpl> leaf_;
@@ -70,8 +76,12 @@ class FormulaNode final : public Node {
   FormulaNode(OpRecord record, const Tensor& output);
   ~FormulaNode() override;
   std::string name() const override;
-  std::vector<Tensor> apply(const Tensor& grad) override;
+  std::vector<Tensor> apply(const Tensor& grad, const std::vector<Tensor>& into) override;
   void release_saved() override;
+  // For a view op (permute, reshape) whose input's gradient may go into `input_into`: the same
+  // view of it, where this node's own incoming gradient may go. Undefined for other ops.
+  Tensor view_of(const Tensor& input_into) const;
+  bool is_view() const { return record_.kind == OpKind::Permute || record_.kind == OpKind::Reshape; }
 
  protected:
   void give_up_references(std::vector<std::shared_ptr<Node>>& out) override;
@@ -88,8 +98,12 @@ std::shared_ptr<Node> gradient_edge(const Tensor& t);
 AutogradMeta& autograd_meta(const Tensor& t);  // creates it when absent
 
 // The backward formula of each op kind (autograd/formulas*.cpp). `needs[i]` says whether
-// input i wants a gradient; entries for the others may stay undefined.
+// input i wants a gradient; entries for the others may stay undefined. `into` (empty, or one
+// entry per input): see Node::apply.
 std::vector<Tensor> backward_formula(const OpRecord& rec, const Tensor& output, const Tensor& grad,
-                                     const std::vector<bool>& needs);
+                                     const std::vector<bool>& needs, const std::vector<Tensor>& into);
+
+// True when a and b are the same elements of the same storage (one may be the other's alias).
+bool same_view(const Tensor& a, const Tensor& b);
 
 }  // namespace tinynn::detail

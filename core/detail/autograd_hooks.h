@@ -74,9 +74,10 @@ Tensor softmax_cross_entropy_backward_kernel(const Tensor& logits, const Tensor&
 // unary: g * op'(x) from the table row's derivative, in one pass (x, y = op(x) and g of one
 // shape and floating dtype).
 Tensor unary_backward_kernel(UnaryOp op, const UnaryParams& params, const Tensor& x, const Tensor& y, const Tensor& g);
-// bias_activation: {d x, d bias}.
+// bias_activation: {d x, d bias}; d bias is written into `bias_into` when that is a contiguous
+// tensor of the bias's shape, dtype and device (a grad slot).
 std::vector<Tensor> bias_activation_backward_kernel(const Tensor& x, const Tensor& bias, const Tensor& y, const Tensor& g,
-                                                    UnaryOp op, const UnaryParams& params);
+                                                    UnaryOp op, const UnaryParams& params, const Tensor& bias_into = Tensor());
 
 // batch_norm: {d x, d weight, d bias} (weight may be undefined: 1; then d weight is undefined).
 std::vector<Tensor> batch_norm_backward_kernel(const Tensor& x, const Tensor& weight, const Tensor& mean, const Tensor& invstd,

@@ -40,10 +40,17 @@ void sgd_range(const OptimizerConstants<T>& c, const OptimizerTensors& a, std::i
   T* __restrict p = static_cast<T*>(a.param);
   T* __restrict buf = static_cast<T*>(a.state[0]);
   const T* __restrict g = static_cast<const T*>(a.grad);
-  if (buf == nullptr)
-    for (std::int64_t i = begin; i < end; ++i) sgd_element<T>(c, p[i], nullptr, g[i]);
-  else
-    for (std::int64_t i = begin; i < end; ++i) sgd_element<T>(c, p[i], buf + i, g[i]);
+  // As for Adam: the flags as compile-time constants of a local copy, for the usual cases.
+  auto loop = [&](auto coupled, auto momentum, auto first, auto nesterov) {
+    OptimizerConstants<T> k = c;
+    k.coupled = coupled, k.has_momentum = momentum, k.first = first, k.nesterov = nesterov;
+    for (std::int64_t i = begin; i < end; ++i) sgd_element<T>(k, p[i], momentum ? buf + i : nullptr, g[i]);
+  };
+  using Yes = std::true_type;
+  using No = std::false_type;
+  if (!c.has_momentum) return c.coupled ? loop(Yes{}, No{}, No{}, No{}) : loop(No{}, No{}, No{}, No{});
+  if (!c.coupled && !c.first) return c.nesterov ? loop(No{}, Yes{}, No{}, Yes{}) : loop(No{}, Yes{}, No{}, No{});
+  loop(c.coupled, Yes{}, c.first, c.nesterov);  // weight decay or the first step: one generic loop
 }
 
 template <class T>

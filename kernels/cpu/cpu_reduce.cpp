@@ -120,12 +120,47 @@ ElementwisePlan<2> outer_plan(int ndim, const std::int64_t* shape, const std::in
   return outer;
 }
 
+// A sum over one long contiguous run (a whole tensor to a scalar: the gradient norm's sum of
+// squares) in fixed blocks of kSumBlock values summed in parallel, then the blocks' sums in order.
+// The blocks do not depend on the thread count, so neither does the result.
+constexpr std::int64_t kSumBlock = 1 << 16;
+
+bool inner_is_contiguous(const ReducePlan& plan) {
+  std::int64_t expected = 1;
+  for (int d = plan.inner_ndim - 1; d >= 0; --d) {
+    if (plan.inner_shape[d] != 1 && plan.in_inner_strides[d] != expected) return false;
+    expected *= plan.inner_shape[d];
+  }
+  return true;
+}
+
+template <class T, class F>
+Acc<T> blocked_contiguous_sum(const T* x, std::int64_t n, F f) {
+  const std::int64_t blocks = (n + kSumBlock - 1) / kSumBlock;
+  Accumulators<Acc<T>> partial(blocks);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t b = 0; b < blocks; ++b)
+    partial[b] = contiguous_sum(x + b * kSumBlock, std::min(kSumBlock, n - b * kSumBlock), f);
+  Acc<T> acc = 0;
+  for (std::int64_t b = 0; b < blocks; ++b) acc += partial[b];
+  return acc;
+}
+
 template <class T, class O>
 void reduce_typed(ReduceOp op, const ReducePlan& plan, O* out, const T* in) {
   const auto outer = outer_plan(plan.outer_ndim, plan.outer_shape, plan.out_strides, plan.in_outer_strides);
   std::int64_t inner_total = 1;
   for (int d = 0; d < plan.inner_ndim; ++d) inner_total *= plan.inner_shape[d];
   const bool parallel = outer.numel() * inner_total >= kParallelGrain;
+  // Two blocks or more: one add per element is about what a parallel loop's grain assumes.
+  if (outer.numel() == 1 && inner_total >= 2 * kSumBlock && inner_is_contiguous(plan) &&
+      (op == ReduceOp::Sum || op == ReduceOp::SumSquares)) {
+    const std::int64_t n = inner_total;
+    const Acc<T> total = op == ReduceOp::Sum ? blocked_contiguous_sum(in, n, [](Acc<T> v) { return v; })
+                                             : blocked_contiguous_sum(in, n, [](Acc<T> v) { return v * v; });
+    out[0] = static_cast<O>(total);
+    return;
+  }
   if constexpr (std::is_same_v<T, O>) {
     // Summing the rows of a row-major matrix ([batch, features] -> [features], a bias gradient):
     // add whole rows into per-column accumulators, so the loop runs along memory and vectorizes.

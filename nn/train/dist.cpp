@@ -12,6 +12,7 @@
 #include "../../core/ops.h"
 #include "../../core/parallel.h"
 #include "../../core/shape_ops.h"
+#include "../flat_parameters.h"
 
 #ifdef TINYNN_HAVE_MPI
 #include <mpi.h>
@@ -308,6 +309,10 @@ void GradientAllReduce::sum_gradients(const std::vector<Tensor>& all_params) {
   const bool uniform = std::all_of(params.begin(), params.end(), [&](const Tensor& p) {
     return p.dtype() == params[0].dtype() && p.device() == params[0].device();
   });
+  if (Tensor in_place = nn::flat_gradient_view(params); in_place.defined()) {
+    all_reduce_sum(in_place);  // the gradients tile one buffer (nn::FlatParameters): no copies
+    return;
+  }
   if (!uniform) {  // mixed dtypes or devices: one all-reduce per gradient
     for (Tensor p : params) {
       Tensor g = p.grad().contiguous();
