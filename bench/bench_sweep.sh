@@ -5,7 +5,7 @@
 # against the row's own matmul floor (bench_mlp_floor: one step's matmuls called directly through
 # oneDNN, times the steps of an epoch). Best of EPOCHS epochs (default 2) each, in one run; prints
 # a markdown table. The CNN configs have their own: bench/bench_cnn_epoch.sh.
-# Usage: bench/bench_sweep.sh [BUILD_DIR]   (TORCH_PYTHON: a Python with torch; default the
+# Usage: [ROWS=...] [EPOCHS=2] bench/bench_sweep.sh [BUILD_DIR]   (TORCH_PYTHON: a Python with torch; default the
 #   throwaway venv /tmp/torchvenv: python3 -m venv /tmp/torchvenv && /tmp/torchvenv/bin/pip install torch numpy)
 set -euo pipefail
 build=${1:-build}
@@ -19,6 +19,8 @@ have_torch=1
 "$torch_python" -c "import torch" 2>/dev/null || { have_torch=0; echo "(no torch for $torch_python: PyTorch column empty)" >&2; }
 # hidden layers, batch
 rows=("64 32" "64 1024" "256,128 16" "256,128 128" "256,128 1024" "1024,1024 16" "1024,1024 256" "2048,2048,2048 512")
+# ROWS="1024,1024 16;64 32" runs only those rows (hidden layers and batch, separated by ;).
+if [ -n "${ROWS:-}" ]; then IFS=';' read -r -a rows <<<"$ROWS"; fi
 echo "| hidden layers | batch | tinynn samples/s | PyTorch samples/s | tinynn / PyTorch | floor samples/s | tinynn epoch / floor |"
 echo "|---|---|---|---|---|---|---|"
 for row in "${rows[@]}"; do
