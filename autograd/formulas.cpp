@@ -220,7 +220,8 @@ std::vector<Tensor> backward_formula(const OpRecord& rec, const Tensor& out, con
     case OpKind::Conv2dBackwardWeight:
     case OpKind::AvgPool2d:
     case OpKind::AvgPool2dBackward:
-    case OpKind::BatchNorm: return window_backward(rec, g, needs);
+    case OpKind::BatchNorm:
+    case OpKind::ConvBlock: return window_backward(rec, g, needs);
     case OpKind::Count_: break;
   }
   throw Error(fmt::format("tinynn::backward: no formula for op kind {}", op_kind_name(rec.kind)));

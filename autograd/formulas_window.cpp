@@ -8,6 +8,7 @@
 #include "../core/ops.h"
 #include "../core/reduce.h"
 #include "../core/grad_mode.h"
+#include "autograd.h"
 #include "detail/formulas.h"
 
 namespace tinynn::detail {
@@ -50,6 +51,33 @@ std::vector<Tensor> batch_norm_backward(const OpRecord& rec, const Tensor& g, co
   return out;
 }
 
+// The conv block: x, w, bias, bn weight, bn bias -> their gradients. One kernel on the forward's
+// buffers; under create_graph (and for an eval-mode record, which saved none) the four ops are run
+// again on the inputs and differentiated, so the gradient is differentiable again.
+std::vector<Tensor> conv_block_backward(const OpRecord& rec, const Tensor& g, const std::vector<bool>& needs) {
+  const ConvBlockPlan& plan = rec.conv_block;
+  std::vector<Tensor> grads;
+  if (!is_grad_enabled() && plan.training) {
+    grads = conv_block_backward_kernel(rec, g, needs[0]);
+  } else {
+    std::vector<Tensor> leaves;
+    for (const Tensor& t : rec.inputs) leaves.push_back(is_grad_enabled() ? t : t.detach().requires_grad_());
+    const EnableGradGuard recording;
+    const Tensor mean = plan.training ? Tensor() : rec.saved[0], var = plan.training ? Tensor() : rec.saved[1];
+    const Tensor y = conv_block_composed(leaves[0], leaves[1], leaves[2], mean, var, leaves[3], leaves[4], conv_block_options(plan));
+    std::vector<Tensor> wanted;
+    for (std::size_t i = 0; i < leaves.size(); ++i)
+      if (needs[i] && leaves[i].requires_grad()) wanted.push_back(leaves[i]);
+    const std::vector<Tensor> found = grad({y}, wanted, {g}, is_grad_enabled(), is_grad_enabled(), true);
+    grads.assign(leaves.size(), Tensor());
+    for (std::size_t i = 0, j = 0; i < leaves.size(); ++i)
+      if (needs[i] && leaves[i].requires_grad()) grads[i] = found[j++];
+  }
+  for (std::size_t i = 0; i < grads.size(); ++i)
+    if (!needs[i]) grads[i] = Tensor();
+  return grads;
+}
+
 }  // namespace
 
 std::vector<Tensor> window_backward(const OpRecord& rec, const Tensor& g, const std::vector<bool>& needs) {
@@ -74,6 +102,7 @@ std::vector<Tensor> window_backward(const OpRecord& rec, const Tensor& g, const 
     case OpKind::AvgPool2d: return {avg_pool2d_backward(g, rec.pool)};
     case OpKind::AvgPool2dBackward: return {avg_pool2d_planned(g, rec.pool)};
     case OpKind::BatchNorm: return batch_norm_backward(rec, g, needs);
+    case OpKind::ConvBlock: return conv_block_backward(rec, g, needs);
     default: break;
   }
   throw Error(fmt::format("tinynn::backward: {} is not a convolution, pooling or normalization op", op_kind_name(rec.kind)));

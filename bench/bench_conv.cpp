@@ -7,6 +7,9 @@
 
 #include <cstdio>
 #include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <tinynn/core/detail/window_ops.h>
 #include <tinynn/tinynn.h>
@@ -69,6 +72,66 @@ struct DirectConv {
   dnnl::memory x, w, b, y, gx, gy, gw, gyw, xw;
 };
 
+// One conv block (conv -> batch norm with ReLU -> 2x2 max pool) as oneDNN's primitives chained on
+// the layouts they chose, forward and backward, with no reorder at all: the floor of conv_block.
+struct DirectBlock {
+  explicit DirectBlock(const ConvShape& s) {
+    using dt = dnnl::memory::data_type;
+    using tag = dnnl::memory::format_tag;
+    const std::int64_t p = s.h + 2 * s.pad - s.r + 1, q = s.w + 2 * s.pad - s.r + 1;
+    const dnnl::memory::desc src({s.n, s.c, s.h, s.w}, dt::f32, tag::any), wei({s.k, s.c, s.r, s.r}, dt::f32, tag::any),
+        bias({s.k}, dt::f32, tag::x), dst({s.n, s.k, p, q}, dt::f32, tag::any), stat({s.k}, dt::f32, tag::x);
+    const dnnl::memory::dims strides{1, 1}, dil{0, 0}, pad{s.pad, s.pad}, two{2, 2}, zero{0, 0};
+    const auto alg = dnnl::algorithm::convolution_direct;
+    const dnnl::convolution_forward::primitive_desc fwd(
+        {dnnl::prop_kind::forward_training, alg, src, wei, bias, dst, strides, dil, pad, pad}, engine);
+    const auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift |
+                       dnnl::normalization_flags::fuse_norm_relu;
+    const dnnl::batch_normalization_forward::primitive_desc bn({dnnl::prop_kind::forward_training, fwd.dst_desc(), 1e-5f, flags},
+                                                               engine);
+    const dnnl::memory::desc pooled({s.n, s.k, p / 2, q / 2}, dt::f32, tag::any);
+    const dnnl::pooling_forward::primitive_desc pool(
+        {dnnl::prop_kind::forward_training, dnnl::algorithm::pooling_max, fwd.dst_desc(), pooled, two, two, zero, zero}, engine);
+    const dnnl::pooling_backward::primitive_desc pool_back(
+        {dnnl::algorithm::pooling_max, fwd.dst_desc(), pool.dst_desc(), two, two, zero, zero}, engine, pool);
+    const dnnl::batch_normalization_backward::primitive_desc bn_back(
+        {dnnl::prop_kind::backward, fwd.dst_desc(), fwd.dst_desc(), 1e-5f, flags}, engine, bn);
+    const dnnl::convolution_backward_weights::primitive_desc bww(
+        {alg, fwd.src_desc(), wei, bias, fwd.dst_desc(), strides, dil, pad, pad}, engine, fwd);
+    const dnnl::convolution_backward_data::primitive_desc bwd({alg, src, wei, fwd.dst_desc(), strides, dil, pad, pad}, engine, fwd);
+    auto mem = [&](const dnnl::memory::desc& d) { return dnnl::memory(d, engine); };
+    const dnnl::memory x = mem(fwd.src_desc()), w = mem(fwd.weights_desc()), b = mem(stat), y = mem(fwd.dst_desc()),
+                       z = mem(fwd.dst_desc()), out = mem(pool.dst_desc()), mean = mem(stat), var = mem(stat), gamma = mem(stat),
+                       beta = mem(stat), bn_ws = mem(bn.workspace_desc()), pool_ws = mem(pool.workspace_desc()),
+                       g_out = mem(pool.dst_desc()), g_z = mem(fwd.dst_desc()), g_y = mem(fwd.dst_desc()),
+                       g_w = mem(bww.diff_weights_desc()), g_b = mem(stat), g_gamma = mem(stat), g_beta = mem(stat),
+                       w_data = mem(bwd.weights_desc()), g_x = mem(bwd.diff_src_desc());
+    steps.push_back({dnnl::convolution_forward(fwd), {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, y}}});
+    steps.push_back({dnnl::batch_normalization_forward(bn),
+                     {{DNNL_ARG_SRC, y}, {DNNL_ARG_DST, z}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta}, {DNNL_ARG_MEAN, mean},
+                      {DNNL_ARG_VARIANCE, var}, {DNNL_ARG_WORKSPACE, bn_ws}}});
+    steps.push_back({dnnl::pooling_forward(pool), {{DNNL_ARG_SRC, z}, {DNNL_ARG_DST, out}, {DNNL_ARG_WORKSPACE, pool_ws}}});
+    forward_steps = steps.size();
+    steps.push_back({dnnl::pooling_backward(pool_back), {{DNNL_ARG_DIFF_DST, g_out}, {DNNL_ARG_WORKSPACE, pool_ws}, {DNNL_ARG_DIFF_SRC, g_z}}});
+    steps.push_back({dnnl::batch_normalization_backward(bn_back),
+                     {{DNNL_ARG_SRC, y}, {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, var}, {DNNL_ARG_DIFF_DST, g_z},
+                      {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta}, {DNNL_ARG_WORKSPACE, bn_ws}, {DNNL_ARG_DIFF_SRC, g_y},
+                      {DNNL_ARG_DIFF_SCALE, g_gamma}, {DNNL_ARG_DIFF_SHIFT, g_beta}}});
+    steps.push_back({dnnl::convolution_backward_weights(bww),
+                     {{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, g_y}, {DNNL_ARG_DIFF_WEIGHTS, g_w}, {DNNL_ARG_DIFF_BIAS, g_b}}});
+    if (s.c > 1)  // the first block's input needs no gradient
+      steps.push_back({dnnl::convolution_backward_data(bwd), {{DNNL_ARG_DIFF_DST, g_y}, {DNNL_ARG_WEIGHTS, w_data}, {DNNL_ARG_DIFF_SRC, g_x}}});
+  }
+  void run() {
+    for (auto& [primitive, args] : steps) primitive.execute(stream, args);
+    stream.wait();
+  }
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+  std::vector<std::pair<dnnl::primitive, std::unordered_map<int, dnnl::memory>>> steps;
+  std::size_t forward_steps = 0;
+};
+
 void report(const std::string& name, const std::string& shape, double tinynn_s, double direct_s) {
   if (direct_s > 0)
     std::printf("%s\t%s\t%.3f\t%.3f\t%.2f\n", name.c_str(), shape.c_str(), tinynn_s * 1e3, direct_s * 1e3, direct_s / tinynn_s);
@@ -100,6 +163,22 @@ int main(int argc, char** argv) {
     pair("conv2d backward data", [&] { detail::conv2d_backward_data(gy, w, plan); }, [&] { direct.run_backward_data(); });
     pair("conv2d backward weight", [&] { detail::conv2d_backward_weight(x, gy, plan); }, [&] { direct.run_backward_weights(); });
   }
+  // The shipped configs' blocks (conv -> batch norm -> ReLU -> max pool) through tinynn::conv_block,
+  // forward and backward, against the same primitives chained directly.
+  for (const ConvShape& s : shapes) {
+    const Tensor x = randn({s.n, s.c, s.h, s.w}, {}, &gen);
+    if (s.c > 1) Tensor(x).requires_grad_();
+    const Tensor w = (randn({s.k, s.c, s.r, s.r}, {}, &gen) * 0.1).detach().requires_grad_();
+    const Tensor b = zeros({s.k}).requires_grad_(), gamma = ones({s.k}).requires_grad_(), beta = zeros({s.k}).requires_grad_();
+    const Tensor mean = zeros({s.k}), var = ones({s.k});
+    ConvBlockOptions o;
+    o.padding = {s.pad, s.pad}, o.pool_kernel = Size2{2, 2};
+    const Tensor gy = randn(conv_block(x, w, b, mean, var, gamma, beta, o).shape(), {}, &gen);
+    DirectBlock direct(s);
+    const auto [t_direct, t_ours] = bench::interleaved_median_seconds(
+        [&] { direct.run(); }, [&] { conv_block(x, w, b, mean, var, gamma, beta, o).backward(gy); }, rounds, 3);
+    report("conv_block forward + backward", shape_text(s), t_ours, t_direct);
+  }
   // The floor of one training step of configs/fashion_mnist_cnn.json at batch 128: its oneDNN
   // primitives called directly (conv1 forward and weight gradient, conv2 all three passes, the
   // dense layers' matmuls); bench/bench_cnn_epoch.sh multiplies it by the steps of an epoch.
@@ -114,6 +193,11 @@ int main(int argc, char** argv) {
         },
         rounds, 3);
     std::printf("cnn_step_floor\tbatch 128\t%.3f\t-\t-\n", floor * 1e3);
+    // The same with batch norm, ReLU and pooling as oneDNN primitives too (the two blocks chained
+    // directly): what a step costs when everything but the loss runs at oneDNN's speed.
+    DirectBlock block1(shapes[0]), block2(shapes[1]);
+    const double all = bench::median_seconds([&] { block1.run(), block2.run(), dense(); }, rounds, 3);
+    std::printf("cnn_step_all_primitives\tbatch 128\t%.3f\t-\t-\n", all * 1e3);
   }
   for (const Shape& s : {Shape{128, 32, 28, 28}, Shape{128, 64, 14, 14}}) {
     const Tensor x = randn(s, {}, &gen), weight = ones({s[1]}), bias = zeros({s[1]});

@@ -160,6 +160,25 @@ struct BatchNormPlan {
   bool batch_statistics = true;  // backward: whether mean and invstd came from x
 };
 
+// The CNN block conv2d -> batch norm -> ReLU -> max pool (the pool optional), float32, as one op
+// (core/conv_block.h): `conv` with a bias, batch norm over its K output channels with `eps` (training:
+// the batch's statistics; eval: the running ones), `pool` over the conv's output [N, K, P, Q]
+// (pool.kh == 0: none). A backend that fuses the plan runs it as it likes (oneDNN: primitives on
+// their blocked layout, nothing reordered between them) and keeps what its backward needs in the
+// kConvBlockSaved buffers whose sizes it gives; the caller treats them as opaque bytes.
+struct ConvBlockPlan {
+  ConvPlan conv;
+  PoolPlan pool;
+  double eps = 1e-5;
+  bool training = true;
+  bool pool_ceil_mode = false;  // how pool.p and pool.q were counted (for composing the block again)
+};
+constexpr int kConvBlockSaved = 4;
+struct ConvBlockSizes {
+  bool fused = false;                            // false: the caller composes the four ops
+  std::int64_t saved[kConvBlockSaved] = {};      // bytes of each saved buffer (training)
+};
+
 // n Philox draws from (seed, counter) into a contiguous tensor; the layout of words per element is
 // core/random.h's (random_draw).
 enum class RandomDistribution {
@@ -317,6 +336,16 @@ class Backend {
                                 const void* invstd, const void* weight, const void* bias) = 0;
   virtual void batch_norm_backward(const BatchNormPlan& plan, DType t, void* gx, void* gweight, void* gbias, const void* g,
                                    const void* x, const void* mean, const void* invstd, const void* weight) = 0;
+  // The conv block (see ConvBlockPlan). Forward: y [N, K, P', Q'] (the pool's output, else the
+  // conv's), mean and var [K] (training: written, the batch's biased statistics; eval: read, the
+  // running ones), saved[i] filled for the backward (training only). Backward: gx [N, C, H, W] (null:
+  // not needed), gw, gbias, ggamma, gbeta from gy [N, K, P', Q'] and the forward's buffers.
+  virtual ConvBlockSizes conv_block_sizes(const ConvBlockPlan& plan) = 0;
+  virtual void conv_block_forward(const ConvBlockPlan& plan, void* y, void* mean, void* var, void* const* saved, const void* x,
+                                  const void* w, const void* bias, const void* gamma, const void* beta) = 0;
+  virtual void conv_block_backward(const ConvBlockPlan& plan, void* gx, void* gw, void* gbias, void* ggamma, void* gbeta,
+                                   const void* gy, const void* const* saved, const void* mean, const void* var, const void* x,
+                                   const void* w, const void* gamma, const void* beta) = 0;
   // Factorizations and solves (LAPACK on the CPU). Throws NotImplementedError where a backend
   // has none.
   virtual void linalg(const LinalgPlan& plan) = 0;

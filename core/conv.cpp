@@ -50,8 +50,10 @@ std::int64_t pooled_size(std::int64_t in, std::int64_t k, std::int64_t stride, s
   return out;
 }
 
-PoolPlan pool_plan(const char* fn, const Tensor& x, Size2 kernel, std::optional<Size2> stride_opt, Size2 padding, Size2 dilation,
-                   bool ceil_mode) {
+}  // namespace
+
+PoolPlan detail::pool_plan(const char* fn, const Tensor& x, Size2 kernel, std::optional<Size2> stride_opt, Size2 padding,
+                           Size2 dilation, bool ceil_mode) {
   check_image_input(fn, x);
   const Size2 stride = stride_opt.value_or(kernel);
   check_positive(fn, "kernel_size", kernel);
@@ -73,8 +75,6 @@ PoolPlan pool_plan(const char* fn, const Tensor& x, Size2 kernel, std::optional<
                                  fn, shape_str(x.shape()), size2_str(kernel), size2_str(padding), size2_str(dilation)));
   return pl;
 }
-
-}  // namespace
 
 namespace detail {
 
@@ -140,8 +140,8 @@ Tensor avg_pool2d_backward(const Tensor& gy, const PoolPlan& plan) {
 
 }  // namespace detail
 
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, Size2 stride, Size2 padding, Size2 dilation,
-              std::int64_t groups) {
+ConvPlan detail::conv_plan(const Tensor& x, const Tensor& w, const Tensor& bias, Size2 stride, Size2 padding, Size2 dilation,
+                           std::int64_t groups) {
   const char* fn = "conv2d";
   check_image_input(fn, x);
   if (w.dim() != 4)
@@ -181,11 +181,16 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, Size2 stride
                                  pl.dil_h * (pl.r - 1) + 1, pl.dil_w * (pl.s - 1) + 1, size2_str(dilation), pl.h + 2 * pl.pad_h,
                                  pl.w + 2 * pl.pad_w, shape_str(x.shape()), size2_str(padding)));
   pl.p = span_h / pl.stride_h + 1, pl.q = span_w / pl.stride_w + 1;
-  return detail::conv2d_planned(x, w, bias, pl);
+  return pl;
+}
+
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, Size2 stride, Size2 padding, Size2 dilation,
+              std::int64_t groups) {
+  return detail::conv2d_planned(x, w, bias, detail::conv_plan(x, w, bias, stride, padding, dilation, groups));
 }
 
 Tensor max_pool2d(const Tensor& x, Size2 kernel_size, std::optional<Size2> stride, Size2 padding, Size2 dilation, bool ceil_mode) {
-  const PoolPlan pl = pool_plan("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode);
+  const PoolPlan pl = detail::pool_plan("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode);
   const Tensor xc = x.contiguous();
   Tensor y = empty({pl.n, pl.c, pl.p, pl.q}, x.dtype(), x.device());
   Tensor indices = empty({pl.n, pl.c, pl.p, pl.q}, DType::Int64, x.device());
@@ -202,7 +207,7 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel_size, std::optional<Size2> strid
 
 Tensor avg_pool2d(const Tensor& x, Size2 kernel_size, std::optional<Size2> stride, Size2 padding, bool ceil_mode,
                   bool count_include_pad) {
-  PoolPlan pl = pool_plan("avg_pool2d", x, kernel_size, stride, padding, {1, 1}, ceil_mode);
+  PoolPlan pl = detail::pool_plan("avg_pool2d", x, kernel_size, stride, padding, {1, 1}, ceil_mode);
   pl.count_include_pad = count_include_pad;
   return detail::avg_pool2d_planned(x, pl);
 }

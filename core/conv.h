@@ -36,4 +36,22 @@ Tensor adaptive_avg_pool2d(const Tensor& input, Size2 output_size);
 Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum = 0.1, double eps = 1e-5);
 
+// The CNN block conv2d -> batch_norm -> relu -> max_pool2d (the pool optional) as one op: the same
+// values and gradients as the four ops one after the other (core/conv_block.cpp). Where the
+// backend fuses it (the CPU on float32: oneDNN's primitives chained on their own blocked layout,
+// so nothing is reordered between them) it runs as one forward and one backward call; otherwise,
+// and for gradients of gradients, it is the four ops.
+struct ConvBlockOptions {
+  Size2 stride{1, 1}, padding{0, 0}, dilation{1, 1};
+  std::int64_t groups = 1;
+  bool training = true;  // batch statistics, and the running ones move by `momentum`; else the running ones
+  double momentum = 0.1, eps = 1e-5;
+  std::optional<Size2> pool_kernel;  // none: no pool
+  std::optional<Size2> pool_stride;  // default: the pool's kernel
+  Size2 pool_padding{0, 0};
+  bool pool_ceil_mode = false;
+};
+Tensor conv_block(const Tensor& input, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                  const Tensor& running_var, const Tensor& bn_weight, const Tensor& bn_bias, const ConvBlockOptions& options);
+
 }  // namespace tinynn

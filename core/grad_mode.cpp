@@ -64,6 +64,7 @@ const char* op_kind_name(OpKind kind) {
     case OpKind::AvgPool2d: return "AvgPool2d";
     case OpKind::AvgPool2dBackward: return "AvgPool2dBackward";
     case OpKind::BatchNorm: return "BatchNorm";
+    case OpKind::ConvBlock: return "ConvBlock";
     case OpKind::Count_: break;
   }
   return "?";

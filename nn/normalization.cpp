@@ -40,6 +40,25 @@ Tensor BatchNorm::forward(const Tensor& x) {
   return y;
 }
 
+Tensor BatchNorm::forward_block(Conv2d& conv, Pool2d* pool, const Tensor& x) {
+  const bool applies = spatial_dims_ == 2 && weight_.defined() && conv.bias().defined() && (pool == nullptr || pool->is_max()) &&
+                       (pool == nullptr || pool->dilation() == Size2{1, 1}) && conv.weight().shape()[0] == features_;
+  if (!applies) {
+    Tensor y = relu(forward(conv(x)));
+    return pool != nullptr ? (*pool)(y) : y;
+  }
+  ConvBlockOptions o;
+  o.stride = conv.stride(), o.padding = conv.padding(), o.dilation = conv.dilation(), o.groups = conv.groups();
+  o.training = is_training(), o.momentum = momentum_, o.eps = eps_;
+  if (pool != nullptr) {
+    o.pool_kernel = pool->kernel_size(), o.pool_stride = pool->stride(), o.pool_padding = pool->padding();
+    o.pool_ceil_mode = pool->ceil_mode();
+  }
+  Tensor y = conv_block(x, conv.weight(), conv.bias(), running_mean_, running_var_, weight_, bias_, o);
+  if (is_training()) num_batches_tracked_.copy_(num_batches_tracked_ + 1);
+  return y;
+}
+
 LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine)
     : shape_(std::move(normalized_shape)), eps_(eps) {
   if (shape_.empty()) throw ValueError("tinynn::nn::LayerNorm: normalized_shape must not be empty");

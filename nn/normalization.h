@@ -1,6 +1,7 @@
 // Normalization layers: BatchNorm1d/2d (batch statistics while training, running ones in eval)
 // and LayerNorm (per-sample statistics over the trailing axes).
 #pragma once
+#include "conv_layers.h"
 #include "module.h"
 
 namespace tinynn::nn {
@@ -20,6 +21,11 @@ class BatchNorm : public Module {
   Tensor weight() const { return weight_; }  // undefined without affine, as bias()
   Tensor bias() const { return bias_; }
   double eps() const { return eps_; }
+  double momentum() const { return momentum_; }
+  // conv -> this -> ReLU (-> pool, a max pool; null: none) as one conv_block op: what the layers
+  // give one after the other (Sequential runs that pattern so). Falls back to the layers when the
+  // block does not apply (a 1d norm, no conv bias, no affine parameters).
+  Tensor forward_block(Conv2d& conv, Pool2d* pool, const Tensor& input);
 
  private:
   int spatial_dims_;  // 1: [N, C] or [N, C, L]; 2: [N, C, H, W]

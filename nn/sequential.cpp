@@ -1,7 +1,9 @@
 // Sequential composition.
 #include "sequential.h"
 
+#include "conv_layers.h"
 #include "layers.h"
+#include "normalization.h"
 
 namespace tinynn::nn {
 
@@ -14,12 +16,32 @@ Sequential& Sequential::add(std::shared_ptr<Module> layer) {
   return *this;
 }
 
-// A Linear followed by a pointwise activation runs as matmul + one fused bias-activation op
-// (the same values as the two layers one after the other, in fewer passes over memory).
+namespace {
+
+template <class T>
+T* layer_at(const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& layers, std::size_t i) {
+  return i < layers.size() ? dynamic_cast<T*>(layers[i].second.get()) : nullptr;
+}
+
+}  // namespace
+
+// A Linear followed by a pointwise activation runs as matmul + one fused bias-activation op, and
+// Conv2d -> BatchNorm2d -> ReLU (-> MaxPool2d) as one conv_block (the same values as the layers
+// one after the other, in fewer passes over memory and, on the CPU, no reorders between them).
 Tensor Sequential::forward(const Tensor& input) {
   Tensor x = input;
   const auto& layers = children();
   for (std::size_t i = 0; i < layers.size(); ++i) {
+    auto* conv = layer_at<Conv2d>(layers, i);
+    auto* norm = conv != nullptr ? layer_at<BatchNorm>(layers, i + 1) : nullptr;
+    auto* relu = norm != nullptr ? layer_at<Pointwise>(layers, i + 2) : nullptr;
+    if (relu != nullptr && relu->op() == UnaryOp::Relu) {
+      auto* pool = layer_at<Pool2d>(layers, i + 3);
+      if (pool != nullptr && !pool->is_max()) pool = nullptr;
+      x = norm->forward_block(*conv, pool, x);
+      i += pool != nullptr ? 3 : 2;  // the block ran them
+      continue;
+    }
     auto* linear = dynamic_cast<Linear*>(layers[i].second.get());
     auto* next = linear != nullptr && i + 1 < layers.size() ? dynamic_cast<Pointwise*>(layers[i + 1].second.get()) : nullptr;
     if (next != nullptr) {

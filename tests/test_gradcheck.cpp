@@ -235,6 +235,12 @@ TEST_CASE("every recorded op kind has been gradchecked", "[gradcheck][coverage]"
       WARN("SKIPPED: ToDevice is gradchecked only where a CUDA device is present");
       continue;
     }
+    if (kind == detail::OpKind::ConvBlock) {
+      // Recorded for float32 only (the fused oneDNN chain), too coarse for finite differences: its
+      // gradients are compared with the four composed ops' in tests/test_conv_block.cpp, and those
+      // ops (and the block composed in float64) are gradchecked.
+      continue;
+    }
     INFO("op kind " << detail::op_kind_name(kind) << " has no gradcheck case in tests/test_gradcheck.cpp");
     CHECK(detail::recorded_op_count(kind) > 0);
   }

@@ -30,6 +30,8 @@ enum class OpKind {
   AvgPool2d, AvgPool2dBackward,                      // pool: the plan; each the other's gradient
   BatchNorm,  // fused batch norm (core/conv.cpp): batch_norm plan; saved mean, invstd; axes: where
               // weight and bias stand in the inputs (-1: absent)
+  ConvBlock,  // fused conv -> batch norm -> ReLU -> max pool (core/conv_block.cpp): conv_block plan;
+              // inputs x, w, bias, bn weight, bn bias; saved mean, var and the backend's buffers
   Count_  // number of kinds, not a kind
 };
 const char* op_kind_name(OpKind kind);
@@ -52,6 +54,7 @@ struct OpRecord {
   ConvPlan conv;             // Conv2d*: the shapes, stride, padding, dilation and groups
   PoolPlan pool;             // AvgPool2d*
   BatchNormPlan batch_norm;  // BatchNorm
+  ConvBlockPlan conv_block;  // ConvBlock
 };
 
 // True when grad mode is on, the output will be floating point, and some input requires grad.
@@ -79,6 +82,8 @@ Tensor unary_backward_kernel(UnaryOp op, const UnaryParams& params, const Tensor
 std::vector<Tensor> bias_activation_backward_kernel(const Tensor& x, const Tensor& bias, const Tensor& y, const Tensor& g,
                                                     UnaryOp op, const UnaryParams& params, const Tensor& bias_into = Tensor());
 
+// conv_block (a training record): {d x (undefined unless need_gx), d w, d bias, d bn weight, d bn bias}.
+std::vector<Tensor> conv_block_backward_kernel(const OpRecord& rec, const Tensor& g, bool need_gx);
 // batch_norm: {d x, d weight, d bias} (weight may be undefined: 1; then d weight is undefined).
 std::vector<Tensor> batch_norm_backward_kernel(const Tensor& x, const Tensor& weight, const Tensor& mean, const Tensor& invstd,
                                                const Tensor& g, const BatchNormPlan& plan);

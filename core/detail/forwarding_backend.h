@@ -142,6 +142,18 @@ class ForwardingBackend final : public Backend {
     const Timed timed(*this, "batch_norm_backward");
     inner_.batch_norm_backward(p, t, gx, gw, gb, g, x, m, is, w);
   }
+  ConvBlockSizes conv_block_sizes(const ConvBlockPlan& p) override { return inner_.conv_block_sizes(p); }
+  void conv_block_forward(const ConvBlockPlan& p, void* y, void* m, void* v, void* const* saved, const void* x, const void* w,
+                          const void* b, const void* gamma, const void* beta) override {
+    const Timed timed(*this, "conv_block_forward");
+    inner_.conv_block_forward(p, y, m, v, saved, x, w, b, gamma, beta);
+  }
+  void conv_block_backward(const ConvBlockPlan& p, void* gx, void* gw, void* gb, void* ggamma, void* gbeta, const void* gy,
+                           const void* const* saved, const void* m, const void* v, const void* x, const void* w,
+                           const void* gamma, const void* beta) override {
+    const Timed timed(*this, "conv_block_backward");
+    inner_.conv_block_backward(p, gx, gw, gb, ggamma, gbeta, gy, saved, m, v, x, w, gamma, beta);
+  }
 
  private:
   // Times one forwarded call and reports it to the observer.

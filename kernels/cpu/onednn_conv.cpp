@@ -76,35 +76,7 @@ std::unordered_map<Key, std::unique_ptr<CachedConv>, ArrayKeyHash>& cache() {
   return c;
 }
 
-struct Descs {
-  dnnl::memory::desc src, weights, bias, dst;  // plain layouts
-  dnnl::memory::desc any_src, any_weights, any_bias, any_dst;
-  dims strides, dilates, pad_l, pad_r;
-};
-
-Descs descs_of(const ConvPlan& p) {
-  Descs d;
-  const dims src{p.n, p.c, p.h, p.w}, dst{p.n, p.k, p.p, p.q};
-  const dims weights = p.groups == 1 ? dims{p.k, p.c, p.r, p.s} : dims{p.groups, p.k / p.groups, p.c / p.groups, p.r, p.s};
-  d.src = {src, dt::f32, tag::nchw};
-  d.dst = {dst, dt::f32, tag::nchw};
-  d.weights = {weights, dt::f32, p.groups == 1 ? tag::oihw : tag::goihw};
-  d.bias = {{p.k}, dt::f32, tag::x};
-  d.any_src = {src, dt::f32, tag::any};
-  d.any_dst = {dst, dt::f32, tag::any};
-  d.any_weights = {weights, dt::f32, tag::any};
-  d.any_bias = {{p.k}, dt::f32, tag::any};
-  d.strides = {p.stride_h, p.stride_w};
-  d.dilates = {p.dil_h - 1, p.dil_w - 1};  // oneDNN counts dilation from 0
-  d.pad_l = {p.pad_h, p.pad_w};
-  // The right padding that gives the plan's output size (PyTorch's floor rule may leave the last
-  // rows unread, which oneDNN expresses as a smaller, even negative, right padding).
-  d.pad_r = {(p.p - 1) * p.stride_h + (p.r - 1) * p.dil_h + 1 - p.h - p.pad_h,
-             (p.q - 1) * p.stride_w + (p.s - 1) * p.dil_w + 1 - p.w - p.pad_w};
-  return d;
-}
-
-dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d, bool bias, const dnnl::engine& e) {
+dnnl::convolution_forward::primitive_desc forward_pd(const ConvDescs& d, bool bias, const dnnl::engine& e) {
   using fwd = dnnl::convolution_forward;
   const auto desc = bias ? fwd::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, d.any_src,
                                      d.any_weights, d.any_bias, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r)
@@ -114,7 +86,7 @@ dnnl::convolution_forward::primitive_desc forward_pd(const Descs& d, bool bias, 
 }
 
 std::unique_ptr<CachedConv> create(const ConvPlan& p, Pass pass, const dnnl::engine& e) {
-  const Descs d = descs_of(p);
+  const ConvDescs d = conv_descs(p);
   auto entry = std::make_unique<CachedConv>();
   const auto fpd = forward_pd(d, pass == Pass::ForwardBias, e);
   switch (pass) {
@@ -177,6 +149,28 @@ bool run(const ConvPlan& p, Pass pass, std::initializer_list<const void*> pointe
 }
 
 }  // namespace
+
+ConvDescs conv_descs(const ConvPlan& p) {
+  ConvDescs d;
+  const dims src{p.n, p.c, p.h, p.w}, dst{p.n, p.k, p.p, p.q};
+  const dims weights = p.groups == 1 ? dims{p.k, p.c, p.r, p.s} : dims{p.groups, p.k / p.groups, p.c / p.groups, p.r, p.s};
+  d.src = {src, dt::f32, tag::nchw};
+  d.dst = {dst, dt::f32, tag::nchw};
+  d.weights = {weights, dt::f32, p.groups == 1 ? tag::oihw : tag::goihw};
+  d.bias = {{p.k}, dt::f32, tag::x};
+  d.any_src = {src, dt::f32, tag::any};
+  d.any_dst = {dst, dt::f32, tag::any};
+  d.any_weights = {weights, dt::f32, tag::any};
+  d.any_bias = {{p.k}, dt::f32, tag::any};
+  d.strides = {p.stride_h, p.stride_w};
+  d.dilates = {p.dil_h - 1, p.dil_w - 1};  // oneDNN counts dilation from 0
+  d.pad_l = {p.pad_h, p.pad_w};
+  // The right padding that gives the plan's output size (PyTorch's floor rule may leave the last
+  // rows unread, which oneDNN expresses as a smaller, even negative, right padding).
+  d.pad_r = {(p.p - 1) * p.stride_h + (p.r - 1) * p.dil_h + 1 - p.h - p.pad_h,
+             (p.q - 1) * p.stride_w + (p.s - 1) * p.dil_w + 1 - p.w - p.pad_w};
+  return d;
+}
 
 void set_onednn_conv_enabled(bool enabled) { g_enabled = enabled; }
 std::size_t onednn_conv_primitives_created() { return g_created; }

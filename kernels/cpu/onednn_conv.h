@@ -1,9 +1,20 @@
 // float32 convolution through oneDNN's convolution primitives (forward, backward data, backward
 // weights), created once per plan and cached.
 #pragma once
+#include <dnnl.hpp>
+
 #include <tinynn/core/backend.h>
 
 namespace tinynn::cpu {
+
+// A plan's oneDNN descriptors: plain layouts (NCHW, OIHW or GOIHW, x) and `any` twins, strides,
+// dilations counted from 0 and the paddings that give the plan's output size.
+struct ConvDescs {
+  dnnl::memory::desc src, weights, bias, dst;
+  dnnl::memory::desc any_src, any_weights, any_bias, any_dst;
+  dnnl::memory::dims strides, dilates, pad_l, pad_r;
+};
+ConvDescs conv_descs(const ConvPlan& plan);
 
 // Each returns false when oneDNN cannot run the plan (then the reference kernel does).
 bool onednn_conv2d_f32(const ConvPlan& plan, float* y, const float* x, const float* w, const float* bias);

@@ -117,3 +117,20 @@ void CudaBackend::batch_norm_backward(const BatchNormPlan& plan, DType t, void* 
 }
 
 }  // namespace tinynn::cuda
+
+namespace tinynn::cuda {
+
+// The conv block is composed of its four ops on the GPU (cuDNN's fused paths are not used yet).
+ConvBlockSizes CudaBackend::conv_block_sizes(const ConvBlockPlan&) { return {}; }
+
+void CudaBackend::conv_block_forward(const ConvBlockPlan&, void*, void*, void*, void* const*, const void*, const void*,
+                                     const void*, const void*, const void*) {
+  throw NotImplementedError("tinynn::conv_block: the CUDA backend composes the block (conv_block_sizes says so)");
+}
+
+void CudaBackend::conv_block_backward(const ConvBlockPlan&, void*, void*, void*, void*, void*, const void*, const void* const*,
+                                      const void*, const void*, const void*, const void*, const void*, const void*) {
+  throw NotImplementedError("tinynn::conv_block: the CUDA backend composes the block (conv_block_sizes says so)");
+}
+
+}  // namespace tinynn::cuda

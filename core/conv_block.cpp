@@ -1,0 +1,126 @@
+// conv_block: conv2d -> batch_norm -> relu -> max_pool2d as one op where the backend fuses it,
+// else (and for its gradients under create_graph) the four ops. The four ops check the arguments,
+// so a bad block fails with the same messages as its layers one by one.
+#include <fmt/format.h>
+
+#include "backend.h"
+#include "conv.h"
+#include "creation.h"
+#include "detail/autograd_hooks.h"
+#include "detail/window_ops.h"
+#include "error.h"
+#include "grad_mode.h"
+#include "ops.h"
+
+namespace tinynn {
+
+namespace detail {
+
+Tensor conv_block_composed(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& running_mean, const Tensor& running_var,
+                const Tensor& bn_weight, const Tensor& bn_bias, const ConvBlockOptions& o) {
+  Tensor y = conv2d(x, w, bias, o.stride, o.padding, o.dilation, o.groups);
+  y = relu(batch_norm(y, running_mean, running_var, bn_weight, bn_bias, o.training, o.momentum, o.eps));
+  if (o.pool_kernel) y = max_pool2d(y, *o.pool_kernel, o.pool_stride, o.pool_padding, {1, 1}, o.pool_ceil_mode);
+  return y;
+}
+
+ConvBlockOptions conv_block_options(const ConvBlockPlan& plan) {
+  const ConvPlan& c = plan.conv;
+  ConvBlockOptions o;
+  o.stride = {c.stride_h, c.stride_w}, o.padding = {c.pad_h, c.pad_w}, o.dilation = {c.dil_h, c.dil_w}, o.groups = c.groups;
+  o.training = plan.training, o.eps = plan.eps;
+  if (plan.pool.kh > 0) {
+    o.pool_kernel = Size2{plan.pool.kh, plan.pool.kw}, o.pool_stride = Size2{plan.pool.stride_h, plan.pool.stride_w};
+    o.pool_padding = {plan.pool.pad_h, plan.pool.pad_w}, o.pool_ceil_mode = plan.pool_ceil_mode;
+  }
+  return o;
+}
+
+}  // namespace detail
+
+using detail::conv_block_composed;
+
+Tensor conv_block(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& bn_weight, const Tensor& bn_bias, const ConvBlockOptions& o) {
+  // Fused: float32 throughout, one device, every tensor present and contiguous.
+  const bool candidates = x.defined() && x.dim() == 4 && x.dtype() == DType::Float32 && bias.defined() && bn_weight.defined() &&
+                          bn_bias.defined() && running_mean.defined() && running_var.defined();
+  bool uniform = candidates;
+  for (const Tensor* t : {&w, &bias, &running_mean, &running_var, &bn_weight, &bn_bias})
+    uniform = uniform && t->defined() && t->dtype() == DType::Float32 && t->device() == x.device();
+  if (!uniform) return conv_block_composed(x, w, bias, running_mean, running_var, bn_weight, bn_bias, o);
+  ConvBlockPlan plan;
+  plan.conv = detail::conv_plan(x, w, bias, o.stride, o.padding, o.dilation, o.groups);
+  plan.eps = o.eps, plan.training = o.training, plan.pool_ceil_mode = o.pool_ceil_mode;
+  const ConvPlan& c = plan.conv;
+  const std::int64_t count = c.n * c.p * c.q;
+  // Batch norm's own checks (a channel of one value cannot be normalized) stay with batch_norm.
+  if (running_mean.shape() != Shape{c.k} || running_var.shape() != Shape{c.k} || bn_weight.shape() != Shape{c.k} ||
+      bn_bias.shape() != Shape{c.k} || (o.training && count < 2))
+    return conv_block_composed(x, w, bias, running_mean, running_var, bn_weight, bn_bias, o);
+  plan.pool.kh = plan.pool.kw = 0;  // no pool unless one is asked for
+  if (o.pool_kernel) {
+    const Tensor conv_shaped = zeros({1, 1, 1, 1}).expand({c.n, c.k, c.p, c.q});  // a view: shape only
+    plan.pool = detail::pool_plan("max_pool2d", conv_shaped, *o.pool_kernel, o.pool_stride, o.pool_padding, {1, 1},
+                                  o.pool_ceil_mode);
+  }
+  Backend& backend = backend_for(x.device());
+  const ConvBlockSizes sizes = backend.conv_block_sizes(plan);
+  if (!sizes.fused) return conv_block_composed(x, w, bias, running_mean, running_var, bn_weight, bn_bias, o);
+
+  const Tensor xc = x.contiguous(), wc = w.contiguous(), bc = bias.contiguous();
+  const Tensor gamma = bn_weight.contiguous(), beta = bn_bias.contiguous();
+  const std::int64_t out_h = o.pool_kernel ? plan.pool.p : c.p, out_w = o.pool_kernel ? plan.pool.q : c.q;
+  Tensor y = empty({c.n, c.k, out_h, out_w}, x.dtype(), x.device());
+  // In eval the running statistics are read, and kept (cloned: training may move them) for the backward.
+  Tensor mean = o.training ? empty({c.k}, x.dtype(), x.device()) : running_mean.clone();
+  Tensor var = o.training ? empty({c.k}, x.dtype(), x.device()) : running_var.clone();
+  std::vector<Tensor> saved;
+  void* saved_data[kConvBlockSaved] = {};
+  for (int i = 0; i < kConvBlockSaved && o.training; ++i) {
+    saved.push_back(empty({(sizes.saved[i] + 3) / 4}, DType::Float32, x.device()));  // bytes, in floats
+    saved_data[i] = saved.back().numel() > 0 ? saved.back().raw_data() : nullptr;
+  }
+  backend.conv_block_forward(plan, y.raw_data(), mean.raw_data(), var.raw_data(), saved_data, xc.raw_data(), wc.raw_data(),
+                             bc.raw_data(), gamma.raw_data(), beta.raw_data());
+  if (o.training) {
+    // The running statistics move in place, the variance with Bessel's correction (as batch_norm).
+    const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
+    Tensor rm = running_mean, rv = running_var;
+    rm.copy_(rm * (1.0 - o.momentum) + mean * o.momentum);
+    rv.copy_(rv * (1.0 - o.momentum) + var * (o.momentum * unbias));
+  }
+  detail::OpRecord rec{detail::OpKind::ConvBlock, {x, w, bias, bn_weight, bn_bias}};
+  rec.conv_block = plan;
+  rec.saved = {mean, var};
+  for (Tensor& t : saved) rec.saved.push_back(std::move(t));
+  // In eval the block is a function of fixed statistics; its gradient still comes from the four ops.
+  return detail::recorded(std::move(rec), y);
+}
+
+namespace detail {
+
+// x [N, C, H, W], w [K, C/G, R, S], bias, bn weight, bn bias [K], g the block's output's gradient
+// -> {d x (when needs[0]), d w, d bias, d bn weight, d bn bias}: one backend call on the forward's
+// buffers (a training record).
+std::vector<Tensor> conv_block_backward_kernel(const OpRecord& rec, const Tensor& g, bool need_gx) {
+  const auto& in = rec.inputs;
+  const ConvBlockPlan& plan = rec.conv_block;
+  const Tensor gc = g.contiguous();
+  const std::int64_t k = plan.conv.k;
+  Tensor gx = need_gx ? empty(in[0].shape(), in[0].dtype(), in[0].device()) : Tensor();
+  Tensor gw = empty(in[1].shape(), in[1].dtype(), in[1].device()), gb = empty({k}, in[0].dtype(), in[0].device());
+  Tensor ggamma = empty({k}, in[0].dtype(), in[0].device()), gbeta = empty({k}, in[0].dtype(), in[0].device());
+  const void* saved[kConvBlockSaved];
+  for (int i = 0; i < kConvBlockSaved; ++i) saved[i] = rec.saved[2 + i].numel() > 0 ? rec.saved[2 + i].raw_data() : nullptr;
+  const Tensor xc = in[0].contiguous(), wc = in[1].contiguous(), gamma = in[3].contiguous();
+  backend_for(g.device())
+      .conv_block_backward(plan, gx.defined() ? gx.raw_data() : nullptr, gw.raw_data(), gb.raw_data(), ggamma.raw_data(),
+                           gbeta.raw_data(), gc.raw_data(), saved, rec.saved[0].raw_data(), rec.saved[1].raw_data(),
+                           xc.raw_data(), wc.raw_data(), gamma.raw_data(), in[4].raw_data());
+  return {gx, gw, gb, ggamma, gbeta};
+}
+
+}  // namespace detail
+
+}  // namespace tinynn

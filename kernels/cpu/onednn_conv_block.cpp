@@ -1,0 +1,288 @@
+// The conv block on oneDNN. One cache entry per plan holds the primitives of both passes, the
+// reorders between plain NCHW and the layouts the primitives chose, and scratch memory for the
+// values that live only within one call (the batch norm's output, the gradients between the
+// primitives). What the backward needs from the forward goes into the caller's saved buffers:
+//   saved[0]  x in the convolution's source layout (empty when that is plain NCHW: x itself)
+//   saved[1]  the convolution's output (the batch norm's source)
+//   saved[2]  the batch norm's workspace (where ReLU let the gradient through)
+//   saved[3]  the max pool's workspace (where each window's maximum was)
+#include "onednn_conv_block.h"
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <unordered_map>
+
+#include "onednn_conv.h"
+#include "onednn_runtime.h"
+
+namespace tinynn::cpu {
+
+namespace {
+
+using dims = dnnl::memory::dims;
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+using md = dnnl::memory::desc;
+
+std::atomic<bool> g_enabled{true};
+
+// A reorder from one layout to another, or nothing when they are the same.
+struct Reorder {
+  md from, to;
+  std::unique_ptr<dnnl::reorder> primitive;  // null: same layout
+
+  Reorder() = default;
+  Reorder(const md& f, const md& t, const dnnl::engine& e) : from(f), to(t) {
+    if (f != t) primitive = std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(e, f, e, t));
+  }
+  // Data in `from`'s layout at src, wanted in `to`'s: returns where it is in `to`'s layout, dst when a
+  // reorder ran, else src itself.
+  void* run(const void* src, void* dst, const dnnl::engine& e, dnnl::stream& s) const {
+    if (!primitive) return const_cast<void*>(src);
+    dnnl::memory a(from, e, const_cast<void*>(src)), b(to, e, dst);
+    primitive->execute(s, a, b);
+    return dst;
+  }
+};
+
+using Key = std::array<std::int64_t, 27>;
+
+Key key_of(const ConvBlockPlan& b) {
+  const ConvPlan& p = b.conv;
+  const PoolPlan& q = b.pool;
+  return {p.n, p.c, p.h, p.w, p.k, p.r, p.s, p.p, p.q, p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.dil_h, p.dil_w, p.groups,
+          q.kh, q.kw, q.stride_h, q.stride_w, q.pad_h, q.pad_w, q.dil_h, q.dil_w, q.p, q.q, b.training ? 1 : 0};
+}
+
+struct Block {
+  bool training = true, pool = false;
+  md plain_x, plain_w, plain_out, stat;
+  md src, dst, pool_dst;  // the primitives' layouts: conv source, conv (and batch norm) output, pool output
+  md bn_workspace, pool_workspace;
+  dnnl::convolution_forward conv;
+  dnnl::batch_normalization_forward bn;
+  dnnl::pooling_forward pooling;
+  Reorder x_in, w_in, out;  // x and w into the convolution's layouts; the block's output to plain
+  // Training only.
+  dnnl::pooling_backward pooling_backward;
+  dnnl::batch_normalization_backward bn_backward;
+  dnnl::convolution_backward_weights conv_weights;
+  dnnl::convolution_backward_data conv_data;
+  Reorder gy_in, gw_out, w_for_data, gx_out;
+  // Scratch, one call at a time (calls hold the runtime's lock).
+  dnnl::memory w_fwd, w_bwd, bn_out, block_out, x_eval, conv_eval, g_out, g_bn, g_conv, gw_inner, gx_inner;
+};
+
+std::unique_ptr<Block> create(const ConvBlockPlan& b, const dnnl::engine& e) {
+  const ConvPlan& p = b.conv;
+  const ConvDescs d = conv_descs(p);
+  auto block = std::make_unique<Block>();
+  Block& k = *block;
+  k.training = b.training;
+  k.pool = b.pool.kh > 0;
+  k.plain_x = d.src, k.plain_w = d.weights;
+  k.stat = md({p.k}, dt::f32, tag::x);
+  const auto prop = b.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+  const auto alg = dnnl::algorithm::convolution_direct;
+
+  const dnnl::convolution_forward::primitive_desc conv_pd(
+      {prop, alg, d.any_src, d.any_weights, d.bias, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r}, e);
+  k.conv = dnnl::convolution_forward(conv_pd);
+  k.src = conv_pd.src_desc(), k.dst = conv_pd.dst_desc();
+  k.x_in = Reorder(d.src, k.src, e);
+  k.w_in = Reorder(d.weights, conv_pd.weights_desc(), e);
+  k.w_fwd = dnnl::memory(conv_pd.weights_desc(), e);
+
+  auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift |
+               dnnl::normalization_flags::fuse_norm_relu;
+  if (!b.training) flags |= dnnl::normalization_flags::use_global_stats;
+  const dnnl::batch_normalization_forward::primitive_desc bn_pd({prop, k.dst, static_cast<float>(b.eps), flags}, e);
+  k.bn = dnnl::batch_normalization_forward(bn_pd);
+  k.bn_workspace = bn_pd.workspace_desc();
+  k.bn_out = dnnl::memory(k.dst, e);
+
+  dnnl::pooling_forward::primitive_desc pool_pd;
+  const PoolPlan& q = b.pool;
+  if (k.pool) {
+    const dims pool_dims{p.n, p.k, q.p, q.q}, strides{q.stride_h, q.stride_w}, kernel{q.kh, q.kw}, pad_l{q.pad_h, q.pad_w};
+    const dims pad_r{(q.p - 1) * q.stride_h + q.kh - q.h - q.pad_h, (q.q - 1) * q.stride_w + q.kw - q.w - q.pad_w};
+    pool_pd = dnnl::pooling_forward::primitive_desc(
+        {prop, dnnl::algorithm::pooling_max, k.dst, md(pool_dims, dt::f32, tag::any), strides, kernel, pad_l, pad_r}, e);
+    k.pooling = dnnl::pooling_forward(pool_pd);
+    k.pool_dst = pool_pd.dst_desc();
+    k.pool_workspace = pool_pd.workspace_desc();
+    k.plain_out = md(pool_dims, dt::f32, tag::nchw);
+    if (b.training) {
+      const dnnl::pooling_backward::primitive_desc back_pd(
+          {dnnl::algorithm::pooling_max, k.dst, k.pool_dst, strides, kernel, pad_l, pad_r}, e, pool_pd);
+      k.pooling_backward = dnnl::pooling_backward(back_pd);
+    }
+  } else {
+    k.pool_dst = k.dst;
+    k.plain_out = d.dst;
+  }
+  k.out = Reorder(k.pool_dst, k.plain_out, e);
+  k.block_out = dnnl::memory(k.pool_dst, e);
+  if (!b.training) {
+    k.x_eval = dnnl::memory(k.src, e);
+    k.conv_eval = dnnl::memory(k.dst, e);
+    return block;
+  }
+
+  // Backward: every gradient between the primitives stays in the output layout `dst`.
+  k.gy_in = Reorder(k.plain_out, k.pool_dst, e);
+  k.g_out = dnnl::memory(k.pool_dst, e);
+  k.g_bn = dnnl::memory(k.dst, e);
+  k.g_conv = dnnl::memory(k.dst, e);
+  const dnnl::batch_normalization_backward::primitive_desc bn_back_pd(
+      {dnnl::prop_kind::backward, k.dst, k.dst, static_cast<float>(b.eps), flags}, e, bn_pd);
+  k.bn_backward = dnnl::batch_normalization_backward(bn_back_pd);
+
+  const dnnl::convolution_backward_weights::primitive_desc weights_pd(
+      {alg, k.src, d.any_weights, d.any_bias, k.dst, d.strides, d.dilates, d.pad_l, d.pad_r}, e, conv_pd);
+  k.conv_weights = dnnl::convolution_backward_weights(weights_pd);
+  k.gw_out = Reorder(weights_pd.diff_weights_desc(), d.weights, e);
+  k.gw_inner = dnnl::memory(weights_pd.diff_weights_desc(), e);
+  if (weights_pd.diff_bias_desc() != k.stat) throw dnnl::error(dnnl_unimplemented, "conv block: a blocked bias gradient");
+
+  const dnnl::convolution_backward_data::primitive_desc data_pd(
+      {alg, d.any_src, d.any_weights, k.dst, d.strides, d.dilates, d.pad_l, d.pad_r}, e, conv_pd);
+  k.conv_data = dnnl::convolution_backward_data(data_pd);
+  k.w_for_data = Reorder(d.weights, data_pd.weights_desc(), e);
+  k.w_bwd = dnnl::memory(data_pd.weights_desc(), e);
+  k.gx_out = Reorder(data_pd.diff_src_desc(), d.src, e);
+  k.gx_inner = dnnl::memory(data_pd.diff_src_desc(), e);
+  return block;
+}
+
+std::unordered_map<Key, std::unique_ptr<Block>, ArrayKeyHash>& cache() {
+  static std::unordered_map<Key, std::unique_ptr<Block>, ArrayKeyHash> c;
+  return c;
+}
+
+// The plan's entry, created once; null when oneDNN cannot run it. Call with the runtime locked.
+Block* find(const ConvBlockPlan& plan, OnednnRuntime& rt) {
+  const Key key = key_of(plan);
+  auto it = cache().find(key);
+  if (it == cache().end()) {
+    std::unique_ptr<Block> block;
+    try {
+      block = create(plan, rt.engine);
+    } catch (const dnnl::error&) {
+      block = nullptr;  // remembered, so it is not retried
+    }
+    it = cache().emplace(key, std::move(block)).first;
+  }
+  return it->second.get();
+}
+
+Block& entry(const ConvBlockPlan& plan, OnednnRuntime& rt) {
+  Block* block = find(plan, rt);
+  if (block == nullptr) throw dnnl::error(dnnl_unimplemented, "conv block: not fused (conv_block_sizes says so)");
+  return *block;
+}
+
+}  // namespace
+
+void set_onednn_conv_block_enabled(bool enabled) { g_enabled = enabled; }
+
+ConvBlockSizes onednn_conv_block_sizes(const ConvBlockPlan& plan) {
+  ConvBlockSizes sizes;
+  if (!g_enabled || plan.conv.n == 0 || plan.conv.c == 0 || plan.conv.k == 0) return sizes;
+  OnednnRuntime& rt = onednn_runtime();
+  std::lock_guard<std::mutex> lock(rt.mutex);
+  const Block* block = find(plan, rt);
+  if (block == nullptr) return sizes;
+  sizes.fused = true;
+  if (plan.training) {
+    sizes.saved[0] = block->x_in.primitive ? static_cast<std::int64_t>(block->src.get_size()) : 0;
+    sizes.saved[1] = static_cast<std::int64_t>(block->dst.get_size());
+    sizes.saved[2] = static_cast<std::int64_t>(block->bn_workspace.get_size());
+    sizes.saved[3] = block->pool ? static_cast<std::int64_t>(block->pool_workspace.get_size()) : 0;
+  }
+  return sizes;
+}
+
+void onednn_conv_block_forward(const ConvBlockPlan& plan, float* y, float* mean, float* var, void* const* saved,
+                               const float* x, const float* w, const float* bias, const float* gamma, const float* beta) {
+  OnednnRuntime& rt = onednn_runtime();
+  std::lock_guard<std::mutex> lock(rt.mutex);
+  Block& k = entry(plan, rt);
+  const dnnl::engine& e = rt.engine;
+  dnnl::stream& s = rt.stream;
+  // In eval nothing is kept: the reordered input and the conv's output go to scratch.
+  void* x_conv = k.x_in.run(x, k.training ? saved[0] : k.x_eval.get_data_handle(), e, s);
+  void* conv_out = k.training ? saved[1] : k.conv_eval.get_data_handle();
+  dnnl::memory src(k.src, e, x_conv), out(k.dst, e, conv_out);
+  dnnl::memory weights(k.w_fwd.get_desc(), e, k.w_in.run(w, k.w_fwd.get_data_handle(), e, s));
+  dnnl::memory b(k.stat, e, const_cast<float*>(bias));
+  k.conv.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, out}});
+  // ReLU(batch norm), then the pool, into the block's output layout; then plain NCHW in y.
+  void* final_inner = k.out.primitive ? k.block_out.get_data_handle() : static_cast<void*>(y);
+  dnnl::memory bn_dst = k.pool ? k.bn_out : dnnl::memory(k.dst, e, final_inner);
+  dnnl::memory scale(k.stat, e, const_cast<float*>(gamma)), shift(k.stat, e, const_cast<float*>(beta));
+  dnnl::memory m(k.stat, e, mean), v(k.stat, e, var);
+  std::unordered_map<int, dnnl::memory> bn_args{{DNNL_ARG_SRC, out},   {DNNL_ARG_DST, bn_dst},  {DNNL_ARG_SCALE, scale},
+                                                {DNNL_ARG_SHIFT, shift}, {DNNL_ARG_MEAN, m}, {DNNL_ARG_VARIANCE, v}};
+  if (k.training) bn_args[DNNL_ARG_WORKSPACE] = dnnl::memory(k.bn_workspace, e, saved[2]);
+  k.bn.execute(s, bn_args);
+  if (k.pool) {
+    dnnl::memory pool_dst(k.pool_dst, e, final_inner);
+    std::unordered_map<int, dnnl::memory> pool_args{{DNNL_ARG_SRC, k.bn_out}, {DNNL_ARG_DST, pool_dst}};
+    if (k.training) pool_args[DNNL_ARG_WORKSPACE] = dnnl::memory(k.pool_workspace, e, saved[3]);
+    k.pooling.execute(s, pool_args);
+  }
+  k.out.run(final_inner, y, e, s);
+  s.wait();
+}
+
+void onednn_conv_block_backward(const ConvBlockPlan& plan, float* gx, float* gw, float* gbias, float* ggamma, float* gbeta,
+                                const float* gy, const void* const* saved, const float* mean, const float* var, const float* x,
+                                const float* w, const float* gamma, const float* beta) {
+  OnednnRuntime& rt = onednn_runtime();
+  std::lock_guard<std::mutex> lock(rt.mutex);
+  Block& k = entry(plan, rt);
+  const dnnl::engine& e = rt.engine;
+  dnnl::stream& s = rt.stream;
+  // gy into the output layout, back through the pool (its workspace routes each window's
+  // gradient to its maximum), then through ReLU and the batch norm.
+  void* g_in = k.gy_in.run(gy, k.g_out.get_data_handle(), e, s);
+  dnnl::memory g_bn = k.g_bn;
+  if (k.pool) {
+    k.pooling_backward.execute(s, {{DNNL_ARG_DIFF_DST, dnnl::memory(k.pool_dst, e, g_in)},
+                                   {DNNL_ARG_WORKSPACE, dnnl::memory(k.pool_workspace, e, const_cast<void*>(saved[3]))},
+                                   {DNNL_ARG_DIFF_SRC, g_bn}});
+  } else {
+    g_bn = dnnl::memory(k.dst, e, g_in);
+  }
+  dnnl::memory conv_out(k.dst, e, const_cast<void*>(saved[1]));
+  k.bn_backward.execute(s, {{DNNL_ARG_SRC, conv_out},
+                            {DNNL_ARG_MEAN, dnnl::memory(k.stat, e, const_cast<float*>(mean))},
+                            {DNNL_ARG_VARIANCE, dnnl::memory(k.stat, e, const_cast<float*>(var))},
+                            {DNNL_ARG_DIFF_DST, g_bn},
+                            {DNNL_ARG_SCALE, dnnl::memory(k.stat, e, const_cast<float*>(gamma))},
+                            {DNNL_ARG_SHIFT, dnnl::memory(k.stat, e, const_cast<float*>(beta))},  // read with fused ReLU
+                            {DNNL_ARG_WORKSPACE, dnnl::memory(k.bn_workspace, e, const_cast<void*>(saved[2]))},
+                            {DNNL_ARG_DIFF_SRC, k.g_conv},
+                            {DNNL_ARG_DIFF_SCALE, dnnl::memory(k.stat, e, ggamma)},
+                            {DNNL_ARG_DIFF_SHIFT, dnnl::memory(k.stat, e, gbeta)}});
+  // The convolution's weight and bias gradients, and its input's.
+  const void* x_conv = k.x_in.primitive ? saved[0] : static_cast<const void*>(x);
+  void* gw_inner = k.gw_out.primitive ? k.gw_inner.get_data_handle() : static_cast<void*>(gw);
+  k.conv_weights.execute(s, {{DNNL_ARG_SRC, dnnl::memory(k.src, e, const_cast<void*>(x_conv))},
+                             {DNNL_ARG_DIFF_DST, k.g_conv},
+                             {DNNL_ARG_DIFF_WEIGHTS, dnnl::memory(k.gw_inner.get_desc(), e, gw_inner)},
+                             {DNNL_ARG_DIFF_BIAS, dnnl::memory(k.stat, e, gbias)}});
+  k.gw_out.run(gw_inner, gw, e, s);
+  if (gx != nullptr) {
+    void* gx_inner = k.gx_out.primitive ? k.gx_inner.get_data_handle() : static_cast<void*>(gx);
+    k.conv_data.execute(s, {{DNNL_ARG_DIFF_DST, k.g_conv},
+                            {DNNL_ARG_WEIGHTS, dnnl::memory(k.w_bwd.get_desc(), e, k.w_for_data.run(w, k.w_bwd.get_data_handle(), e, s))},
+                            {DNNL_ARG_DIFF_SRC, dnnl::memory(k.gx_inner.get_desc(), e, gx_inner)}});
+    k.gx_out.run(gx_inner, gx, e, s);
+  }
+  s.wait();
+}
+
+}  // namespace tinynn::cpu

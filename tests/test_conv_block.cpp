@@ -1,0 +1,155 @@
+// conv_block (conv2d -> batch_norm -> relu -> max_pool2d as one op): the fused oneDNN chain
+// against the four ops, forward, running statistics, gradients and gradients of gradients.
+#include <tinynn/core/detail/window_ops.h>
+
+#include "test_helpers.h"
+
+#include "../kernels/cpu/onednn_conv_block.h"
+
+using namespace tinynn;
+
+namespace {
+
+struct BlockCase {
+  Shape x;  // [N, C, H, W]
+  std::int64_t k, r;
+  ConvBlockOptions o;
+};
+
+struct BlockInputs {
+  Tensor x, w, b, gamma, beta, mean, var;
+};
+
+BlockInputs inputs_for(const BlockCase& c, std::uint64_t seed, DType t = DType::Float32) {
+  Generator gen(seed);
+  BlockInputs in;
+  in.x = randn(c.x, {t}, &gen).requires_grad_();
+  in.w = (randn({c.k, c.x[1] / c.o.groups, c.r, c.r}, {t}, &gen) * 0.3).detach().requires_grad_();
+  in.b = randn({c.k}, {t}, &gen).requires_grad_();
+  in.gamma = (rand({c.k}, {t}, &gen) + 0.5).detach().requires_grad_();
+  in.beta = randn({c.k}, {t}, &gen).requires_grad_();
+  in.mean = randn({c.k}, {t}, &gen) * 0.1;
+  in.var = rand({c.k}, {t}, &gen) + 0.5;
+  return in;
+}
+
+// Largest |a - b| over max(1, |b|), elementwise.
+double max_relative_error(const Tensor& a, const Tensor& b) {
+  REQUIRE(a.shape() == b.shape());
+  const auto x = a.to_vector<double>(), y = b.to_vector<double>();
+  double worst = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::abs(x[i] - y[i]) / std::max(1.0, std::abs(y[i])));
+  return worst;
+}
+
+std::vector<ConvBlockOptions> options_to_try() {
+  std::vector<ConvBlockOptions> all;
+  ConvBlockOptions pooled;
+  pooled.padding = {1, 1};
+  pooled.pool_kernel = Size2{2, 2};
+  all.push_back(pooled);
+  ConvBlockOptions plain;  // no pool, no padding
+  all.push_back(plain);
+  ConvBlockOptions strided = pooled;  // stride, dilation, groups, an overlapping pool with padding and ceil mode
+  strided.stride = {2, 1}, strided.dilation = {1, 2}, strided.groups = 2;
+  strided.pool_kernel = Size2{3, 3}, strided.pool_stride = Size2{2, 2}, strided.pool_padding = {1, 1};
+  strided.pool_ceil_mode = true;
+  all.push_back(strided);
+  return all;
+}
+
+}  // namespace
+
+TEST_CASE("conv_block equals conv2d -> batch_norm -> relu -> max_pool2d, forward and backward", "[conv][conv_block]") {
+  const Shape shapes[] = {{4, 1, 12, 12}, {3, 4, 11, 9}, {1, 6, 8, 10}};
+  int fused_cases = 0;
+  for (const Shape& shape : shapes)
+    for (const ConvBlockOptions& base : options_to_try())
+      for (bool training : {true, false}) {
+        ConvBlockOptions o = base;
+        o.training = training;
+        if (shape[1] % o.groups != 0) continue;
+        const BlockCase c{shape, 8, 3, o};
+        INFO("input " << shape_str(shape) << ", stride " << o.stride[0] << ", groups " << o.groups << ", pool "
+                      << (o.pool_kernel ? (*o.pool_kernel)[0] : 0) << (training ? ", training" : ", eval"));
+        const BlockInputs a = inputs_for(c, 11), b = inputs_for(c, 11);
+        const Tensor y = conv_block(a.x, a.w, a.b, a.mean, a.var, a.gamma, a.beta, o);
+        const Tensor z = detail::conv_block_composed(b.x, b.w, b.b, b.mean, b.var, b.gamma, b.beta, o);
+        fused_cases += y.grad_fn_name() == "ConvBlockBackward";
+        CHECK(max_relative_error(y, z) < 2e-5);
+        CHECK(max_relative_error(a.mean, b.mean) < 1e-6);  // the running statistics moved alike
+        CHECK(max_relative_error(a.var, b.var) < 1e-6);
+        Generator gen(12);
+        const Tensor weights = randn(y.shape(), {}, &gen);
+        sum(y * weights).backward();
+        sum(z * weights).backward();
+        CHECK(max_relative_error(a.x.grad(), b.x.grad()) < 1e-4);
+        CHECK(max_relative_error(a.w.grad(), b.w.grad()) < 1e-4);
+        CHECK(max_relative_error(a.b.grad(), b.b.grad()) < 1e-4);
+        CHECK(max_relative_error(a.gamma.grad(), b.gamma.grad()) < 1e-4);
+        CHECK(max_relative_error(a.beta.grad(), b.beta.grad()) < 1e-4);
+      }
+  // oneDNN takes every one of these on the CPU.
+  CHECK(fused_cases == 16);
+}
+
+TEST_CASE("conv_block composes its ops for float64, gradients of gradients and when switched off", "[conv][conv_block]") {
+  ConvBlockOptions o;
+  o.padding = {1, 1};
+  o.pool_kernel = Size2{2, 2};
+  const BlockCase c{{2, 2, 6, 6}, 3, 3, o};
+  // Float64: the four ops (and their gradients are checked by finite differences).
+  const BlockInputs d = inputs_for(c, 3, DType::Float64);
+  CHECK(conv_block(d.x, d.w, d.b, d.mean, d.var, d.gamma, d.beta, o).grad_fn_name() != "ConvBlockBackward");
+  CHECK(gradcheck([&](const std::vector<Tensor>& t) { return conv_block(t[0], t[1], t[2], Tensor(), Tensor(), t[3], t[4], o); },
+                  {d.x, d.w, d.b, d.gamma, d.beta}));
+
+  // Switched off: the four ops on float32 too.
+  cpu::set_onednn_conv_block_enabled(false);
+  const BlockInputs off = inputs_for(c, 4);
+  CHECK(conv_block(off.x, off.w, off.b, off.mean.clone(), off.var.clone(), off.gamma, off.beta, o).grad_fn_name() != "ConvBlockBackward");
+  cpu::set_onednn_conv_block_enabled(true);
+
+  // Second order through the fused op: it composes the ops again, so grad of grad matches theirs.
+  const BlockInputs a = inputs_for(c, 5), b = inputs_for(c, 5);
+  const Tensor y = conv_block(a.x, a.w, a.b, a.mean, a.var, a.gamma, a.beta, o);
+  REQUIRE(y.grad_fn_name() == "ConvBlockBackward");
+  const Tensor z = detail::conv_block_composed(b.x, b.w, b.b, b.mean, b.var, b.gamma, b.beta, o);
+  const Tensor gy = grad({sum(y * y)}, {a.x}, {}, true, true)[0], gz = grad({sum(z * z)}, {b.x}, {}, true, true)[0];
+  CHECK(max_relative_error(gy, gz) < 1e-4);
+  sum(gy * gy).backward();
+  sum(gz * gz).backward();
+  CHECK(max_relative_error(a.w.grad(), b.w.grad()) < 1e-3);
+  CHECK(max_relative_error(a.gamma.grad(), b.gamma.grad()) < 1e-3);
+
+  // Bad arguments fail as the ops do.
+  CHECK_THROWS_WITH(conv_block(a.x, a.w, a.b, a.mean, a.var, a.gamma, a.beta.narrow(0, 0, 2), o),
+                    Catch::Contains("bias [2] must be [3]"));
+  CHECK_THROWS_WITH(conv_block(a.x.reshape({2, 2, 36}), a.w, a.b, a.mean, a.var, a.gamma, a.beta, o),
+                    Catch::Contains("tinynn::conv2d: expected a 4-D input"));
+}
+
+TEST_CASE("Sequential runs Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d as one conv_block", "[nn][conv_block]") {
+  Generator gen(9);
+  auto conv = std::make_shared<nn::Conv2d>(3, 8, Size2{3, 3}, Size2{1, 1}, Size2{1, 1}, Size2{1, 1}, 1, true, &gen);
+  auto norm = std::make_shared<nn::BatchNorm2d>(8);
+  auto relu = std::make_shared<nn::Pointwise>(UnaryOp::Relu);
+  auto pool = std::make_shared<nn::MaxPool2d>(Size2{2, 2});
+  nn::Sequential model({conv, norm, relu, pool});
+  const Tensor x = randn({4, 3, 10, 10}, {}, &gen);
+  const Tensor running_mean = norm->running_mean().clone(), running_var = norm->running_var().clone();
+  const Tensor y = model(x);
+  CHECK(y.grad_fn_name() == "ConvBlockBackward");
+  CHECK(y.shape() == Shape{4, 8, 5, 5});
+  // The layers one by one, from the same running statistics.
+  {
+    NoGradGuard no_grad;
+    Tensor(norm->running_mean()).copy_(running_mean);
+    Tensor(norm->running_var()).copy_(running_var);
+  }
+  const Tensor z = (*pool)((*relu)((*norm)((*conv)(x))));
+  CHECK(max_relative_error(y, z) < 2e-5);
+  CHECK(norm->state_dict().at("num_batches_tracked").item() == 2.0);  // each path counted its batch
+  model.eval();
+  CHECK(max_relative_error(model(x), (*pool)((*relu)((*norm)((*conv)(x))))) < 2e-5);
+}
