@@ -6,6 +6,7 @@
 #include <dnnl.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -30,6 +31,28 @@ std::string shape_text(const ConvShape& s) {
          std::to_string(s.k) + " " + std::to_string(s.r) + "x" + std::to_string(s.r) + " pad " + std::to_string(s.pad);
 }
 
+// oneDNN memory filled with ordinary values through a reorder from a plain buffer (which keeps a
+// blocked layout's padding zero, as oneDNN requires); as allocated it may hold anything, and NaNs
+// or subnormals take slow paths. Workspaces (not float32) start at zero; the forward writes them.
+dnnl::memory filled_memory(const dnnl::memory::desc& d, const dnnl::engine& engine) {
+  dnnl::memory m(d, engine);
+  if (d.data_type() != dnnl::memory::data_type::f32) {
+    std::memset(m.get_data_handle(), 0, d.get_size());
+    return m;
+  }
+  const dnnl::memory::dims dims = d.dims();
+  dnnl::memory::dims strides(dims.size(), 1);
+  for (std::size_t i = dims.size() - 1; i > 0; --i) strides[i - 1] = strides[i] * dims[i];
+  dnnl::memory plain({dims, dnnl::memory::data_type::f32, strides}, engine);
+  auto* p = static_cast<float*>(plain.get_data_handle());
+  const std::size_t n = plain.get_desc().get_size() / sizeof(float);
+  for (std::size_t i = 0; i < n; ++i) p[i] = 0.25f + 0.01f * static_cast<float>(i % 17);
+  dnnl::stream stream(engine);
+  dnnl::reorder(plain, m).execute(stream, plain, m);
+  stream.wait();
+  return m;
+}
+
 // The three passes of one convolution, created with format `any` and run on memory in the
 // chosen layouts: what oneDNN itself can do for this shape.
 struct DirectConv {
@@ -48,18 +71,18 @@ struct DirectConv {
     forward = dnnl::convolution_forward(fwd);
     backward_data = dnnl::convolution_backward_data(bwd_data);
     backward_weights = dnnl::convolution_backward_weights(bwd_w);
-    x = dnnl::memory(fwd.src_desc(), engine), w = dnnl::memory(fwd.weights_desc(), engine);
-    b = dnnl::memory(fwd.bias_desc(), engine), y = dnnl::memory(fwd.dst_desc(), engine);
-    gx = dnnl::memory(bwd_data.diff_src_desc(), engine), gy = dnnl::memory(bwd_data.diff_dst_desc(), engine);
-    gw = dnnl::memory(bwd_w.diff_weights_desc(), engine), gyw = dnnl::memory(bwd_w.diff_dst_desc(), engine);
-    xw = dnnl::memory(bwd_w.src_desc(), engine);
+    x = filled_memory(fwd.src_desc(), engine), w = filled_memory(fwd.weights_desc(), engine);
+    b = filled_memory(fwd.bias_desc(), engine), y = filled_memory(fwd.dst_desc(), engine);
+    gx = filled_memory(bwd_data.diff_src_desc(), engine), gy = filled_memory(bwd_data.diff_dst_desc(), engine);
+    gw = filled_memory(bwd_w.diff_weights_desc(), engine), gyw = filled_memory(bwd_w.diff_dst_desc(), engine);
+    xw = filled_memory(bwd_w.src_desc(), engine), wd = filled_memory(bwd_data.weights_desc(), engine);
   }
   void run_forward() {
     forward.execute(stream, {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, y}});
     stream.wait();
   }
   void run_backward_data() {
-    backward_data.execute(stream, {{DNNL_ARG_DIFF_DST, gy}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, gx}});
+    backward_data.execute(stream, {{DNNL_ARG_DIFF_DST, gy}, {DNNL_ARG_WEIGHTS, wd}, {DNNL_ARG_DIFF_SRC, gx}});
     stream.wait();
   }
   void run_backward_weights() {
@@ -69,7 +92,7 @@ struct DirectConv {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
   dnnl::primitive forward, backward_data, backward_weights;
-  dnnl::memory x, w, b, y, gx, gy, gw, gyw, xw;
+  dnnl::memory x, w, b, y, gx, gy, gw, gyw, xw, wd;  // wd: the weights in backward data's layout
 };
 
 // One conv block (conv -> batch norm with ReLU -> 2x2 max pool) as oneDNN's primitives chained on
@@ -99,7 +122,7 @@ struct DirectBlock {
     const dnnl::convolution_backward_weights::primitive_desc bww(
         {alg, fwd.src_desc(), wei, bias, fwd.dst_desc(), strides, dil, pad, pad}, engine, fwd);
     const dnnl::convolution_backward_data::primitive_desc bwd({alg, src, wei, fwd.dst_desc(), strides, dil, pad, pad}, engine, fwd);
-    auto mem = [&](const dnnl::memory::desc& d) { return dnnl::memory(d, engine); };
+    auto mem = [&](const dnnl::memory::desc& d) { return filled_memory(d, engine); };
     const dnnl::memory x = mem(fwd.src_desc()), w = mem(fwd.weights_desc()), b = mem(stat), y = mem(fwd.dst_desc()),
                        z = mem(fwd.dst_desc()), out = mem(pool.dst_desc()), mean = mem(stat), var = mem(stat), gamma = mem(stat),
                        beta = mem(stat), bn_ws = mem(bn.workspace_desc()), pool_ws = mem(pool.workspace_desc()),
