@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <unordered_map>
+#include <unordered_set>
 
 #include "../core/creation.h"
 #include "../core/error.h"
@@ -22,6 +23,32 @@ struct Root {
   std::shared_ptr<Node> node;
   Tensor grad;
 };
+
+// The nodes whose inputs lead (through any path) to a node in `targets`: those a grad() must run.
+// Nodes in reverse topological order (inputs before the nodes that use them), from Kahn's order.
+std::unordered_set<Node*> nodes_feeding(const std::vector<Root>& roots, const std::unordered_map<Node*, int>& dependencies,
+                                        const std::unordered_map<Node*, std::size_t>& targets) {
+  std::unordered_map<Node*, int> remaining = dependencies;
+  std::vector<Node*> order, ready;
+  std::unordered_set<Node*> seeded;
+  for (const Root& r : roots)
+    if (remaining[r.node.get()] == 0 && seeded.insert(r.node.get()).second) ready.push_back(r.node.get());
+  while (!ready.empty()) {
+    Node* n = ready.back();
+    ready.pop_back();
+    order.push_back(n);
+    for (const auto& next : n->next)
+      if (next && --remaining[next.get()] == 0) ready.push_back(next.get());
+  }
+  std::unordered_set<Node*> reaches, feeds;  // reaches: is a target or feeds one
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    bool any = false;
+    for (const auto& next : (*it)->next) any = any || (next && reaches.count(next.get()) > 0);
+    if (any) feeds.insert(*it);
+    if (any || targets.count(*it) > 0) reaches.insert(*it);
+  }
+  return feeds;
+}
 
 // When `captures` is non-empty, gradients reaching those nodes are returned instead of being
 // accumulated into leaves (grad()); otherwise leaves accumulate (backward()).
@@ -68,6 +95,9 @@ std::vector<Tensor> run_backward(const std::vector<Root>& roots, bool retain_gra
     if (captures[i]) capture_index.emplace(captures[i].get(), i);
   std::vector<Tensor> captured(captures.size());
   const bool accumulate = captures.empty();
+  // grad(): only nodes with a captured node behind them need to run; the graph upstream of the
+  // inputs asked for is skipped (a formula that calls grad() itself would otherwise redo it).
+  const std::unordered_set<Node*> feeds_capture = accumulate ? std::unordered_set<Node*>{} : nodes_feeding(roots, dependencies, capture_index);
 
   std::unordered_map<Node*, Tensor> pending;  // summed incoming gradient per node
   auto add_grad = [&pending](Node* n, const Tensor& g) {
@@ -99,7 +129,7 @@ std::vector<Tensor> run_backward(const std::vector<Root>& roots, bool retain_gra
       if (auto c = capture_index.find(node.get()); c != capture_index.end()) captured[c->second] = grad;
       const bool is_leaf_node = dynamic_cast<AccumulateGrad*>(node.get()) != nullptr;
       std::vector<Tensor> input_grads;
-      if (grad.defined() && (accumulate || !is_leaf_node)) {
+      if (grad.defined() && (accumulate || (!is_leaf_node && feeds_capture.count(node.get()) > 0))) {
         std::vector<Tensor> into;
         if (accumulate && !create_graph) {
           into.resize(node->next.size());

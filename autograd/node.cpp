@@ -54,7 +54,7 @@ std::vector<Tensor> AccumulateGrad::apply(const Tensor& grad, const std::vector<
   AutogradMeta& meta = *leaf_->autograd;
   // Without create_graph the stored gradient is plain data; with it, it stays differentiable.
   const Tensor g = is_grad_enabled() ? grad : grad.detach();
-  const Tensor& slot = meta.grad_slot;
+  const Tensor slot = free_or_held_slot();
   if (slot.defined() && !is_grad_enabled() && (!meta.grad.defined() || same_view(meta.grad, slot))) {
     // The gradient lives in its slot: written there by the formula, copied, or added.
     if (!meta.grad.defined()) {
@@ -69,10 +69,15 @@ std::vector<Tensor> AccumulateGrad::apply(const Tensor& grad, const std::vector<
   return {};
 }
 
-Tensor AccumulateGrad::free_slot() const {
-  const AutogradMeta& meta = *leaf_->autograd;
-  return meta.grad.defined() ? Tensor() : meta.grad_slot;
+Tensor AccumulateGrad::free_or_held_slot() const {
+  // A slot that no longer fits the leaf (moved to another device or dtype since) is not used.
+  const Tensor leaf(leaf_);
+  const Tensor& slot = leaf_->autograd->grad_slot;
+  const bool fits = slot.defined() && slot.shape() == leaf.shape() && slot.dtype() == leaf.dtype() && slot.device() == leaf.device();
+  return fits ? slot : Tensor();
 }
+
+Tensor AccumulateGrad::free_slot() const { return leaf_->autograd->grad.defined() ? Tensor() : free_or_held_slot(); }
 
 // ---- recorded ops -------------------------------------------------------------------------
 

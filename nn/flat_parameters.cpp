@@ -27,14 +27,19 @@ std::vector<Tensor> distinct(const std::vector<Tensor>& parameters) {
 bool FlatParameters::can_flatten(const std::vector<Tensor>& parameters) {
   const std::vector<Tensor> params = distinct(parameters);
   if (params.empty()) return false;
-  for (const Tensor& p : params)
+  std::unordered_set<const void*> storages;
+  for (const Tensor& p : params) {
     if (!p.is_leaf() || p.dtype() != params.front().dtype() || p.device() != params.front().device()) return false;
+    // Parameters that share memory (tied weights, views of one tensor) stay as they are: copies
+    // into the buffer would untie them.
+    if (!storages.insert(p.impl()->storage.get()).second) return false;
+  }
   return true;
 }
 
 FlatParameters::FlatParameters(const std::vector<Tensor>& parameters) {
   if (!can_flatten(parameters))
-    throw ValueError("tinynn::nn::FlatParameters: the parameters must be leaves of one dtype and device");
+    throw ValueError("tinynn::nn::FlatParameters: the parameters must be leaves of one dtype and device, none sharing memory");
   const std::vector<Tensor> params = distinct(parameters);
   std::int64_t total = 0;
   for (const Tensor& p : params) total += p.numel();

@@ -11,10 +11,12 @@ namespace tinynn::nn {
 
 class FlatParameters {
  public:
-  // Moves the values of `parameters` (leaves of one dtype and device; repeats count once) into
-  // one buffer, in order, and gives each a grad slot (autograd/autograd.h: set_grad_slot) in a
-  // second. Every handle to a parameter sees it (optimizers, the model). Throws when the
-  // parameters differ in dtype or device (can_flatten says so beforehand).
+  // Moves the values of `parameters` (leaves of one dtype and device, none sharing memory with
+  // another; a tensor listed twice counts once) into one buffer, in order, and gives each a grad
+  // slot (autograd/autograd.h: set_grad_slot) in a second. Every handle to a parameter sees it
+  // (optimizers, the model). Throws when the parameters do not qualify (can_flatten says so
+  // beforehand). The parameters then share one storage, so writing one in place between a
+  // forward and its backward makes that backward refuse every parameter it saved, not only it.
   explicit FlatParameters(const std::vector<Tensor>& parameters);
   FlatParameters(const FlatParameters&) = delete;
   FlatParameters& operator=(const FlatParameters&) = delete;

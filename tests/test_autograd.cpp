@@ -184,3 +184,14 @@ TEST_CASE("in-place writes: refused under grad, and detected in saved tensors", 
   TINYNN_REQUIRE_THROWS_CONTAINING(x.copy_(ones({3})), ShapeError, "copy_: cannot broadcast [2] with [3]");
   TINYNN_REQUIRE_THROWS_CONTAINING(x.copy_(ones({2, 2})), ShapeError, "source of shape [2, 2] does not broadcast to [2]");
 }
+
+TEST_CASE("grad() runs only the part of the graph between the outputs and the inputs asked for", "[autograd]") {
+  // h = exp(x); y = sum(h * h). The gradient with respect to h needs nothing of exp's node: it is
+  // not run, so its saved tensors are still there for a backward through it afterwards.
+  const Tensor x = tensor({0.5, -1.0}).requires_grad_();
+  const Tensor h = exp(x);
+  const Tensor gh = grad({sum(h * h)}, {h})[0];
+  test::check_values(gh, {2}, {2 * std::exp(0.5), 2 * std::exp(-1.0)});
+  h.backward(ones({2}));  // would throw "already run" had grad() gone through ExpBackward
+  test::check_values(x.grad(), {2}, {std::exp(0.5), std::exp(-1.0)});
+}

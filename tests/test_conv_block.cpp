@@ -122,6 +122,20 @@ TEST_CASE("conv_block composes its ops for float64, gradients of gradients and w
   CHECK(max_relative_error(a.w.grad(), b.w.grad()) < 1e-3);
   CHECK(max_relative_error(a.gamma.grad(), b.gamma.grad()) < 1e-3);
 
+  // Two blocks in a row, second order: each block's composed gradient asks grad() for its own
+  // inputs only (the graph before them is not run again), and the result matches the four ops'.
+  ConvBlockOptions inner = o;
+  inner.pool_kernel.reset();
+  const BlockCase c2{{2, 3, 6, 6}, 3, 3, inner};
+  const BlockInputs p = inputs_for(c2, 6), q = inputs_for(c2, 6);
+  const Tensor y2 = conv_block(conv_block(a.x, a.w, a.b, a.mean, a.var, a.gamma, a.beta, o), p.w, p.b, p.mean, p.var, p.gamma, p.beta, inner);
+  const Tensor z2 = detail::conv_block_composed(detail::conv_block_composed(b.x, b.w, b.b, b.mean, b.var, b.gamma, b.beta, o), q.w,
+                                                q.b, q.mean, q.var, q.gamma, q.beta, inner);
+  const Tensor g2 = grad({sum(y2 * y2)}, {a.x}, {}, true, true)[0], h2 = grad({sum(z2 * z2)}, {b.x}, {}, true, true)[0];
+  CHECK(max_relative_error(g2, h2) < 1e-4);
+  const Tensor gg = grad({sum(g2 * g2)}, {p.w})[0], hh = grad({sum(h2 * h2)}, {q.w})[0];
+  CHECK(max_relative_error(gg, hh) < 1e-3);
+
   // Bad arguments fail as the ops do.
   CHECK_THROWS_WITH(conv_block(a.x, a.w, a.b, a.mean, a.var, a.gamma, a.beta.narrow(0, 0, 2), o),
                     Catch::Contains("bias [2] must be [3]"));

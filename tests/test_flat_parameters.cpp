@@ -48,6 +48,10 @@ TEST_CASE("FlatParameters moves the values into one buffer and keeps every handl
   const Tensor a = ones({2}).requires_grad_(), b = ones({2}, {DType::Float64}).requires_grad_();
   CHECK_FALSE(nn::FlatParameters::can_flatten({a, b}));
   CHECK_THROWS_WITH(nn::FlatParameters({a, b}), Catch::Contains("one dtype and device"));
+  // Nor tied parameters (two tensors over one memory): copies would untie them.
+  const Tensor tied = a.detach().requires_grad_();
+  CHECK_FALSE(nn::FlatParameters::can_flatten({a, tied}));
+  CHECK(nn::FlatParameters::can_flatten({a, a}));  // one tensor listed twice counts once
 }
 
 TEST_CASE("backward writes gradients into their slots, equal to unflattened gradients", "[nn][flat][autograd]") {

@@ -66,6 +66,7 @@ class AccumulateGrad final : public Node {
   Tensor free_slot() const;
 
  private:
+  Tensor free_or_held_slot() const;  // the leaf's grad slot when it fits the leaf, else undefined
   std::shared_ptr<TensorImpl> leaf_;
 };
 

@@ -9,6 +9,7 @@
 #include "onednn_conv_block.h"
 
 #include <array>
+#include <bit>
 #include <atomic>
 #include <memory>
 #include <unordered_map>
@@ -46,13 +47,14 @@ struct Reorder {
   }
 };
 
-using Key = std::array<std::int64_t, 27>;
+using Key = std::array<std::int64_t, 28>;
 
 Key key_of(const ConvBlockPlan& b) {
   const ConvPlan& p = b.conv;
   const PoolPlan& q = b.pool;
   return {p.n, p.c, p.h, p.w, p.k, p.r, p.s, p.p, p.q, p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.dil_h, p.dil_w, p.groups,
-          q.kh, q.kw, q.stride_h, q.stride_w, q.pad_h, q.pad_w, q.dil_h, q.dil_w, q.p, q.q, b.training ? 1 : 0};
+          q.kh, q.kw, q.stride_h, q.stride_w, q.pad_h, q.pad_w, q.dil_h, q.dil_w, q.p, q.q, b.training ? 1 : 0,
+          std::bit_cast<std::int64_t>(b.eps)};  // eps is built into the batch norm primitives
 }
 
 struct Block {
