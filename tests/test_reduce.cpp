@@ -142,11 +142,12 @@ TEST_CASE("softmax_cross_entropy: hand values, and the fused kernels match the c
   Generator gen(11);
   for (DType t : {DType::Float32, DType::Float64})
     for (double eps : {0.0, 0.05})
-      for (std::int64_t classes : {1, 10, 70}) {
-        INFO(dtype_name(t) << " eps " << eps << " classes " << classes);
-        Tensor logits = (randn({9, classes}, {DType::Float64}, &gen) * 4.0).to(t).requires_grad_();
-        Tensor target = randint(0, classes, {9}, {DType::Int64}, &gen);
-        Tensor g = rand({9}, {t}, &gen);
+      for (auto [rows, classes] : {std::pair<std::int64_t, std::int64_t>{9, 1}, {9, 10}, {9, 70}, {1500, 10}}) {
+        // 1500 x 10: past the size where the rows are split between threads.
+        INFO(dtype_name(t) << " eps " << eps << " rows " << rows << " classes " << classes);
+        Tensor logits = (randn({rows, classes}, {DType::Float64}, &gen) * 4.0).to(t).requires_grad_();
+        Tensor target = randint(0, classes, {rows}, {DType::Int64}, &gen);
+        Tensor g = rand({rows}, {t}, &gen);
         Tensor fused = softmax_cross_entropy(logits, target, eps);
         Tensor fused_grad = grad({fused}, {logits}, {g})[0];
         Tensor log_p = log_softmax(logits, 1);
