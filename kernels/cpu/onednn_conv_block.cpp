@@ -6,13 +6,17 @@
 //   saved[1]  the convolution's output (the batch norm's source)
 //   saved[2]  the batch norm's workspace (where ReLU let the gradient through)
 //   saved[3]  the max pool's workspace (where each window's maximum was)
+// In eval the batch norm is folded into the convolution's weights and bias and the ReLU is the
+// convolution's post-op: a convolution and a pool.
 #include "onednn_conv_block.h"
 
 #include <array>
+#include <cmath>
 #include <bit>
 #include <atomic>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "onednn_conv.h"
 #include "onednn_runtime.h"
@@ -74,6 +78,7 @@ struct Block {
   Reorder gy_in, gw_out, w_for_data, gx_out;
   // Scratch, one call at a time (calls hold the runtime's lock).
   dnnl::memory w_fwd, w_bwd, bn_out, block_out, x_eval, conv_eval, g_out, g_bn, g_conv, gw_inner, gx_inner;
+  std::vector<float> w_folded, bias_folded;  // eval: the weights and bias with the batch norm folded in
 };
 
 std::unique_ptr<Block> create(const ConvBlockPlan& b, const dnnl::engine& e) {
@@ -88,21 +93,34 @@ std::unique_ptr<Block> create(const ConvBlockPlan& b, const dnnl::engine& e) {
   const auto prop = b.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
   const auto alg = dnnl::algorithm::convolution_direct;
 
+  // In eval the batch norm is a per-channel affine map: folded into the convolution's weights and
+  // bias (at each call, from the running statistics), with the ReLU as the convolution's post-op.
+  dnnl::primitive_attr attr;
+  if (!b.training) {
+    dnnl::post_ops relu;
+    relu.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    attr.set_post_ops(relu);
+  }
   const dnnl::convolution_forward::primitive_desc conv_pd(
-      {prop, alg, d.any_src, d.any_weights, d.bias, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r}, e);
+      {prop, alg, d.any_src, d.any_weights, d.bias, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r}, attr, e);
   k.conv = dnnl::convolution_forward(conv_pd);
   k.src = conv_pd.src_desc(), k.dst = conv_pd.dst_desc();
   k.x_in = Reorder(d.src, k.src, e);
   k.w_in = Reorder(d.weights, conv_pd.weights_desc(), e);
   k.w_fwd = dnnl::memory(conv_pd.weights_desc(), e);
 
-  auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift |
-               dnnl::normalization_flags::fuse_norm_relu;
-  if (!b.training) flags |= dnnl::normalization_flags::use_global_stats;
-  const dnnl::batch_normalization_forward::primitive_desc bn_pd({prop, k.dst, static_cast<float>(b.eps), flags}, e);
-  k.bn = dnnl::batch_normalization_forward(bn_pd);
-  k.bn_workspace = bn_pd.workspace_desc();
-  k.bn_out = dnnl::memory(k.dst, e);
+  const auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift |
+                     dnnl::normalization_flags::fuse_norm_relu;
+  dnnl::batch_normalization_forward::primitive_desc bn_pd;
+  if (b.training) {
+    bn_pd = dnnl::batch_normalization_forward::primitive_desc({prop, k.dst, static_cast<float>(b.eps), flags}, e);
+    k.bn = dnnl::batch_normalization_forward(bn_pd);
+    k.bn_workspace = bn_pd.workspace_desc();
+    k.bn_out = dnnl::memory(k.dst, e);
+  } else {
+    k.w_folded.resize(d.weights.get_size() / sizeof(float));
+    k.bias_folded.resize(static_cast<std::size_t>(p.k));
+  }
 
   dnnl::pooling_forward::primitive_desc pool_pd;
   const PoolPlan& q = b.pool;
@@ -185,6 +203,30 @@ Block& entry(const ConvBlockPlan& plan, OnednnRuntime& rt) {
   return *block;
 }
 
+// Eval: relu(conv(x, w s) + (bias - mean) s + beta) with s = gamma / sqrt(var + eps) per output
+// channel (the batch norm folded in), then the pool; nothing is kept.
+void eval_forward(Block& k, const ConvBlockPlan& plan, float* y, const float* mean, const float* var, const float* x,
+                  const float* w, const float* bias, const float* gamma, const float* beta, OnednnRuntime& rt) {
+  const dnnl::engine& e = rt.engine;
+  dnnl::stream& s = rt.stream;
+  const std::int64_t channels = plan.conv.k, per_channel = static_cast<std::int64_t>(k.w_folded.size()) / channels;
+  for (std::int64_t c = 0; c < channels; ++c) {
+    const float scale = gamma[c] / std::sqrt(var[c] + static_cast<float>(plan.eps));
+    for (std::int64_t i = c * per_channel; i < (c + 1) * per_channel; ++i) k.w_folded[i] = w[i] * scale;
+    k.bias_folded[c] = (bias[c] - mean[c]) * scale + beta[c];
+  }
+  void* x_conv = k.x_in.run(x, k.x_eval.get_data_handle(), e, s);
+  void* final_inner = k.out.primitive ? k.block_out.get_data_handle() : static_cast<void*>(y);
+  dnnl::memory conv_out = k.pool ? k.conv_eval : dnnl::memory(k.dst, e, final_inner);
+  k.conv.execute(s, {{DNNL_ARG_SRC, dnnl::memory(k.src, e, x_conv)},
+                     {DNNL_ARG_WEIGHTS, dnnl::memory(k.w_fwd.get_desc(), e, k.w_in.run(k.w_folded.data(), k.w_fwd.get_data_handle(), e, s))},
+                     {DNNL_ARG_BIAS, dnnl::memory(k.stat, e, k.bias_folded.data())},
+                     {DNNL_ARG_DST, conv_out}});
+  if (k.pool) k.pooling.execute(s, {{DNNL_ARG_SRC, conv_out}, {DNNL_ARG_DST, dnnl::memory(k.pool_dst, e, final_inner)}});
+  k.out.run(final_inner, y, e, s);
+  s.wait();
+}
+
 }  // namespace
 
 void set_onednn_conv_block_enabled(bool enabled) { g_enabled = enabled; }
@@ -211,11 +253,11 @@ void onednn_conv_block_forward(const ConvBlockPlan& plan, float* y, float* mean,
   OnednnRuntime& rt = onednn_runtime();
   std::lock_guard<std::mutex> lock(rt.mutex);
   Block& k = entry(plan, rt);
+  if (!k.training) return eval_forward(k, plan, y, mean, var, x, w, bias, gamma, beta, rt);
   const dnnl::engine& e = rt.engine;
   dnnl::stream& s = rt.stream;
-  // In eval nothing is kept: the reordered input and the conv's output go to scratch.
-  void* x_conv = k.x_in.run(x, k.training ? saved[0] : k.x_eval.get_data_handle(), e, s);
-  void* conv_out = k.training ? saved[1] : k.conv_eval.get_data_handle();
+  void* x_conv = k.x_in.run(x, saved[0], e, s);
+  void* conv_out = saved[1];
   dnnl::memory src(k.src, e, x_conv), out(k.dst, e, conv_out);
   dnnl::memory weights(k.w_fwd.get_desc(), e, k.w_in.run(w, k.w_fwd.get_data_handle(), e, s));
   dnnl::memory b(k.stat, e, const_cast<float*>(bias));
@@ -225,16 +267,17 @@ void onednn_conv_block_forward(const ConvBlockPlan& plan, float* y, float* mean,
   dnnl::memory bn_dst = k.pool ? k.bn_out : dnnl::memory(k.dst, e, final_inner);
   dnnl::memory scale(k.stat, e, const_cast<float*>(gamma)), shift(k.stat, e, const_cast<float*>(beta));
   dnnl::memory m(k.stat, e, mean), v(k.stat, e, var);
-  std::unordered_map<int, dnnl::memory> bn_args{{DNNL_ARG_SRC, out},   {DNNL_ARG_DST, bn_dst},  {DNNL_ARG_SCALE, scale},
-                                                {DNNL_ARG_SHIFT, shift}, {DNNL_ARG_MEAN, m}, {DNNL_ARG_VARIANCE, v}};
-  if (k.training) bn_args[DNNL_ARG_WORKSPACE] = dnnl::memory(k.bn_workspace, e, saved[2]);
-  k.bn.execute(s, bn_args);
-  if (k.pool) {
-    dnnl::memory pool_dst(k.pool_dst, e, final_inner);
-    std::unordered_map<int, dnnl::memory> pool_args{{DNNL_ARG_SRC, k.bn_out}, {DNNL_ARG_DST, pool_dst}};
-    if (k.training) pool_args[DNNL_ARG_WORKSPACE] = dnnl::memory(k.pool_workspace, e, saved[3]);
-    k.pooling.execute(s, pool_args);
-  }
+  k.bn.execute(s, {{DNNL_ARG_SRC, out},
+                   {DNNL_ARG_DST, bn_dst},
+                   {DNNL_ARG_SCALE, scale},
+                   {DNNL_ARG_SHIFT, shift},
+                   {DNNL_ARG_MEAN, m},
+                   {DNNL_ARG_VARIANCE, v},
+                   {DNNL_ARG_WORKSPACE, dnnl::memory(k.bn_workspace, e, saved[2])}});
+  if (k.pool)
+    k.pooling.execute(s, {{DNNL_ARG_SRC, k.bn_out},
+                          {DNNL_ARG_DST, dnnl::memory(k.pool_dst, e, final_inner)},
+                          {DNNL_ARG_WORKSPACE, dnnl::memory(k.pool_workspace, e, saved[3])}});
   k.out.run(final_inner, y, e, s);
   s.wait();
 }
