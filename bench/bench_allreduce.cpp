@@ -52,5 +52,9 @@ int main(int argc, char** argv) {
   dist::GradientAllReduce reducer;
   const double ours = tinynn::bench::median_seconds([&] { reducer.sum_gradients(params); }, 15, 10);
   report("gradients_of_default_mlp", mlp.parameter_count(), ours, raw_mpi_seconds(mlp.parameter_count()));
+  // As TrainStep keeps them: in one flat buffer (the gradients move into their slots), summed in place.
+  const nn::FlatParameters flat(params);
+  const double in_place = tinynn::bench::median_seconds([&] { reducer.sum_gradients(params); }, 15, 10);
+  report("flat_gradients_of_default_mlp", mlp.parameter_count(), in_place, raw_mpi_seconds(mlp.parameter_count()));
   return 0;
 }
