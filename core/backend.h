@@ -160,6 +160,14 @@ struct BatchNormPlan {
   bool batch_statistics = true;  // backward: whether mean and invstd came from x
 };
 
+// One parameter of penalty_gradients: its values, its gradient and its coefficients.
+struct PenaltyTensors {
+  std::int64_t n = 0;
+  const void* param = nullptr;
+  void* grad = nullptr;
+  double l1 = 0.0, l2 = 0.0;
+};
+
 // The CNN block conv2d -> batch norm -> ReLU -> max pool (the pool optional), float32, as one op
 // (core/conv_block.h): `conv` with a bias, batch norm over its K output channels with `eps` (training:
 // the batch's statistics; eval: the running ones), `pool` over the conv's output [N, K, P, Q]
@@ -322,6 +330,11 @@ class Backend {
   // over every listed tensor (contiguous, dtype t: Float32/Float64) with the same hyperparameters:
   // one pass, one launch, for a model's parameters.
   virtual void optimizer_step(const OptimizerStep& step, DType t, const OptimizerTensors* tensors, std::size_t count) = 0;
+  // L1/L2 penalties in one pass (nn::TrainStep on flat buffers): for each listed parameter
+  // (contiguous, dtype t: Float32/Float64), adds scale (l1 sign(p) + 2 l2 p) to its gradient and
+  // returns the sum over all of l1 |p| + l2 p^2 (accumulated in double, in a fixed order). A
+  // backend without it throws NotImplementedError (the penalty is then a loss term).
+  virtual double penalty_gradients(DType t, const PenaltyTensors* tensors, std::size_t count, double scale) = 0;
   // Convolution (see ConvPlan), Float32/Float64; bias may be null.
   virtual void conv2d(const ConvPlan& plan, DType t, void* y, const void* x, const void* w, const void* bias) = 0;
   virtual void conv2d_backward_data(const ConvPlan& plan, DType t, void* gx, const void* gy, const void* w) = 0;

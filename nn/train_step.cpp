@@ -5,6 +5,8 @@
 #include "../core/ops.h"
 #include "../core/reduce.h"
 #include "../core/shape_ops.h"
+#include "../autograd/autograd.h"
+#include "../core/backend.h"
 
 namespace tinynn::nn {
 
@@ -15,6 +17,25 @@ TrainStep::TrainStep(Module& model, Optimizer& optimizer, LossFn loss, StepOptio
   for (const Tensor& p : params_)
     if (p.requires_grad()) trainable.push_back(p);
   if (FlatParameters::can_flatten(trainable)) flat_ = std::make_unique<FlatParameters>(trainable);
+  // With flat buffers on the CPU the penalties skip autograd: after backward one pass adds their
+  // gradients (and sums their value), the same arithmetic as the loss term's gradient.
+  fused_penalties_ = flat_ != nullptr && !penalties_.empty() && flat_->values().device().is_cpu();
+  for (const auto& [p, penalty] : penalties_)
+    fused_penalties_ = fused_penalties_ && p.requires_grad() && p.shares_storage_with(flat_->values());
+}
+
+// Adds each penalized parameter's penalty gradient, times `scale`, to its gradient; returns the
+// penalties' value as a float64 scalar.
+Tensor TrainStep::add_penalty_gradients(double scale) {
+  NoGradGuard no_grad;
+  penalty_tensors_.clear();
+  for (const auto& [p, penalty] : penalties_) {
+    if (!p.grad().defined()) Tensor(p).set_grad(zeros_like(p));  // no data gradient reached it
+    penalty_tensors_.push_back({p.numel(), p.raw_data(), p.grad().raw_data(), penalty.l1, penalty.l2});
+  }
+  const DType t = flat_->values().dtype();
+  const double value = backend_for(flat_->values().device()).penalty_gradients(t, penalty_tensors_.data(), penalty_tensors_.size(), scale);
+  return scalar_tensor(value, DType::Float64, flat_->values().device());
 }
 
 StepResult TrainStep::operator()(const Tensor& x, const Tensor& y, const BatchPart& part) {
@@ -28,9 +49,10 @@ StepResult TrainStep::operator()(const Tensor& x, const Tensor& y, const BatchPa
   if (rows > 0) {
     const Tensor out = model_(x);
     data_loss = loss_(out, y);
-    penalty = regularization_penalty(penalties_);
+    if (!fused_penalties_) penalty = regularization_penalty(penalties_);
     const Tensor objective = penalty.defined() ? data_loss + penalty : data_loss;
     (share == 1.0 ? objective : objective * share).backward();
+    if (fused_penalties_) penalty = add_penalty_gradients(share);
     if (options_.count_correct) correct = sum(argmax(out.detach(), 1) == y).to(DType::Float64);
   }
   if (options_.reducer) options_.reducer->sum_gradients(params_);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "../core/backend.h"
 #include "batch_part.h"
 #include "flat_parameters.h"
 #include "losses.h"
@@ -43,7 +44,8 @@ struct StepResult {
 class TrainStep {
  public:
   // The model's trainable parameters are moved into one flat buffer (FlatParameters) when they
-  // share a dtype and device: their gradients are then written in place and normed in one pass.
+  // share a dtype and device: their gradients are then written in place and normed in one pass,
+  // and on the CPU the L1/L2 penalties' gradients are added in one pass after backward.
   TrainStep(Module& model, Optimizer& optimizer, LossFn loss, StepOptions options = {}, const GlobalPenalty& global = {});
   // One step on a batch. What it reads back (loss, norm, penalty, hits) is read together: one
   // wait per step on a GPU. A non-finite step still runs backward; its gradients are dropped.
@@ -57,9 +59,13 @@ class TrainStep {
   Optimizer& optimizer_;
   LossFn loss_;
   StepOptions options_;
+  Tensor add_penalty_gradients(double scale);
+
   std::vector<Tensor> params_;
   std::unique_ptr<FlatParameters> flat_;
   PenaltyTerms penalties_;
+  bool fused_penalties_ = false;
+  std::vector<PenaltyTensors> penalty_tensors_;
 };
 
 }  // namespace tinynn::nn

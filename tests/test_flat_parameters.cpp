@@ -1,5 +1,7 @@
 // Flat parameter and gradient buffers (nn::FlatParameters), grad slots (set_grad_slot) and the
 // backward writing weight gradients straight into them.
+#include <tinynn/core/detail/forwarding_backend.h>
+
 #include "test_helpers.h"
 
 using namespace tinynn;
@@ -161,4 +163,45 @@ TEST_CASE("matmul_into writes a product into a given tensor and checks it", "[ma
   test::check_values(out, {2, 3}, {1, 0, 2, 0, 1, -1});
   CHECK_THROWS_WITH(detail::matmul_into(zeros({3, 2}), a, b), Catch::Contains("cannot write float32 [2, 2] @ float32 [2, 3] into a float32 [3, 2]"));
   CHECK_THROWS_WITH(detail::matmul_into(zeros({3, 2}).t(), a, b), Catch::Contains("(not contiguous)"));
+}
+
+TEST_CASE("TrainStep adds L1/L2 penalty gradients in one pass, as the loss term would", "[nn][flat][train_step][regularization]") {
+  // Per-layer penalties and global ones (biases excluded): the fused pass against the step written
+  // out by hand with the penalty as a loss term, on an unflattened copy.
+  auto stepped = small_mlp(21), by_hand = small_mlp(21);
+  for (auto* m : {stepped.get(), by_hand.get()}) m->children()[0].second->set_penalty("weight", {1e-3, 1e-2});
+  const nn::GlobalPenalty global{{0.0, 5e-3}, {}};
+  nn::SGDOptions sgd;
+  sgd.lr = 0.1, sgd.momentum = 0.9;
+  nn::SGD opt(stepped->parameters(), sgd), opt_hand(by_hand->parameters(), sgd);
+  nn::TrainStep step(*stepped, opt, kCrossEntropy, {}, global);
+  const nn::PenaltyTerms terms = nn::resolve_penalties(*by_hand, global);
+  REQUIRE(terms.size() == 2);  // 0.weight (its own) and 2.weight (the global one)
+  Generator gen(22);
+  for (int i = 0; i < 5; ++i) {
+    const Tensor x = randn({4, 5}, {}, &gen), y = randint(0, 3, {4}, {DType::Int64}, &gen);
+    const nn::StepResult r = step(x, y);
+    opt_hand.zero_grad();
+    const Tensor loss = nn::cross_entropy((*by_hand)(x), y), penalty = nn::regularization_penalty(terms);
+    (loss + penalty).backward();
+    opt_hand.step();
+    CHECK(r.penalty == Approx(penalty.item()).epsilon(1e-6));
+    CHECK(r.penalty > 0);
+  }
+  const auto a = stepped->parameters(), b = by_hand->parameters();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    INFO("parameter " << i);
+    const auto u = a[i].to_vector<double>(), v = b[i].to_vector<double>();
+    for (std::size_t j = 0; j < u.size(); ++j) CHECK(u[j] == Approx(v[j]).epsilon(1e-5).margin(1e-7));
+  }
+  CHECK(nn::flat_gradient_view(a).defined());  // the gradients stayed in their slots
+  // One backend call did it.
+  int penalty_calls = 0;
+  detail::ForwardingBackend counting(detail::cpu_backend(), [&](const char* entry, const char*, double) {
+    penalty_calls += std::string(entry) == "penalty_gradients";
+  });
+  detail::set_cpu_backend_override(&counting);
+  step(randn({4, 5}, {}, &gen), randint(0, 3, {4}, {DType::Int64}, &gen));
+  detail::set_cpu_backend_override(nullptr);
+  CHECK(penalty_calls == 1);
 }

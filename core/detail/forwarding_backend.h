@@ -103,6 +103,10 @@ class ForwardingBackend final : public Backend {
     const Timed timed(*this, "optimizer_step");
     inner_.optimizer_step(s, t, ts, n);
   }
+  double penalty_gradients(DType t, const PenaltyTensors* ts, std::size_t n, double scale) override {
+    const Timed timed(*this, "penalty_gradients");
+    return inner_.penalty_gradients(t, ts, n, scale);
+  }
   void linalg(const LinalgPlan& p) override { const Timed timed(*this, "linalg"); inner_.linalg(p); }
   void conv2d(const ConvPlan& p, DType t, void* y, const void* x, const void* w, const void* b) override {
     const Timed timed(*this, "conv2d");

@@ -37,6 +37,7 @@ class CpuBackend final : public Backend {
   void bias_activation_backward(const BiasActivationPlan& plan, DType t, void* gx, void* gbias, const void* g, const void* x,
                                 const void* bias, const void* y) override;
   void optimizer_step(const OptimizerStep& step, DType t, const OptimizerTensors* tensors, std::size_t count) override;
+  double penalty_gradients(DType t, const PenaltyTensors* tensors, std::size_t count, double scale) override;
   void conv2d(const ConvPlan& plan, DType t, void* y, const void* x, const void* w, const void* bias) override;
   void conv2d_backward_data(const ConvPlan& plan, DType t, void* gx, const void* gy, const void* w) override;
   void conv2d_backward_weight(const ConvPlan& plan, DType t, void* gw, const void* x, const void* gy) override;

@@ -56,3 +56,11 @@ void CudaBackend::optimizer_step(const OptimizerStep& step, DType t, const Optim
 }
 
 }  // namespace tinynn::cuda
+
+namespace tinynn::cuda {
+
+double CudaBackend::penalty_gradients(DType, const PenaltyTensors*, std::size_t, double) {
+  throw NotImplementedError("tinynn::penalty_gradients: not on CUDA yet (the penalty stays a loss term there)");
+}
+
+}  // namespace tinynn::cuda
