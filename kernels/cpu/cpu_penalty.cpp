@@ -3,6 +3,7 @@
 // does not depend on the thread count.
 #include <tinynn/core/detail/dispatch.h>
 
+#include <cmath>
 #include <vector>
 
 #include "cpu_backend.h"
@@ -15,18 +16,32 @@ namespace {
 constexpr std::int64_t kPenaltyBlock = 1 << 15;
 
 // p [n], g [n]: g += scale (l1 sign(p) + 2 l2 p); returns the sum of l1 |p| + l2 p^2 (the same
-// arithmetic as the autograd formulas of l1 * sum(abs(p)) + l2 * sum_of_squares(p)).
+// arithmetic as the autograd formulas of l1 * sum(abs(p)) + l2 * sum_of_squares(p)). Two loops
+// that vectorize: the update, then the sums in eight interleaved lanes as the reductions do.
 template <class T>
 double penalty_block(const T* __restrict p, T* __restrict g, std::int64_t n, double l1, double l2, double scale) {
   const T a = static_cast<T>(l1 * scale), b = static_cast<T>(l2 * 2.0 * scale);
-  double abs_sum = 0.0, square_sum = 0.0;
   for (std::int64_t i = 0; i < n; ++i) {
     const T v = p[i];
-    const T sign = static_cast<T>((v > T(0)) - (v < T(0)));
+    const T sign = v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0));
     g[i] += sign * a + v * b;
-    abs_sum += static_cast<double>(v < T(0) ? -v : v);
-    square_sum += static_cast<double>(v) * static_cast<double>(v);
   }
+  constexpr int kLanes = 8;
+  double abs_lanes[kLanes] = {}, square_lanes[kLanes] = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      const double d = static_cast<double>(p[i + l]);
+      abs_lanes[l] += std::fabs(d);
+      square_lanes[l] += d * d;
+    }
+  double abs_sum = 0.0, square_sum = 0.0;
+  for (; i < n; ++i) {
+    const double d = static_cast<double>(p[i]);
+    abs_sum += std::fabs(d);
+    square_sum += d * d;
+  }
+  for (int l = 0; l < kLanes; ++l) abs_sum += abs_lanes[l], square_sum += square_lanes[l];
   return l1 * abs_sum + l2 * square_sum;
 }
 
