@@ -43,9 +43,7 @@ using detail::conv_block_composed;
 Tensor conv_block(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& bn_weight, const Tensor& bn_bias, const ConvBlockOptions& o) {
   // Fused: float32 throughout, one device, every tensor present and contiguous.
-  const bool candidates = x.defined() && x.dim() == 4 && x.dtype() == DType::Float32 && bias.defined() && bn_weight.defined() &&
-                          bn_bias.defined() && running_mean.defined() && running_var.defined();
-  bool uniform = candidates;
+  bool uniform = x.defined() && x.dim() == 4 && x.dtype() == DType::Float32;
   for (const Tensor* t : {&w, &bias, &running_mean, &running_var, &bn_weight, &bn_bias})
     uniform = uniform && t->defined() && t->dtype() == DType::Float32 && t->device() == x.device();
   if (!uniform) return conv_block_composed(x, w, bias, running_mean, running_var, bn_weight, bn_bias, o);

@@ -52,13 +52,16 @@ double CpuBackend::penalty_gradients(DType t, const PenaltyTensors* tensors, std
     std::size_t tensor;
     std::int64_t begin, n;
   };
-  std::vector<Block> blocks;
+  // Reused from call to call: a training step allocates nothing here after the first.
+  thread_local std::vector<Block> blocks;
+  thread_local std::vector<double> partial;
+  blocks.clear();
   std::int64_t total = 0;
   for (std::size_t k = 0; k < count; ++k) {
     for (std::int64_t b = 0; b < tensors[k].n; b += kPenaltyBlock) blocks.push_back({k, b, std::min(kPenaltyBlock, tensors[k].n - b)});
     total += tensors[k].n;
   }
-  std::vector<double> partial(blocks.size(), 0.0);
+  partial.assign(blocks.size(), 0.0);
   const auto n_blocks = static_cast<std::int64_t>(blocks.size());
   TINYNN_DISPATCH_FLOATING(t, {
     auto run = [&](std::int64_t lo, std::int64_t hi) {

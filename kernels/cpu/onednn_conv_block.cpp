@@ -63,7 +63,7 @@ Key key_of(const ConvBlockPlan& b) {
 
 struct Block {
   bool training = true, pool = false;
-  md plain_x, plain_w, plain_out, stat;
+  md plain_out, stat;  // the block's output as plain NCHW; a [K] vector
   md src, dst, pool_dst;  // the primitives' layouts: conv source, conv (and batch norm) output, pool output
   md bn_workspace, pool_workspace;
   dnnl::convolution_forward conv;
@@ -88,7 +88,6 @@ std::unique_ptr<Block> create(const ConvBlockPlan& b, const dnnl::engine& e) {
   Block& k = *block;
   k.training = b.training;
   k.pool = b.pool.kh > 0;
-  k.plain_x = d.src, k.plain_w = d.weights;
   k.stat = md({p.k}, dt::f32, tag::x);
   const auto prop = b.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
   const auto alg = dnnl::algorithm::convolution_direct;
