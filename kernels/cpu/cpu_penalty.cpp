@@ -52,9 +52,12 @@ double CpuBackend::penalty_gradients(DType t, const PenaltyTensors* tensors, std
     std::size_t tensor;
     std::int64_t begin, n;
   };
-  // Reused from call to call: a training step allocates nothing here after the first.
-  thread_local std::vector<Block> blocks;
-  thread_local std::vector<double> partial;
+  // Reused from call to call: a training step allocates nothing here after the first. (The
+  // caller's thread's lists, bound to references: OpenMP's workers have thread_locals of their own.)
+  thread_local std::vector<Block> calling_thread_blocks;
+  thread_local std::vector<double> calling_thread_partial;
+  std::vector<Block>& blocks = calling_thread_blocks;
+  std::vector<double>& partial = calling_thread_partial;
   blocks.clear();
   std::int64_t total = 0;
   for (std::size_t k = 0; k < count; ++k) {
