@@ -53,7 +53,8 @@ struct Square : OpRow {
 };
 struct Relu : ActivationRow {
   static constexpr bool floating_only = false;
-  template <class T> TINYNN_HD static T f(T x, UnaryParams) { return x > T(0) ? x : T(0); }
+  // NaN passes through (as PyTorch's relu), its gradient is zero.
+  template <class T> TINYNN_HD static T f(T x, UnaryParams) { return !(x <= T(0)) ? x : T(0); }
   template <class T> TINYNN_HD static T df(T x, T, UnaryParams) { return x > T(0) ? T(1) : T(0); }
 };
 // a = negative slope

@@ -63,15 +63,18 @@ std::vector<ConvBlockOptions> options_to_try() {
 TEST_CASE("conv_block equals conv2d -> batch_norm -> relu -> max_pool2d, forward and backward", "[conv][conv_block]") {
   const Shape shapes[] = {{4, 1, 12, 12}, {3, 4, 11, 9}, {1, 6, 8, 10}};
   int fused_cases = 0;
+  const std::size_t own_tails_before = cpu::onednn_conv_block_own_tail_plans();
+  // 20 output channels: a blocked layout with padded channels.
+  for (std::int64_t channels : {8, 20})
   for (const Shape& shape : shapes)
     for (const ConvBlockOptions& base : options_to_try())
       for (bool training : {true, false}) {
         ConvBlockOptions o = base;
         o.training = training;
         if (shape[1] % o.groups != 0) continue;
-        const BlockCase c{shape, 8, 3, o};
-        INFO("input " << shape_str(shape) << ", stride " << o.stride[0] << ", groups " << o.groups << ", pool "
-                      << (o.pool_kernel ? (*o.pool_kernel)[0] : 0) << (training ? ", training" : ", eval"));
+        const BlockCase c{shape, channels, 3, o};
+        INFO("input " << shape_str(shape) << ", " << channels << " channels, stride " << o.stride[0] << ", groups " << o.groups
+                      << ", pool " << (o.pool_kernel ? (*o.pool_kernel)[0] : 0) << (training ? ", training" : ", eval"));
         const BlockInputs a = inputs_for(c, 11), b = inputs_for(c, 11);
         const Tensor y = conv_block(a.x, a.w, a.b, a.mean, a.var, a.gamma, a.beta, o);
         const Tensor z = detail::conv_block_composed(b.x, b.w, b.b, b.mean, b.var, b.gamma, b.beta, o);
@@ -89,8 +92,33 @@ TEST_CASE("conv_block equals conv2d -> batch_norm -> relu -> max_pool2d, forward
         CHECK(max_relative_error(a.gamma.grad(), b.gamma.grad()) < 1e-4);
         CHECK(max_relative_error(a.beta.grad(), b.beta.grad()) < 1e-4);
       }
-  // oneDNN takes every one of these on the CPU.
-  CHECK(fused_cases == 16);
+  // oneDNN takes every one of these on the CPU; the 2x2 pools in training (one per shape and
+  // channel count) run tinynn's own batch norm + ReLU + pool loops.
+  CHECK(fused_cases == 32);
+  CHECK(cpu::onednn_conv_block_own_tail_plans() - own_tails_before == 6);
+}
+
+TEST_CASE("conv_block's own batch norm + ReLU + pool loops pass NaN on, as the four ops do", "[conv][conv_block]") {
+  ConvBlockOptions o;
+  o.padding = {1, 1};
+  o.pool_kernel = Size2{2, 2};
+  const BlockCase c{{2, 3, 8, 8}, 16, 3, o};
+  const BlockInputs a = inputs_for(c, 21), b = inputs_for(c, 21);
+  for (const BlockInputs* in : {&a, &b}) {
+    NoGradGuard no_grad;
+    Tensor(in->x).narrow(2, 3, 1).narrow(3, 5, 1).copy_(zeros({2, 3, 1, 1}) + std::nan(""));
+  }
+  const Tensor y = conv_block(a.x, a.w, a.b, a.mean, a.var, a.gamma, a.beta, o);
+  const Tensor z = detail::conv_block_composed(b.x, b.w, b.b, b.mean, b.var, b.gamma, b.beta, o);
+  REQUIRE(y.grad_fn_name() == "ConvBlockBackward");
+  // A NaN input makes every channel's statistics NaN (each channel reads the NaN through the 3x3
+  // kernel): every output is NaN, not a ReLU'd zero.
+  auto nans = [](const Tensor& t) {
+    const auto v = t.to_vector<double>();
+    return std::count_if(v.begin(), v.end(), [](double e) { return std::isnan(e); });
+  };
+  CHECK(nans(z) == z.numel());
+  CHECK(nans(y) == y.numel());
 }
 
 TEST_CASE("conv_block composes its ops for float64, gradients of gradients and when switched off", "[conv][conv_block]") {

@@ -166,6 +166,8 @@ TEST_CASE("unary ops: hand values and special cases", "[pointwise]") {
   check_values(rsqrt(tensor({4.0})), {1}, {0.5});
   check_values(x.pow(2), {5}, {4, 0.25, 0, 0.25, 4});
   CHECK(std::isnan(sqrt(tensor({-1.0})).item()));
+  CHECK(std::isnan(relu(tensor({std::nan("")})).item()));  // as PyTorch: NaN is not silently zeroed
+  CHECK(std::isnan(relu(tensor({std::nan("")}, DType::Float32)).item()));
   TINYNN_REQUIRE_THROWS_CONTAINING(clamp(x, 2.0, 1.0), ValueError, "min 2 is greater than max 1");
 }
 

@@ -6,6 +6,10 @@
 //   saved[1]  the convolution's output (the batch norm's source)
 //   saved[2]  the batch norm's workspace (where ReLU let the gradient through)
 //   saved[3]  the max pool's workspace (where each window's maximum was)
+// A 2x2 max pool of stride 2 on a blocked layout (the shipped CNNs' blocks) takes tinynn's own
+// batch norm + ReLU + pool loops instead of the three primitives (blocked_bn_relu_pool.h): fewer
+// passes over the convolution's output, the block's output written as plain NCHW directly, and
+// saved[2] empty, saved[3] the loops' record of each window's maximum and ReLU.
 // In eval the batch norm is folded into the convolution's weights and bias and the ReLU is the
 // convolution's post-op: a convolution and a pool.
 #include "onednn_conv_block.h"
@@ -15,9 +19,11 @@
 #include <bit>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
+#include "blocked_bn_relu_pool.h"
 #include "onednn_conv.h"
 #include "onednn_runtime.h"
 
@@ -31,6 +37,7 @@ using tag = dnnl::memory::format_tag;
 using md = dnnl::memory::desc;
 
 std::atomic<bool> g_enabled{true};
+std::atomic<std::size_t> g_own_tails{0};
 
 // A reorder from one layout to another, or nothing when they are the same.
 struct Reorder {
@@ -79,7 +86,27 @@ struct Block {
   // Scratch, one call at a time (calls hold the runtime's lock).
   dnnl::memory w_fwd, w_bwd, bn_out, block_out, x_eval, conv_eval, g_out, g_bn, g_conv, gw_inner, gx_inner;
   std::vector<float> w_folded, bias_folded;  // eval: the weights and bias with the batch norm folded in
+  // Training with a 2x2 pool on a blocked layout: batch norm, ReLU and pool as tinynn's loops.
+  std::optional<BlockedBnPool> tail;
+  BlockedBnPoolScratch tail_scratch;
 };
+
+// The plan of tinynn's own batch norm + ReLU + pool loops, when they take the block: training, a
+// 2x2 max pool of stride 2 without padding, the convolution's output in nChw16c or nChw8c.
+std::optional<BlockedBnPool> own_tail(const ConvBlockPlan& b, const md& conv_dst) {
+  const ConvPlan& p = b.conv;
+  const PoolPlan& q = b.pool;
+  if (!b.training || q.kh != 2 || q.kw != 2 || q.stride_h != 2 || q.stride_w != 2 || q.pad_h != 0 || q.pad_w != 0 ||
+      q.dil_h != 1 || q.dil_w != 1 || 2 * q.p > p.p || 2 * q.q > p.q)
+    return std::nullopt;
+  for (const auto& [layout, lanes] : {std::pair{tag::nChw16c, 16}, std::pair{tag::nChw8c, 8}})
+    if (conv_dst == md({p.n, p.k, p.p, p.q}, dt::f32, layout)) {
+      BlockedBnPool t;
+      t.n = p.n, t.k = p.k, t.h = p.p, t.w = p.q, t.p = q.p, t.q = q.q, t.block = lanes, t.eps = b.eps;
+      return t;
+    }
+  return std::nullopt;
+}
 
 std::unique_ptr<Block> create(const ConvBlockPlan& b, const dnnl::engine& e) {
   const ConvPlan& p = b.conv;
@@ -110,8 +137,16 @@ std::unique_ptr<Block> create(const ConvBlockPlan& b, const dnnl::engine& e) {
 
   const auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift |
                      dnnl::normalization_flags::fuse_norm_relu;
+  k.tail = own_tail(b, k.dst);
+  if (k.tail) {
+    ++g_own_tails;
+    k.tail_scratch.reserve(*k.tail);
+    k.plain_out = md({p.n, p.k, b.pool.p, b.pool.q}, dt::f32, tag::nchw);
+  }
   dnnl::batch_normalization_forward::primitive_desc bn_pd;
-  if (b.training) {
+  if (k.tail) {
+    // the loops need none of the batch norm's or the pool's primitives
+  } else if (b.training) {
     bn_pd = dnnl::batch_normalization_forward::primitive_desc({prop, k.dst, static_cast<float>(b.eps), flags}, e);
     k.bn = dnnl::batch_normalization_forward(bn_pd);
     k.bn_workspace = bn_pd.workspace_desc();
@@ -123,7 +158,9 @@ std::unique_ptr<Block> create(const ConvBlockPlan& b, const dnnl::engine& e) {
 
   dnnl::pooling_forward::primitive_desc pool_pd;
   const PoolPlan& q = b.pool;
-  if (k.pool) {
+  if (k.tail) {
+    k.pool_dst = k.plain_out;
+  } else if (k.pool) {
     const dims pool_dims{p.n, p.k, q.p, q.q}, strides{q.stride_h, q.stride_w}, kernel{q.kh, q.kw}, pad_l{q.pad_h, q.pad_w};
     const dims pad_r{(q.p - 1) * q.stride_h + q.kh - q.h - q.pad_h, (q.q - 1) * q.stride_w + q.kw - q.w - q.pad_w};
     pool_pd = dnnl::pooling_forward::primitive_desc(
@@ -150,13 +187,15 @@ std::unique_ptr<Block> create(const ConvBlockPlan& b, const dnnl::engine& e) {
   }
 
   // Backward: every gradient between the primitives stays in the output layout `dst`.
-  k.gy_in = Reorder(k.plain_out, k.pool_dst, e);
-  k.g_out = dnnl::memory(k.pool_dst, e);
-  k.g_bn = dnnl::memory(k.dst, e);
   k.g_conv = dnnl::memory(k.dst, e);
-  const dnnl::batch_normalization_backward::primitive_desc bn_back_pd(
-      {dnnl::prop_kind::backward, k.dst, k.dst, static_cast<float>(b.eps), flags}, e, bn_pd);
-  k.bn_backward = dnnl::batch_normalization_backward(bn_back_pd);
+  if (!k.tail) {
+    k.gy_in = Reorder(k.plain_out, k.pool_dst, e);
+    k.g_out = dnnl::memory(k.pool_dst, e);
+    k.g_bn = dnnl::memory(k.dst, e);
+    const dnnl::batch_normalization_backward::primitive_desc bn_back_pd(
+        {dnnl::prop_kind::backward, k.dst, k.dst, static_cast<float>(b.eps), flags}, e, bn_pd);
+    k.bn_backward = dnnl::batch_normalization_backward(bn_back_pd);
+  }
 
   const dnnl::convolution_backward_weights::primitive_desc weights_pd(
       {alg, k.src, d.any_weights, d.any_bias, k.dst, d.strides, d.dilates, d.pad_l, d.pad_r}, e, conv_pd);
@@ -229,6 +268,7 @@ void eval_forward(Block& k, const ConvBlockPlan& plan, float* y, const float* me
 }  // namespace
 
 void set_onednn_conv_block_enabled(bool enabled) { g_enabled = enabled; }
+std::size_t onednn_conv_block_own_tail_plans() { return g_own_tails; }
 
 ConvBlockSizes onednn_conv_block_sizes(const ConvBlockPlan& plan) {
   ConvBlockSizes sizes;
@@ -241,8 +281,10 @@ ConvBlockSizes onednn_conv_block_sizes(const ConvBlockPlan& plan) {
   if (plan.training) {
     sizes.saved[0] = block->x_in.primitive ? static_cast<std::int64_t>(block->src.get_size()) : 0;
     sizes.saved[1] = static_cast<std::int64_t>(block->dst.get_size());
-    sizes.saved[2] = static_cast<std::int64_t>(block->bn_workspace.get_size());
-    sizes.saved[3] = block->pool ? static_cast<std::int64_t>(block->pool_workspace.get_size()) : 0;
+    sizes.saved[2] = block->tail ? 0 : static_cast<std::int64_t>(block->bn_workspace.get_size());
+    sizes.saved[3] = block->tail   ? block->tail->where_bytes()
+                     : block->pool ? static_cast<std::int64_t>(block->pool_workspace.get_size())
+                                   : 0;
   }
   return sizes;
 }
@@ -261,6 +303,12 @@ void onednn_conv_block_forward(const ConvBlockPlan& plan, float* y, float* mean,
   dnnl::memory weights(k.w_fwd.get_desc(), e, k.w_in.run(w, k.w_fwd.get_data_handle(), e, s));
   dnnl::memory b(k.stat, e, const_cast<float*>(bias));
   k.conv.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, out}});
+  if (k.tail) {
+    s.wait();
+    bn_relu_pool_forward(*k.tail, k.tail_scratch, static_cast<const float*>(conv_out), gamma, beta, mean, var, y,
+                         static_cast<std::uint8_t*>(saved[3]));
+    return;
+  }
   // ReLU(batch norm), then the pool, into the block's output layout; then plain NCHW in y.
   void* final_inner = k.out.primitive ? k.block_out.get_data_handle() : static_cast<void*>(y);
   dnnl::memory bn_dst = k.pool ? k.bn_out : dnnl::memory(k.dst, e, final_inner);
@@ -289,28 +337,34 @@ void onednn_conv_block_backward(const ConvBlockPlan& plan, float* gx, float* gw,
   Block& k = entry(plan, rt);
   const dnnl::engine& e = rt.engine;
   dnnl::stream& s = rt.stream;
-  // gy into the output layout, back through the pool (its workspace routes each window's
-  // gradient to its maximum), then through ReLU and the batch norm.
-  void* g_in = k.gy_in.run(gy, k.g_out.get_data_handle(), e, s);
-  dnnl::memory g_bn = k.g_bn;
-  if (k.pool) {
-    k.pooling_backward.execute(s, {{DNNL_ARG_DIFF_DST, dnnl::memory(k.pool_dst, e, g_in)},
-                                   {DNNL_ARG_WORKSPACE, dnnl::memory(k.pool_workspace, e, const_cast<void*>(saved[3]))},
-                                   {DNNL_ARG_DIFF_SRC, g_bn}});
+  if (k.tail) {
+    bn_relu_pool_backward(*k.tail, k.tail_scratch, static_cast<const float*>(saved[1]), mean, var, gamma, gy,
+                          static_cast<const std::uint8_t*>(saved[3]), static_cast<float*>(k.g_conv.get_data_handle()),
+                          ggamma, gbeta);
   } else {
-    g_bn = dnnl::memory(k.dst, e, g_in);
+    // gy into the output layout, back through the pool (its workspace routes each window's
+    // gradient to its maximum), then through ReLU and the batch norm.
+    void* g_in = k.gy_in.run(gy, k.g_out.get_data_handle(), e, s);
+    dnnl::memory g_bn = k.g_bn;
+    if (k.pool) {
+      k.pooling_backward.execute(s, {{DNNL_ARG_DIFF_DST, dnnl::memory(k.pool_dst, e, g_in)},
+                                     {DNNL_ARG_WORKSPACE, dnnl::memory(k.pool_workspace, e, const_cast<void*>(saved[3]))},
+                                     {DNNL_ARG_DIFF_SRC, g_bn}});
+    } else {
+      g_bn = dnnl::memory(k.dst, e, g_in);
+    }
+    dnnl::memory conv_out(k.dst, e, const_cast<void*>(saved[1]));
+    k.bn_backward.execute(s, {{DNNL_ARG_SRC, conv_out},
+                              {DNNL_ARG_MEAN, dnnl::memory(k.stat, e, const_cast<float*>(mean))},
+                              {DNNL_ARG_VARIANCE, dnnl::memory(k.stat, e, const_cast<float*>(var))},
+                              {DNNL_ARG_DIFF_DST, g_bn},
+                              {DNNL_ARG_SCALE, dnnl::memory(k.stat, e, const_cast<float*>(gamma))},
+                              {DNNL_ARG_SHIFT, dnnl::memory(k.stat, e, const_cast<float*>(beta))},  // read with fused ReLU
+                              {DNNL_ARG_WORKSPACE, dnnl::memory(k.bn_workspace, e, const_cast<void*>(saved[2]))},
+                              {DNNL_ARG_DIFF_SRC, k.g_conv},
+                              {DNNL_ARG_DIFF_SCALE, dnnl::memory(k.stat, e, ggamma)},
+                              {DNNL_ARG_DIFF_SHIFT, dnnl::memory(k.stat, e, gbeta)}});
   }
-  dnnl::memory conv_out(k.dst, e, const_cast<void*>(saved[1]));
-  k.bn_backward.execute(s, {{DNNL_ARG_SRC, conv_out},
-                            {DNNL_ARG_MEAN, dnnl::memory(k.stat, e, const_cast<float*>(mean))},
-                            {DNNL_ARG_VARIANCE, dnnl::memory(k.stat, e, const_cast<float*>(var))},
-                            {DNNL_ARG_DIFF_DST, g_bn},
-                            {DNNL_ARG_SCALE, dnnl::memory(k.stat, e, const_cast<float*>(gamma))},
-                            {DNNL_ARG_SHIFT, dnnl::memory(k.stat, e, const_cast<float*>(beta))},  // read with fused ReLU
-                            {DNNL_ARG_WORKSPACE, dnnl::memory(k.bn_workspace, e, const_cast<void*>(saved[2]))},
-                            {DNNL_ARG_DIFF_SRC, k.g_conv},
-                            {DNNL_ARG_DIFF_SCALE, dnnl::memory(k.stat, e, ggamma)},
-                            {DNNL_ARG_DIFF_SHIFT, dnnl::memory(k.stat, e, gbeta)}});
   // The convolution's weight and bias gradients, and its input's.
   const void* x_conv = k.x_in.primitive ? saved[0] : static_cast<const void*>(x);
   void* gw_inner = k.gw_out.primitive ? k.gw_inner.get_data_handle() : static_cast<void*>(gw);

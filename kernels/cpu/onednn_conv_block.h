@@ -14,6 +14,10 @@ void onednn_conv_block_backward(const ConvBlockPlan& plan, float* gx, float* gw,
                                 const float* gy, const void* const* saved, const float* mean, const float* var, const float* x,
                                 const float* w, const float* gamma, const float* beta);
 
+// How many plans (cache entries) run tinynn's own batch norm + ReLU + pool loops after the
+// convolution (blocked_bn_relu_pool.h) rather than oneDNN's primitives; for tests.
+std::size_t onednn_conv_block_own_tail_plans();
+
 // Switches the fused path off (tests compare it against the four ops). Default on.
 void set_onednn_conv_block_enabled(bool enabled);
 

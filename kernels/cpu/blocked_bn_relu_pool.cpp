@@ -1,0 +1,285 @@
+// See blocked_bn_relu_pool.h. Threads take (image, channel block) planes; each plane's sums go to
+// its own slot and are added over the images in a fixed order, so results do not depend on the
+// thread count. The B lanes of a position are one vector (GCC's and Clang's vector extensions:
+// AVX-512 registers where the build targets them, pairs or quads of narrower ones elsewhere).
+#include "blocked_bn_relu_pool.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "strided_loop.h"
+
+namespace tinynn::cpu {
+
+namespace {
+
+constexpr std::int64_t kChunk = 32;  // pooled columns staged at a time (plain NCHW <-> lanes)
+
+// One position's B channels as vectors of floats, of 32-bit masks/integers and of bytes. (The
+// vector types are spelled out per B: GCC drops a vector_size that depends on a template argument.)
+template <int B, class FloatV, class IntV, class ByteV>
+struct LanesOf {
+  using F = FloatV;
+  using I = IntV;
+  static F load(const float* p) {
+    F v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static void store(float* p, F v) { std::memcpy(p, &v, sizeof v); }
+  static I load_where(const std::uint8_t* p) {
+    ByteV v;
+    std::memcpy(&v, p, sizeof v);
+    return __builtin_convertvector(v, I);
+  }
+  static void store_where(std::uint8_t* p, I v) {
+    const ByteV bytes = __builtin_convertvector(v, ByteV);
+    std::memcpy(p, &bytes, sizeof bytes);
+  }
+};
+
+typedef float Float16 __attribute__((vector_size(64)));
+typedef std::int32_t Int16 __attribute__((vector_size(64)));
+typedef std::uint8_t Byte16 __attribute__((vector_size(16)));
+typedef float Float8 __attribute__((vector_size(32)));
+typedef std::int32_t Int8 __attribute__((vector_size(32)));
+typedef std::uint8_t Byte8 __attribute__((vector_size(8)));
+
+template <int B>
+struct Lanes;
+template <>
+struct Lanes<16> : LanesOf<16, Float16, Int16, Byte16> {};
+template <>
+struct Lanes<8> : LanesOf<8, Float8, Int8, Byte8> {};
+
+struct Geometry {
+  std::int64_t cb, plane, pooled_plane, m;  // channel blocks; floats of a [H][W][B] and a [P][Q][B] plane; N H W
+  explicit Geometry(const BlockedBnPool& p)
+      : cb(p.channel_blocks()), plane(p.h * p.w * p.block), pooled_plane(p.p * p.q * p.block), m(p.n * p.h * p.w) {}
+};
+
+// Copies columns [j0, j1) of row i of the pooled NCHW planes of image n, channel block cb, into
+// lanes: staged[(j - j0) B + l] (zero for padded channels).
+template <int B>
+void stage_row(const BlockedBnPool& p, const float* gy, std::int64_t n, std::int64_t cb, std::int64_t i, std::int64_t j0,
+               std::int64_t j1, float* staged) {
+  for (int l = 0; l < B; ++l) {
+    const std::int64_t c = cb * B + l;
+    const float* row = c < p.k ? gy + ((n * p.k + c) * p.p + i) * p.q : nullptr;
+    for (std::int64_t j = j0; j < j1; ++j) staged[(j - j0) * B + l] = row ? row[j] : 0.0f;
+  }
+}
+
+// The sums over the images of the planes' partial sums (two B-lane groups per plane) -> per channel.
+template <int B, class Fn>
+void per_channel(const BlockedBnPool& p, const std::vector<double>& partial, const Fn& fn) {
+  const Geometry g(p);
+  for (std::int64_t cb = 0; cb < g.cb; ++cb)
+    for (int l = 0; l < B; ++l) {
+      double a = 0, b = 0;
+      for (std::int64_t n = 0; n < p.n; ++n) {
+        const double* slot = partial.data() + (n * g.cb + cb) * 2 * B;
+        a += slot[l], b += slot[B + l];
+      }
+      fn(cb * B + l, a, b);
+    }
+}
+
+template <int B>
+void forward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv_out, const float* gamma, const float* beta,
+             float* mean, float* var, float* out, std::uint8_t* where) {
+  const Geometry g(p);
+  const std::int64_t planes = p.n * g.cb;
+  // Statistics: sums of (x - x0), x0 the channel's first value (image 0, position 0), so that the
+  // variance E[d^2] - E[d]^2 does not cancel; a row in float lanes, rows added in double.
+  parallel_chunks_if(planes, planes * g.plane, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t t = begin; t < end; ++t) {
+      const std::int64_t cb = t % g.cb;
+      const float* x = conv_out + t * g.plane;
+      const float* x0 = conv_out + cb * g.plane;
+      double sum[B] = {}, squares[B] = {};
+      const typename Lanes<B>::F first = Lanes<B>::load(x0);
+      for (std::int64_t h = 0; h < p.h; ++h) {
+        typename Lanes<B>::F a{}, b{};
+        for (std::int64_t w = 0; w < p.w; ++w) {
+          const auto d = Lanes<B>::load(x + (h * p.w + w) * B) - first;
+          a += d, b += d * d;
+        }
+        for (int l = 0; l < B; ++l) sum[l] += a[l], squares[l] += b[l];
+      }
+      double* slot = s.partial.data() + t * 2 * B;
+      for (int l = 0; l < B; ++l) slot[l] = sum[l], slot[B + l] = squares[l];
+    }
+  });
+  const double count = static_cast<double>(g.m);
+  per_channel<B>(p, s.partial, [&](std::int64_t c, double sum, double squares) {
+    if (c >= p.k) {
+      s.scale[c] = s.shift[c] = 0.0f;
+      return;
+    }
+    const std::int64_t cb = c / B, l = c % B;
+    const double d = sum / count, v = std::max(0.0, squares / count - d * d);
+    const double m = static_cast<double>(conv_out[cb * g.plane + l]) + d, invstd = 1.0 / std::sqrt(v + p.eps);
+    mean[c] = static_cast<float>(m), var[c] = static_cast<float>(v);
+    s.scale[c] = static_cast<float>(gamma[c] * invstd);
+    s.shift[c] = static_cast<float>(beta[c] - m * gamma[c] * invstd);
+  });
+  // Normalize, ReLU and pool: each window's four values in lanes; the maximum (the first of equal
+  // ones, or the first NaN, as max_pool2d) and its position; ReLU passes NaN on, as relu.
+  using L = Lanes<B>;
+  using F = typename L::F;
+  using I = typename L::I;
+  const I zero{};
+  parallel_chunks_if(planes, planes * g.plane, [&](std::int64_t begin, std::int64_t end) {
+    float staged[kChunk * B];
+    for (std::int64_t t = begin; t < end; ++t) {
+      const std::int64_t n = t / g.cb, cb = t % g.cb;
+      const float* x = conv_out + t * g.plane;
+      const F scale = L::load(s.scale.data() + cb * B), shift = L::load(s.shift.data() + cb * B);
+      std::uint8_t* wt = where + t * g.pooled_plane;
+      for (std::int64_t i = 0; i < p.p; ++i)
+        for (std::int64_t j0 = 0; j0 < p.q; j0 += kChunk) {
+          const std::int64_t j1 = std::min(p.q, j0 + kChunk);
+          for (std::int64_t j = j0; j < j1; ++j) {
+            const float* v00 = x + (2 * i * p.w + 2 * j) * B;
+            const float* v10 = v00 + p.w * B;
+            F best = L::load(v00) * scale + shift;
+            I at = zero;
+            for (int k = 1; k < 4; ++k) {
+              const F v = L::load(k < 2 ? v00 + B : v10 + (k - 2) * B) * scale + shift;
+              const I more = ~(v <= best) & (best == best);  // a NaN wins, as in max_pool2d
+              best = more ? v : best, at = more ? zero + k : at;
+            }
+            const I passes = ~(best <= 0.0f);
+            L::store(staged + (j - j0) * B, passes ? best : F{} + 0.0f);
+            L::store_where(wt + (i * p.q + j) * B, at | (passes & 4));
+          }
+          for (int l = 0; l < B && cb * B + l < p.k; ++l) {
+            float* row = out + ((n * p.k + cb * B + l) * p.p + i) * p.q;
+            for (std::int64_t j = j0; j < j1; ++j) row[j] = staged[(j - j0) * B + l];
+          }
+        }
+    }
+  });
+}
+
+template <int B>
+void backward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv_out, const float* mean, const float* var,
+              const float* gamma, const float* gy, const std::uint8_t* where, float* g_conv, float* ggamma, float* gbeta) {
+  const Geometry g(p);
+  const std::int64_t planes = p.n * g.cb;
+  // The batch norm's output gradient dy is gy at each window's maximum where ReLU passed, else
+  // zero: its sums, of dy and of dy (x - mean), over the pooled grid.
+  using L = Lanes<B>;
+  using F = typename L::F;
+  using I = typename L::I;
+  parallel_chunks_if(planes, planes * g.pooled_plane * 4, [&](std::int64_t begin, std::int64_t end) {
+    float staged[kChunk * B];
+    for (std::int64_t t = begin; t < end; ++t) {
+      const std::int64_t n = t / g.cb, cb = t % g.cb;
+      const float* x = conv_out + t * g.plane;
+      const std::uint8_t* wt = where + t * g.pooled_plane;
+      F m{};
+      for (int l = 0; l < B; ++l) m[l] = cb * B + l < p.k ? mean[cb * B + l] : 0.0f;
+      double sum[B] = {}, centred[B] = {};
+      for (std::int64_t i = 0; i < p.p; ++i) {
+        F a{}, b{};
+        for (std::int64_t j0 = 0; j0 < p.q; j0 += kChunk) {
+          const std::int64_t j1 = std::min(p.q, j0 + kChunk);
+          stage_row<B>(p, gy, n, cb, i, j0, j1, staged);
+          for (std::int64_t j = j0; j < j1; ++j) {
+            const I where_j = L::load_where(wt + (i * p.q + j) * B), at = where_j & 3;
+            const F dy = (where_j & 4) ? L::load(staged + (j - j0) * B) : F{} + 0.0f;
+            const float* v00 = x + (2 * i * p.w + 2 * j) * B;
+            const float* v10 = v00 + p.w * B;
+            F xv = L::load(v00);
+            xv = at == 1 ? L::load(v00 + B) : xv;
+            xv = at == 2 ? L::load(v10) : xv;
+            xv = at == 3 ? L::load(v10 + B) : xv;
+            a += dy, b += dy * (xv - m);
+          }
+        }
+        for (int l = 0; l < B; ++l) sum[l] += a[l], centred[l] += b[l];
+      }
+      double* slot = s.partial.data() + t * 2 * B;
+      for (int l = 0; l < B; ++l) slot[l] = sum[l], slot[B + l] = centred[l];
+    }
+  });
+  // gx = gamma invstd (dy - mean(dy) - (x - mean) invstd^2 mean(dy (x - mean))), as
+  // dy * scale + x * extra + shift per channel (all zero for padded channels).
+  const double count = static_cast<double>(g.m);
+  per_channel<B>(p, s.partial, [&](std::int64_t c, double sum, double centred) {
+    if (c >= p.k) {
+      s.scale[c] = s.shift[c] = s.extra[c] = 0.0f;
+      return;
+    }
+    const double invstd = 1.0 / std::sqrt(static_cast<double>(var[c]) + p.eps), a = gamma[c] * invstd;
+    const double slope = -a * invstd * invstd * centred / count;
+    ggamma[c] = static_cast<float>(centred * invstd), gbeta[c] = static_cast<float>(sum);
+    s.scale[c] = static_cast<float>(a);
+    s.extra[c] = static_cast<float>(slope);
+    s.shift[c] = static_cast<float>(-slope * mean[c] - a * sum / count);
+  });
+  parallel_chunks_if(planes, planes * g.plane * 2, [&](std::int64_t begin, std::int64_t end) {
+    float staged[kChunk * B];
+    for (std::int64_t t = begin; t < end; ++t) {
+      const std::int64_t n = t / g.cb, cb = t % g.cb;
+      const float* x = conv_out + t * g.plane;
+      float* gx = g_conv + t * g.plane;
+      const std::uint8_t* wt = where + t * g.pooled_plane;
+      const F scale = L::load(s.scale.data() + cb * B), extra = L::load(s.extra.data() + cb * B),
+              shift = L::load(s.shift.data() + cb * B);
+      // Positions outside every window (an odd last row or column) get no dy.
+      auto plain = [&](std::int64_t h, std::int64_t w0, std::int64_t w1) {
+        for (std::int64_t w = w0; w < w1; ++w) {
+          const std::int64_t o = (h * p.w + w) * B;
+          L::store(gx + o, L::load(x + o) * extra + shift);
+        }
+      };
+      for (std::int64_t i = 0; i < p.p; ++i) {
+        for (std::int64_t j0 = 0; j0 < p.q; j0 += kChunk) {
+          const std::int64_t j1 = std::min(p.q, j0 + kChunk);
+          stage_row<B>(p, gy, n, cb, i, j0, j1, staged);
+          for (std::int64_t j = j0; j < j1; ++j) {
+            const I where_j = L::load_where(wt + (i * p.q + j) * B);
+            const F g_j = L::load(staged + (j - j0) * B);
+            for (int at = 0; at < 4; ++at) {
+              const std::int64_t o = ((2 * i + (at >> 1)) * p.w + 2 * j + (at & 1)) * B;
+              const F dy = where_j == (at | 4) ? g_j : F{} + 0.0f;
+              L::store(gx + o, dy * scale + L::load(x + o) * extra + shift);
+            }
+          }
+        }
+        plain(2 * i, 2 * p.q, p.w);
+        plain(2 * i + 1, 2 * p.q, p.w);
+      }
+      for (std::int64_t h = 2 * p.p; h < p.h; ++h) plain(h, 0, p.w);
+    }
+  });
+}
+
+}  // namespace
+
+void BlockedBnPoolScratch::reserve(const BlockedBnPool& plan) {
+  const std::int64_t channels = plan.channel_blocks() * plan.block;
+  partial.assign(static_cast<std::size_t>(plan.n * channels * 2), 0.0);
+  scale.assign(static_cast<std::size_t>(channels), 0.0f);
+  shift.assign(static_cast<std::size_t>(channels), 0.0f);
+  extra.assign(static_cast<std::size_t>(channels), 0.0f);
+}
+
+void bn_relu_pool_forward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* conv_out,
+                          const float* gamma, const float* beta, float* mean, float* var, float* out, std::uint8_t* where) {
+  if (plan.block == 16) return forward<16>(plan, scratch, conv_out, gamma, beta, mean, var, out, where);
+  forward<8>(plan, scratch, conv_out, gamma, beta, mean, var, out, where);
+}
+
+void bn_relu_pool_backward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* conv_out,
+                           const float* mean, const float* var, const float* gamma, const float* gy,
+                           const std::uint8_t* where, float* g_conv, float* ggamma, float* gbeta) {
+  if (plan.block == 16) return backward<16>(plan, scratch, conv_out, mean, var, gamma, gy, where, g_conv, ggamma, gbeta);
+  backward<8>(plan, scratch, conv_out, mean, var, gamma, gy, where, g_conv, ggamma, gbeta);
+}
+
+}  // namespace tinynn::cpu

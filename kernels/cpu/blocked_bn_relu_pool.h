@@ -1,0 +1,47 @@
+// Training-mode batch norm -> ReLU -> 2x2 max pool (stride 2, no padding) on a convolution's
+// output in oneDNN's blocked layout nChw{B}c: [N][K/B][H][W][B], the channels padded up to a
+// multiple of B. oneDNN's primitives do this in seven passes over the convolution's output (the
+// statistics, normalize, pool; pool backward into zeros, the batch norm backward's two) plus two
+// reorders of the block's output and its gradient; these loops do it in four (statistics;
+// normalize + ReLU + pool; the gradient's sums; the input gradient) and read and write the block's
+// output and its gradient as plain NCHW directly. The pooled gradient reaches one position of each
+// window, so the backward's sums run over the pooled grid, a quarter of the data.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace tinynn::cpu {
+
+struct BlockedBnPool {
+  std::int64_t n = 0, k = 0, h = 0, w = 0;  // the convolution's output [N, K, H, W]
+  std::int64_t p = 0, q = 0;                // the pool's output [N, K, P, Q], 2P <= H, 2Q <= W
+  std::int64_t block = 16;                  // B, the channels of a block (8 or 16)
+  double eps = 1e-5;
+
+  std::int64_t channel_blocks() const { return (k + block - 1) / block; }
+  // Bytes of the forward's record of each pooled value's window position, for the backward.
+  std::int64_t where_bytes() const { return n * channel_blocks() * p * q * block; }
+};
+
+// The passes' working memory (partial sums per image and channel block, per-channel factors):
+// sized once per plan, so a call allocates nothing. One call at a time.
+struct BlockedBnPoolScratch {
+  std::vector<double> partial;
+  std::vector<float> scale, shift, extra;
+  void reserve(const BlockedBnPool& plan);
+};
+
+// conv_out [N][K/B][H][W][B] -> mean, var [K] (the batch's, variance biased), out [N, K, P, Q]
+// (plain NCHW) = max over each 2x2 window of relu(gamma (x - mean) / sqrt(var + eps) + beta), and
+// `where` (blocked like the pooled grid): the window position of each maximum (0-3, row-major),
+// plus 4 when it was positive (ReLU passed its gradient).
+void bn_relu_pool_forward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* conv_out,
+                          const float* gamma, const float* beta, float* mean, float* var, float* out, std::uint8_t* where);
+
+// gy [N, K, P, Q] (plain NCHW), the forward's conv_out, mean, var and where -> g_conv, the
+// gradient of conv_out in its blocked layout (padded channels zero), and ggamma, gbeta [K].
+void bn_relu_pool_backward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* conv_out,
+                           const float* mean, const float* var, const float* gamma, const float* gy,
+                           const std::uint8_t* where, float* g_conv, float* ggamma, float* gbeta);
+
+}  // namespace tinynn::cpu
