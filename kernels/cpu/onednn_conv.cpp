@@ -100,8 +100,12 @@ std::unique_ptr<CachedConv> create(const ConvPlan& p, Pass pass, const dnnl::eng
       break;
     case Pass::BackwardData: {
       using bwd = dnnl::convolution_backward_data;
-      const bwd::primitive_desc pd(bwd::desc(dnnl::algorithm::convolution_direct, d.any_src, d.any_weights, d.any_dst,
-                                             d.strides, d.dilates, d.pad_l, d.pad_r),
+      // With fewer input channels than a vector (a first layer's image), the gradient in plain
+      // NCHW takes a kernel 3x faster than oneDNN's pick for `any` (0.95 against 2.8 ms at
+      // [128, 1, 28, 28] -> 32 channels, bench_conv), and needs no reorder back.
+      const bool plain = p.c / p.groups < 8;
+      const bwd::primitive_desc pd(bwd::desc(dnnl::algorithm::convolution_direct, plain ? d.src : d.any_src, d.any_weights,
+                                             plain ? d.dst : d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r),
                                    e, fpd);
       entry->primitive = bwd(pd);
       entry->args.emplace_back(DNNL_ARG_DIFF_SRC, true, d.src, pd.diff_src_desc(), e);
