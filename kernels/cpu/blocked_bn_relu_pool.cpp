@@ -88,7 +88,7 @@ void per_channel(const BlockedBnPool& p, const std::vector<double>& partial, con
 
 template <int B>
 void forward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv_out, const float* gamma, const float* beta,
-             float* mean, float* var, float* out, std::uint8_t* where) {
+             float* mean, float* var, float* out, std::uint8_t* where, float* at_max) {
   const Geometry g(p);
   const std::int64_t planes = p.n * g.cb;
   // Statistics: sums of (x - x0), x0 the channel's first value (image 0, position 0), so that the
@@ -138,21 +138,23 @@ void forward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv_
       const float* x = conv_out + t * g.plane;
       const F scale = L::load(s.scale.data() + cb * B), shift = L::load(s.shift.data() + cb * B);
       std::uint8_t* wt = where + t * g.pooled_plane;
+      float* mt = at_max + t * g.pooled_plane;
       for (std::int64_t i = 0; i < p.p; ++i)
         for (std::int64_t j0 = 0; j0 < p.q; j0 += kChunk) {
           const std::int64_t j1 = std::min(p.q, j0 + kChunk);
           for (std::int64_t j = j0; j < j1; ++j) {
             const float* v00 = x + (2 * i * p.w + 2 * j) * B;
             const float* v10 = v00 + p.w * B;
-            F best = L::load(v00) * scale + shift;
+            F raw = L::load(v00), best = raw * scale + shift;
             I at = zero;
             for (int k = 1; k < 4; ++k) {
-              const F v = L::load(k < 2 ? v00 + B : v10 + (k - 2) * B) * scale + shift;
+              const F u = L::load(k < 2 ? v00 + B : v10 + (k - 2) * B), v = u * scale + shift;
               const I more = ~(v <= best) & (best == best);  // a NaN wins, as in max_pool2d
-              best = more ? v : best, at = more ? zero + k : at;
+              best = more ? v : best, raw = more ? u : raw, at = more ? zero + k : at;
             }
             const I passes = ~(best <= 0.0f);
             L::store(staged + (j - j0) * B, passes ? best : F{} + 0.0f);
+            L::store(mt + (i * p.q + j) * B, raw);
             L::store_where(wt + (i * p.q + j) * B, at | (passes & 4));
           }
           for (int l = 0; l < B && cb * B + l < p.k; ++l) {
@@ -166,11 +168,13 @@ void forward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv_
 
 template <int B>
 void backward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv_out, const float* mean, const float* var,
-              const float* gamma, const float* gy, const std::uint8_t* where, float* g_conv, float* ggamma, float* gbeta) {
+              const float* gamma, const float* gy, const std::uint8_t* where, const float* at_max, float* g_conv, float* ggamma,
+              float* gbeta) {
   const Geometry g(p);
   const std::int64_t planes = p.n * g.cb;
   // The batch norm's output gradient dy is gy at each window's maximum where ReLU passed, else
-  // zero: its sums, of dy and of dy (x - mean), over the pooled grid.
+  // zero: its sums, of dy and of dy (x - mean) with x the window's maximum, over the pooled grid;
+  // dy in lanes kept for the next pass.
   using L = Lanes<B>;
   using F = typename L::F;
   using I = typename L::I;
@@ -178,8 +182,9 @@ void backward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv
     float staged[kChunk * B];
     for (std::int64_t t = begin; t < end; ++t) {
       const std::int64_t n = t / g.cb, cb = t % g.cb;
-      const float* x = conv_out + t * g.plane;
       const std::uint8_t* wt = where + t * g.pooled_plane;
+      const float* mt = at_max + t * g.pooled_plane;
+      float* dyt = s.dy.data() + t * g.pooled_plane;
       F m{};
       for (int l = 0; l < B; ++l) m[l] = cb * B + l < p.k ? mean[cb * B + l] : 0.0f;
       double sum[B] = {}, centred[B] = {};
@@ -189,15 +194,10 @@ void backward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv
           const std::int64_t j1 = std::min(p.q, j0 + kChunk);
           stage_row<B>(p, gy, n, cb, i, j0, j1, staged);
           for (std::int64_t j = j0; j < j1; ++j) {
-            const I where_j = L::load_where(wt + (i * p.q + j) * B), at = where_j & 3;
-            const F dy = (where_j & 4) ? L::load(staged + (j - j0) * B) : F{} + 0.0f;
-            const float* v00 = x + (2 * i * p.w + 2 * j) * B;
-            const float* v10 = v00 + p.w * B;
-            F xv = L::load(v00);
-            xv = at == 1 ? L::load(v00 + B) : xv;
-            xv = at == 2 ? L::load(v10) : xv;
-            xv = at == 3 ? L::load(v10 + B) : xv;
-            a += dy, b += dy * (xv - m);
+            const std::int64_t o = (i * p.q + j) * B;
+            const F dy = (L::load_where(wt + o) & 4) ? L::load(staged + (j - j0) * B) : F{} + 0.0f;
+            L::store(dyt + o, dy);
+            a += dy, b += dy * (L::load(mt + o) - m);
           }
         }
         for (int l = 0; l < B; ++l) sum[l] += a[l], centred[l] += b[l];
@@ -222,10 +222,10 @@ void backward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv
     s.shift[c] = static_cast<float>(-slope * mean[c] - a * sum / count);
   });
   parallel_chunks_if(planes, planes * g.plane * 2, [&](std::int64_t begin, std::int64_t end) {
-    float staged[kChunk * B];
     for (std::int64_t t = begin; t < end; ++t) {
-      const std::int64_t n = t / g.cb, cb = t % g.cb;
+      const std::int64_t cb = t % g.cb;
       const float* x = conv_out + t * g.plane;
+      const float* dyt = s.dy.data() + t * g.pooled_plane;
       float* gx = g_conv + t * g.plane;
       const std::uint8_t* wt = where + t * g.pooled_plane;
       const F scale = L::load(s.scale.data() + cb * B), extra = L::load(s.extra.data() + cb * B),
@@ -238,17 +238,13 @@ void backward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv
         }
       };
       for (std::int64_t i = 0; i < p.p; ++i) {
-        for (std::int64_t j0 = 0; j0 < p.q; j0 += kChunk) {
-          const std::int64_t j1 = std::min(p.q, j0 + kChunk);
-          stage_row<B>(p, gy, n, cb, i, j0, j1, staged);
-          for (std::int64_t j = j0; j < j1; ++j) {
-            const I where_j = L::load_where(wt + (i * p.q + j) * B);
-            const F g_j = L::load(staged + (j - j0) * B);
-            for (int at = 0; at < 4; ++at) {
-              const std::int64_t o = ((2 * i + (at >> 1)) * p.w + 2 * j + (at & 1)) * B;
-              const F dy = where_j == (at | 4) ? g_j : F{} + 0.0f;
-              L::store(gx + o, dy * scale + L::load(x + o) * extra + shift);
-            }
+        for (std::int64_t j = 0; j < p.q; ++j) {
+          const I where_j = L::load_where(wt + (i * p.q + j) * B);
+          const F g_j = L::load(dyt + (i * p.q + j) * B);
+          for (int at = 0; at < 4; ++at) {
+            const std::int64_t o = ((2 * i + (at >> 1)) * p.w + 2 * j + (at & 1)) * B;
+            const F dy = (where_j & 3) == at ? g_j : F{} + 0.0f;
+            L::store(gx + o, dy * scale + L::load(x + o) * extra + shift);
           }
         }
         plain(2 * i, 2 * p.q, p.w);
@@ -267,19 +263,22 @@ void BlockedBnPoolScratch::reserve(const BlockedBnPool& plan) {
   scale.assign(static_cast<std::size_t>(channels), 0.0f);
   shift.assign(static_cast<std::size_t>(channels), 0.0f);
   extra.assign(static_cast<std::size_t>(channels), 0.0f);
+  dy.assign(static_cast<std::size_t>(plan.where_bytes()), 0.0f);
 }
 
 void bn_relu_pool_forward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* conv_out,
-                          const float* gamma, const float* beta, float* mean, float* var, float* out, std::uint8_t* where) {
-  if (plan.block == 16) return forward<16>(plan, scratch, conv_out, gamma, beta, mean, var, out, where);
-  forward<8>(plan, scratch, conv_out, gamma, beta, mean, var, out, where);
+                          const float* gamma, const float* beta, float* mean, float* var, float* out, std::uint8_t* where,
+                          float* at_max) {
+  if (plan.block == 16) return forward<16>(plan, scratch, conv_out, gamma, beta, mean, var, out, where, at_max);
+  forward<8>(plan, scratch, conv_out, gamma, beta, mean, var, out, where, at_max);
 }
 
 void bn_relu_pool_backward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* conv_out,
                            const float* mean, const float* var, const float* gamma, const float* gy,
-                           const std::uint8_t* where, float* g_conv, float* ggamma, float* gbeta) {
-  if (plan.block == 16) return backward<16>(plan, scratch, conv_out, mean, var, gamma, gy, where, g_conv, ggamma, gbeta);
-  backward<8>(plan, scratch, conv_out, mean, var, gamma, gy, where, g_conv, ggamma, gbeta);
+                           const std::uint8_t* where, const float* at_max, float* g_conv, float* ggamma, float* gbeta) {
+  if (plan.block == 16)
+    return backward<16>(plan, scratch, conv_out, mean, var, gamma, gy, where, at_max, g_conv, ggamma, gbeta);
+  backward<8>(plan, scratch, conv_out, mean, var, gamma, gy, where, at_max, g_conv, ggamma, gbeta);
 }
 
 }  // namespace tinynn::cpu

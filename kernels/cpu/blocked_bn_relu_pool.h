@@ -2,10 +2,11 @@
 // output in oneDNN's blocked layout nChw{B}c: [N][K/B][H][W][B], the channels padded up to a
 // multiple of B. oneDNN's primitives do this in seven passes over the convolution's output (the
 // statistics, normalize, pool; pool backward into zeros, the batch norm backward's two) plus two
-// reorders of the block's output and its gradient; these loops do it in four (statistics;
-// normalize + ReLU + pool; the gradient's sums; the input gradient) and read and write the block's
-// output and its gradient as plain NCHW directly. The pooled gradient reaches one position of each
-// window, so the backward's sums run over the pooled grid, a quarter of the data.
+// reorders of the block's output and its gradient; these loops read it three times (statistics;
+// normalize + ReLU + pool; the input gradient) and write it once (that gradient), and read and
+// write the block's output and its gradient as plain NCHW directly. The pooled gradient reaches
+// one position of each window, so the backward's sums run over the pooled grid, a quarter of the
+// data, on each window's maximum that the forward kept.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -28,20 +29,23 @@ struct BlockedBnPool {
 struct BlockedBnPoolScratch {
   std::vector<double> partial;
   std::vector<float> scale, shift, extra;
+  std::vector<float> dy;  // the batch norm's output gradient at each window's maximum, in lanes
   void reserve(const BlockedBnPool& plan);
 };
 
 // conv_out [N][K/B][H][W][B] -> mean, var [K] (the batch's, variance biased), out [N, K, P, Q]
 // (plain NCHW) = max over each 2x2 window of relu(gamma (x - mean) / sqrt(var + eps) + beta), and
-// `where` (blocked like the pooled grid): the window position of each maximum (0-3, row-major),
-// plus 4 when it was positive (ReLU passed its gradient).
+// blocked like the pooled grid ([N][K/B][P][Q][B], where_bytes() values each): `where`, the window
+// position of each maximum (0-3, row-major) plus 4 when it was positive (ReLU passed its
+// gradient), and `at_max`, conv_out's value there.
 void bn_relu_pool_forward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* conv_out,
-                          const float* gamma, const float* beta, float* mean, float* var, float* out, std::uint8_t* where);
+                          const float* gamma, const float* beta, float* mean, float* var, float* out, std::uint8_t* where,
+                          float* at_max);
 
-// gy [N, K, P, Q] (plain NCHW), the forward's conv_out, mean, var and where -> g_conv, the
+// gy [N, K, P, Q] (plain NCHW), the forward's conv_out, mean, var, where and at_max -> g_conv, the
 // gradient of conv_out in its blocked layout (padded channels zero), and ggamma, gbeta [K].
 void bn_relu_pool_backward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* conv_out,
                            const float* mean, const float* var, const float* gamma, const float* gy,
-                           const std::uint8_t* where, float* g_conv, float* ggamma, float* gbeta);
+                           const std::uint8_t* where, const float* at_max, float* g_conv, float* ggamma, float* gbeta);
 
 }  // namespace tinynn::cpu

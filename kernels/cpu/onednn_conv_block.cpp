@@ -9,7 +9,8 @@
 // A 2x2 max pool of stride 2 on a blocked layout (the shipped CNNs' blocks) takes tinynn's own
 // batch norm + ReLU + pool loops instead of the three primitives (blocked_bn_relu_pool.h): fewer
 // passes over the convolution's output, the block's output written as plain NCHW directly, and
-// saved[2] empty, saved[3] the loops' record of each window's maximum and ReLU.
+// saved[2] the convolution's output at each window's maximum, saved[3] where that maximum was and
+// whether ReLU passed it.
 // In eval the batch norm is folded into the convolution's weights and bias and the ReLU is the
 // convolution's post-op: a convolution and a pool.
 #include "onednn_conv_block.h"
@@ -281,7 +282,7 @@ ConvBlockSizes onednn_conv_block_sizes(const ConvBlockPlan& plan) {
   if (plan.training) {
     sizes.saved[0] = block->x_in.primitive ? static_cast<std::int64_t>(block->src.get_size()) : 0;
     sizes.saved[1] = static_cast<std::int64_t>(block->dst.get_size());
-    sizes.saved[2] = block->tail ? 0 : static_cast<std::int64_t>(block->bn_workspace.get_size());
+    sizes.saved[2] = block->tail ? block->tail->where_bytes() * 4 : static_cast<std::int64_t>(block->bn_workspace.get_size());
     sizes.saved[3] = block->tail   ? block->tail->where_bytes()
                      : block->pool ? static_cast<std::int64_t>(block->pool_workspace.get_size())
                                    : 0;
@@ -306,7 +307,7 @@ void onednn_conv_block_forward(const ConvBlockPlan& plan, float* y, float* mean,
   if (k.tail) {
     s.wait();
     bn_relu_pool_forward(*k.tail, k.tail_scratch, static_cast<const float*>(conv_out), gamma, beta, mean, var, y,
-                         static_cast<std::uint8_t*>(saved[3]));
+                         static_cast<std::uint8_t*>(saved[3]), static_cast<float*>(saved[2]));
     return;
   }
   // ReLU(batch norm), then the pool, into the block's output layout; then plain NCHW in y.
@@ -339,7 +340,8 @@ void onednn_conv_block_backward(const ConvBlockPlan& plan, float* gx, float* gw,
   dnnl::stream& s = rt.stream;
   if (k.tail) {
     bn_relu_pool_backward(*k.tail, k.tail_scratch, static_cast<const float*>(saved[1]), mean, var, gamma, gy,
-                          static_cast<const std::uint8_t*>(saved[3]), static_cast<float*>(k.g_conv.get_data_handle()),
+                          static_cast<const std::uint8_t*>(saved[3]), static_cast<const float*>(saved[2]),
+                          static_cast<float*>(k.g_conv.get_data_handle()),
                           ggamma, gbeta);
   } else {
     // gy into the output layout, back through the pool (its workspace routes each window's
