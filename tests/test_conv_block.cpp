@@ -98,6 +98,43 @@ TEST_CASE("conv_block equals conv2d -> batch_norm -> relu -> max_pool2d, forward
   CHECK(cpu::onednn_conv_block_own_tail_plans() - own_tails_before == 6);
 }
 
+TEST_CASE("conv_block on a one-channel input that needs no gradient: statistics and weight gradient from its patches",
+          "[conv][conv_block]") {
+  struct Case {
+    Shape x;
+    std::int64_t k, r, pad;
+  };
+  // Odd sizes, padding 0 to 2, kernels 2 and 3, batch 1, padded channels (20 of 32 lanes).
+  const Case cases[] = {{{4, 1, 12, 12}, 12, 3, 1}, {{3, 1, 11, 9}, 20, 2, 0}, {{1, 1, 8, 10}, 8, 3, 2}, {{6, 1, 7, 7}, 20, 3, 1}};
+  const std::size_t linear_before = cpu::onednn_conv_block_linear_plans();
+  for (const Case& cs : cases) {
+    ConvBlockOptions o;
+    o.padding = {cs.pad, cs.pad};
+    o.pool_kernel = Size2{2, 2};
+    const BlockCase c{cs.x, cs.k, cs.r, o};
+    INFO("input " << shape_str(cs.x) << ", " << cs.k << " channels, kernel " << cs.r << ", padding " << cs.pad);
+    BlockInputs a = inputs_for(c, 31), b = inputs_for(c, 31);
+    // An input far from zero: the patch covariance must not cancel.
+    a.x = (a.x.detach() * 0.5 + 3.0).detach(), b.x = a.x.clone();
+    const Tensor y = conv_block(a.x, a.w, a.b, a.mean, a.var, a.gamma, a.beta, o);
+    const Tensor z = detail::conv_block_composed(b.x, b.w, b.b, b.mean, b.var, b.gamma, b.beta, o);
+    REQUIRE(y.grad_fn_name() == "ConvBlockBackward");
+    CHECK(max_relative_error(y, z) < 2e-5);
+    CHECK(max_relative_error(a.mean, b.mean) < 1e-6);
+    CHECK(max_relative_error(a.var, b.var) < 1e-5);
+    Generator gen(32);
+    const Tensor weights = randn(y.shape(), {}, &gen);
+    sum(y * weights).backward();
+    sum(z * weights).backward();
+    CHECK(max_relative_error(a.w.grad(), b.w.grad()) < 1e-4);
+    CHECK(max_relative_error(a.b.grad(), b.b.grad()) < 1e-4);  // zero: the batch norm cancels it
+    CHECK(a.b.grad().abs().max().item() == 0.0);
+    CHECK(max_relative_error(a.gamma.grad(), b.gamma.grad()) < 1e-4);
+    CHECK(max_relative_error(a.beta.grad(), b.beta.grad()) < 1e-4);
+  }
+  CHECK(cpu::onednn_conv_block_linear_plans() - linear_before == 4);
+}
+
 TEST_CASE("conv_block's own batch norm + ReLU + pool loops pass NaN on, as the four ops do", "[conv][conv_block]") {
   ConvBlockOptions o;
   o.padding = {1, 1};

@@ -86,13 +86,13 @@ void per_channel(const BlockedBnPool& p, const std::vector<double>& partial, con
     }
 }
 
-template <int B>
-void forward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv_out, const float* gamma, const float* beta,
-             float* mean, float* var, float* out, std::uint8_t* where, float* at_max) {
+// The batch statistics of conv_out: sums of (x - x0), x0 the channel's first value (image 0,
+// position 0), so that the variance E[d^2] - E[d]^2 does not cancel; a row in float lanes, rows
+// added in double. Calls set(c, mean, biased variance) for each channel c < K.
+template <int B, class Set>
+void output_stats(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv_out, const Set& set) {
   const Geometry g(p);
   const std::int64_t planes = p.n * g.cb;
-  // Statistics: sums of (x - x0), x0 the channel's first value (image 0, position 0), so that the
-  // variance E[d^2] - E[d]^2 does not cancel; a row in float lanes, rows added in double.
   parallel_chunks_if(planes, planes * g.plane, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t t = begin; t < end; ++t) {
       const std::int64_t cb = t % g.cb;
@@ -114,17 +114,37 @@ void forward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv_
   });
   const double count = static_cast<double>(g.m);
   per_channel<B>(p, s.partial, [&](std::int64_t c, double sum, double squares) {
-    if (c >= p.k) {
-      s.scale[c] = s.shift[c] = 0.0f;
-      return;
-    }
-    const std::int64_t cb = c / B, l = c % B;
-    const double d = sum / count, v = std::max(0.0, squares / count - d * d);
-    const double m = static_cast<double>(conv_out[cb * g.plane + l]) + d, invstd = 1.0 / std::sqrt(v + p.eps);
+    if (c >= p.k) return;
+    const double d = sum / count;
+    set(c, static_cast<double>(conv_out[c / B * g.plane + c % B]) + d, std::max(0.0, squares / count - d * d));
+  });
+}
+
+template <int B>
+void forward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv_out, const float* gamma, const float* beta,
+             float* mean, float* var, float* out, std::uint8_t* where, float* at_max, const float* x_in, const float* w,
+             const float* bias) {
+  const Geometry g(p);
+  const std::int64_t planes = p.n * g.cb;
+  // The per-channel factors of the normalization (zero for padded channels).
+  std::fill(s.scale.begin(), s.scale.end(), 0.0f);
+  std::fill(s.shift.begin(), s.shift.end(), 0.0f);
+  auto set = [&](std::int64_t c, double m, double v) {
+    const double invstd = 1.0 / std::sqrt(v + p.eps);
     mean[c] = static_cast<float>(m), var[c] = static_cast<float>(v);
     s.scale[c] = static_cast<float>(gamma[c] * invstd);
     s.shift[c] = static_cast<float>(beta[c] - m * gamma[c] * invstd);
-  });
+  };
+  if (p.linear) {
+    s.moments.compute(p.patches, x_in);
+    for (std::int64_t c = 0; c < p.k; ++c) {
+      double m, v;
+      s.moments.output_stats(p.patches, w, bias, c, m, v);
+      set(c, m, v);
+    }
+  } else {
+    output_stats<B>(p, s, conv_out, set);
+  }
   // Normalize, ReLU and pool: each window's four values in lanes; the maximum (the first of equal
   // ones, or the first NaN, as max_pool2d) and its position; ReLU passes NaN on, as relu.
   using L = Lanes<B>;
@@ -255,11 +275,93 @@ void backward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv
   });
 }
 
+template <int B>
+void weight_backward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* x_in, const float* w, const float* mean,
+                     const float* var, const float* gamma, const float* gy, const std::uint8_t* where, const float* at_max,
+                     float* gw, float* gbias, float* ggamma, float* gbeta) {
+  using L = Lanes<B>;
+  using F = typename L::F;
+  using I = typename L::I;
+  const Geometry g(p);
+  const PatchPlan& pl = p.patches;
+  const std::int64_t planes = p.n * g.cb, taps = pl.taps(), slot = (2 + taps) * B;
+  s.moments.compute(pl, x_in);
+  // Tap k of the patch at padded position (h, w) of image n: image_n[offset[k] + h padded_w + w].
+  std::int64_t offset[kMaxPatchTaps];
+  for (std::int64_t k = 0; k < taps; ++k)
+    offset[k] = (k / (pl.r * pl.s) * pl.padded_h() + k / pl.s % pl.r) * pl.padded_w() + k % pl.s;
+  // Per plane: the sums of dy and dy (x - mean) as in backward(), and of dy times each tap of
+  // the patch at the window's maximum (patch values less their channel's shift).
+  with_taps(taps, [&](auto taps_c) {
+    constexpr int T = decltype(taps_c)::value;
+    parallel_chunks_if(planes, planes * g.pooled_plane * (4 + 4 * taps), [&](std::int64_t begin, std::int64_t end) {
+      float staged[kChunk * B];
+      F d[T];
+      for (std::int64_t t = begin; t < end; ++t) {
+        const std::int64_t n = t / g.cb, cb = t % g.cb;
+        const std::uint8_t* wt = where + t * g.pooled_plane;
+        const float* mt = at_max + t * g.pooled_plane;
+        const float* image = s.moments.row(pl, n, 0, 0);
+        F m{};
+        for (int l = 0; l < B; ++l) m[l] = cb * B + l < p.k ? mean[cb * B + l] : 0.0f;
+        double total[(2 + kMaxPatchTaps) * B] = {};
+        for (std::int64_t i = 0; i < p.p; ++i) {
+          F a{}, b{};
+          for (int k = 0; k < T; ++k) d[k] = F{};
+          for (std::int64_t j0 = 0; j0 < p.q; j0 += kChunk) {
+            const std::int64_t j1 = std::min(p.q, j0 + kChunk);
+            stage_row<B>(p, gy, n, cb, i, j0, j1, staged);
+            for (std::int64_t j = j0; j < j1; ++j) {
+              const std::int64_t o = (i * p.q + j) * B;
+              const I where_j = L::load_where(wt + o), at = where_j & 3;
+              const F dy = (where_j & 4) ? L::load(staged + (j - j0) * B) : F{} + 0.0f;
+              a += dy, b += dy * (L::load(mt + o) - m);
+              for (int pos = 0; pos < 4; ++pos) {
+                const F dy_pos = at == pos ? dy : F{} + 0.0f;
+                const float* corner = image + (2 * i + (pos >> 1)) * pl.padded_w() + 2 * j + (pos & 1);
+                for (int k = 0; k < T; ++k) d[k] += dy_pos * corner[offset[k]];
+              }
+            }
+          }
+          for (int l = 0; l < B; ++l) {
+            total[l] += a[l], total[B + l] += b[l];
+            for (int k = 0; k < T; ++k) total[(2 + k) * B + l] += d[k][l];
+          }
+        }
+        std::copy(total, total + slot, s.partial.data() + t * slot);
+      }
+    });
+  });
+  // Per channel, over the images in order.
+  const double count = static_cast<double>(g.m);
+  double cov_w[kMaxPatchTaps], dsum[kMaxPatchTaps];
+  for (std::int64_t c = 0; c < p.k; ++c) {
+    const std::int64_t cb = c / B, l = c % B;
+    double sum = 0, centred = 0;
+    std::fill(dsum, dsum + taps, 0.0);
+    for (std::int64_t n = 0; n < p.n; ++n) {
+      const double* in = s.partial.data() + (n * g.cb + cb) * slot;
+      sum += in[l], centred += in[B + l];
+      for (std::int64_t k = 0; k < taps; ++k) dsum[k] += in[(2 + k) * B + l];
+    }
+    const double invstd = 1.0 / std::sqrt(static_cast<double>(var[c]) + p.eps), a = gamma[c] * invstd;
+    const double slope = -a * invstd * invstd * centred / count;
+    ggamma[c] = static_cast<float>(centred * invstd), gbeta[c] = static_cast<float>(sum);
+    gbias[c] = 0.0f;
+    s.moments.cov_times(pl, w, c, cov_w);
+    for (std::int64_t k = 0; k < taps; ++k) {
+      const double dy_patch = dsum[k] + s.moments.shift[k / (pl.r * pl.s)] * sum;  // the shift added back
+      gw[c * taps + k] = static_cast<float>(a * dy_patch + slope * cov_w[k] - a * sum / count * s.moments.sum[k]);
+    }
+  }
+}
+
 }  // namespace
 
 void BlockedBnPoolScratch::reserve(const BlockedBnPool& plan) {
   const std::int64_t channels = plan.channel_blocks() * plan.block;
-  partial.assign(static_cast<std::size_t>(plan.n * channels * 2), 0.0);
+  partial.assign(static_cast<std::size_t>(plan.n * channels * (2 + (plan.linear ? plan.patches.taps() : 0))), 0.0);
+  if (plan.linear) moments.reserve(plan.patches);
   scale.assign(static_cast<std::size_t>(channels), 0.0f);
   shift.assign(static_cast<std::size_t>(channels), 0.0f);
   extra.assign(static_cast<std::size_t>(channels), 0.0f);
@@ -268,9 +370,9 @@ void BlockedBnPoolScratch::reserve(const BlockedBnPool& plan) {
 
 void bn_relu_pool_forward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* conv_out,
                           const float* gamma, const float* beta, float* mean, float* var, float* out, std::uint8_t* where,
-                          float* at_max) {
-  if (plan.block == 16) return forward<16>(plan, scratch, conv_out, gamma, beta, mean, var, out, where, at_max);
-  forward<8>(plan, scratch, conv_out, gamma, beta, mean, var, out, where, at_max);
+                          float* at_max, const float* x, const float* w, const float* bias) {
+  if (plan.block == 16) return forward<16>(plan, scratch, conv_out, gamma, beta, mean, var, out, where, at_max, x, w, bias);
+  forward<8>(plan, scratch, conv_out, gamma, beta, mean, var, out, where, at_max, x, w, bias);
 }
 
 void bn_relu_pool_backward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* conv_out,
@@ -279,6 +381,15 @@ void bn_relu_pool_backward(const BlockedBnPool& plan, BlockedBnPoolScratch& scra
   if (plan.block == 16)
     return backward<16>(plan, scratch, conv_out, mean, var, gamma, gy, where, at_max, g_conv, ggamma, gbeta);
   backward<8>(plan, scratch, conv_out, mean, var, gamma, gy, where, at_max, g_conv, ggamma, gbeta);
+}
+
+void bn_relu_pool_weight_backward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* x, const float* w,
+                                  const float* mean, const float* var, const float* gamma, const float* gy,
+                                  const std::uint8_t* where, const float* at_max, float* gw, float* gbias, float* ggamma,
+                                  float* gbeta) {
+  if (plan.block == 16)
+    return weight_backward<16>(plan, scratch, x, w, mean, var, gamma, gy, where, at_max, gw, gbias, ggamma, gbeta);
+  weight_backward<8>(plan, scratch, x, w, mean, var, gamma, gy, where, at_max, gw, gbias, ggamma, gbeta);
 }
 
 }  // namespace tinynn::cpu

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "conv_patches.h"
+
 namespace tinynn::cpu {
 
 struct BlockedBnPool {
@@ -18,6 +20,10 @@ struct BlockedBnPool {
   std::int64_t p = 0, q = 0;                // the pool's output [N, K, P, Q], 2P <= H, 2Q <= W
   std::int64_t block = 16;                  // B, the channels of a block (8 or 16)
   double eps = 1e-5;
+  // When the convolution is linear in few-tap patches of its input (conv_patches.h): the forward
+  // takes the statistics from the input, and bn_relu_pool_weight_backward applies.
+  bool linear = false;
+  PatchPlan patches;
 
   std::int64_t channel_blocks() const { return (k + block - 1) / block; }
   // Bytes of the forward's record of each pooled value's window position, for the backward.
@@ -30,6 +36,7 @@ struct BlockedBnPoolScratch {
   std::vector<double> partial;
   std::vector<float> scale, shift, extra;
   std::vector<float> dy;  // the batch norm's output gradient at each window's maximum, in lanes
+  PatchMoments moments;
   void reserve(const BlockedBnPool& plan);
 };
 
@@ -37,15 +44,27 @@ struct BlockedBnPoolScratch {
 // (plain NCHW) = max over each 2x2 window of relu(gamma (x - mean) / sqrt(var + eps) + beta), and
 // blocked like the pooled grid ([N][K/B][P][Q][B], where_bytes() values each): `where`, the window
 // position of each maximum (0-3, row-major) plus 4 when it was positive (ReLU passed its
-// gradient), and `at_max`, conv_out's value there.
+// gradient), and `at_max`, conv_out's value there. x, w, bias: the convolution's input, weights
+// and bias (read when plan.linear).
 void bn_relu_pool_forward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* conv_out,
                           const float* gamma, const float* beta, float* mean, float* var, float* out, std::uint8_t* where,
-                          float* at_max);
+                          float* at_max, const float* x, const float* w, const float* bias);
 
 // gy [N, K, P, Q] (plain NCHW), the forward's conv_out, mean, var, where and at_max -> g_conv, the
 // gradient of conv_out in its blocked layout (padded channels zero), and ggamma, gbeta [K].
 void bn_relu_pool_backward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* conv_out,
                            const float* mean, const float* var, const float* gamma, const float* gy,
                            const std::uint8_t* where, const float* at_max, float* g_conv, float* ggamma, float* gbeta);
+
+// plan.linear, and the convolution's input needs no gradient: the same gradients but, in place of
+// g_conv, the convolution's own: gw [K, C, R, S] and gbias [K] (zero: a bias before a training-mode
+// batch norm cancels), from the pooled grid and the input's patches. With
+// g_conv = a dy + slope (y - mean) - a mean(dy) per channel (a = gamma invstd), gw_k sums
+// g_conv_k patch over the positions: a sum(dy patch) + slope cov w_k - a mean(dy) sum(patch);
+// dy is non-zero at one position of each window, so the first sum runs over the pooled grid.
+void bn_relu_pool_weight_backward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* x, const float* w,
+                                  const float* mean, const float* var, const float* gamma, const float* gy,
+                                  const std::uint8_t* where, const float* at_max, float* gw, float* gbias, float* ggamma,
+                                  float* gbeta);
 
 }  // namespace tinynn::cpu

@@ -10,7 +10,8 @@
 // batch norm + ReLU + pool loops instead of the three primitives (blocked_bn_relu_pool.h): fewer
 // passes over the convolution's output, the block's output written as plain NCHW directly, and
 // saved[2] the convolution's output at each window's maximum, saved[3] where that maximum was and
-// whether ReLU passed it.
+// whether ReLU passed it. A first layer (a one-channel input, a 3x3 kernel: conv_patches.h) takes
+// its statistics, and its weight gradient when its input needs none, from the input's patches.
 // In eval the batch norm is folded into the convolution's weights and bias and the ReLU is the
 // convolution's post-op: a convolution and a pool.
 #include "onednn_conv_block.h"
@@ -38,7 +39,7 @@ using tag = dnnl::memory::format_tag;
 using md = dnnl::memory::desc;
 
 std::atomic<bool> g_enabled{true};
-std::atomic<std::size_t> g_own_tails{0};
+std::atomic<std::size_t> g_own_tails{0}, g_linear_tails{0};
 
 // A reorder from one layout to another, or nothing when they are the same.
 struct Reorder {
@@ -104,6 +105,11 @@ std::optional<BlockedBnPool> own_tail(const ConvBlockPlan& b, const md& conv_dst
     if (conv_dst == md({p.n, p.k, p.p, p.q}, dt::f32, layout)) {
       BlockedBnPool t;
       t.n = p.n, t.k = p.k, t.h = p.p, t.w = p.q, t.p = q.p, t.q = q.q, t.block = lanes, t.eps = b.eps;
+      PatchPlan& pl = t.patches;
+      pl.n = p.n, pl.c = p.c, pl.h = p.h, pl.w = p.w, pl.r = p.r, pl.s = p.s, pl.pad_h = p.pad_h, pl.pad_w = p.pad_w;
+      pl.p = p.p, pl.q = p.q;
+      t.linear = p.groups == 1 && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 && p.dil_w == 1 &&
+                 pl.taps() <= kMaxPatchTaps;
       return t;
     }
   return std::nullopt;
@@ -141,6 +147,7 @@ std::unique_ptr<Block> create(const ConvBlockPlan& b, const dnnl::engine& e) {
   k.tail = own_tail(b, k.dst);
   if (k.tail) {
     ++g_own_tails;
+    if (k.tail->linear) ++g_linear_tails;
     k.tail_scratch.reserve(*k.tail);
     k.plain_out = md({p.n, p.k, b.pool.p, b.pool.q}, dt::f32, tag::nchw);
   }
@@ -270,6 +277,7 @@ void eval_forward(Block& k, const ConvBlockPlan& plan, float* y, const float* me
 
 void set_onednn_conv_block_enabled(bool enabled) { g_enabled = enabled; }
 std::size_t onednn_conv_block_own_tail_plans() { return g_own_tails; }
+std::size_t onednn_conv_block_linear_plans() { return g_linear_tails; }
 
 ConvBlockSizes onednn_conv_block_sizes(const ConvBlockPlan& plan) {
   ConvBlockSizes sizes;
@@ -307,7 +315,7 @@ void onednn_conv_block_forward(const ConvBlockPlan& plan, float* y, float* mean,
   if (k.tail) {
     s.wait();
     bn_relu_pool_forward(*k.tail, k.tail_scratch, static_cast<const float*>(conv_out), gamma, beta, mean, var, y,
-                         static_cast<std::uint8_t*>(saved[3]), static_cast<float*>(saved[2]));
+                         static_cast<std::uint8_t*>(saved[3]), static_cast<float*>(saved[2]), x, w, bias);
     return;
   }
   // ReLU(batch norm), then the pool, into the block's output layout; then plain NCHW in y.
@@ -338,6 +346,13 @@ void onednn_conv_block_backward(const ConvBlockPlan& plan, float* gx, float* gw,
   Block& k = entry(plan, rt);
   const dnnl::engine& e = rt.engine;
   dnnl::stream& s = rt.stream;
+  if (k.tail && k.tail->linear && gx == nullptr) {
+    // A first layer: its weight gradient from the input's patches, no convolution pass at all.
+    bn_relu_pool_weight_backward(*k.tail, k.tail_scratch, x, w, mean, var, gamma, gy,
+                                 static_cast<const std::uint8_t*>(saved[3]), static_cast<const float*>(saved[2]), gw, gbias,
+                                 ggamma, gbeta);
+    return;
+  }
   if (k.tail) {
     bn_relu_pool_backward(*k.tail, k.tail_scratch, static_cast<const float*>(saved[1]), mean, var, gamma, gy,
                           static_cast<const std::uint8_t*>(saved[3]), static_cast<const float*>(saved[2]),

@@ -17,6 +17,9 @@ void onednn_conv_block_backward(const ConvBlockPlan& plan, float* gx, float* gw,
 // How many plans (cache entries) run tinynn's own batch norm + ReLU + pool loops after the
 // convolution (blocked_bn_relu_pool.h) rather than oneDNN's primitives; for tests.
 std::size_t onednn_conv_block_own_tail_plans();
+// Of those, how many take the statistics and (when the input needs no gradient) the weight
+// gradient from the input's patches (conv_patches.h).
+std::size_t onednn_conv_block_linear_plans();
 
 // Switches the fused path off (tests compare it against the four ops). Default on.
 void set_onednn_conv_block_enabled(bool enabled);
