@@ -4,6 +4,7 @@
 
 #include "test_helpers.h"
 
+#include "../kernels/cpu/blocked_bn_relu_pool.h"
 #include "../kernels/cpu/onednn_conv_block.h"
 
 using namespace tinynn;
@@ -133,6 +134,53 @@ TEST_CASE("conv_block on a one-channel input that needs no gradient: statistics 
     CHECK(max_relative_error(a.beta.grad(), b.beta.grad()) < 1e-4);
   }
   CHECK(cpu::onednn_conv_block_linear_plans() - linear_before == 4);
+}
+
+TEST_CASE("the blocked batch norm + ReLU + pool loops equal the three ops, 8 and 16 lanes", "[conv][conv_block]") {
+  // Called directly on a hand-blocked [N][K/B][H][W][B] buffer: both lane widths run here, whatever
+  // layout oneDNN picks on this machine; 12 channels leave padded lanes, odd H and W unpooled edges.
+  const std::int64_t n = 3, k = 12, h = 7, w = 9;
+  Generator gen(41);
+  const Tensor y = (randn({n, k, h, w}, {}, &gen) * 2.0 + 0.5).detach().requires_grad_();
+  const Tensor gamma = (rand({k}, {}, &gen) + 0.5).detach().requires_grad_(), beta = randn({k}, {}, &gen).requires_grad_();
+  const Tensor z = max_pool2d(relu(batch_norm(y, Tensor(), Tensor(), gamma, beta, true)), {2, 2});
+  const Tensor gz = randn(z.shape(), {}, &gen);
+  const std::vector<Tensor> want = grad({sum(z * gz)}, {y, gamma, beta});
+  const auto yv = y.to_vector<float>(), gzv = gz.contiguous().to_vector<float>();
+  for (std::int64_t lanes : {8, 16}) {
+    INFO(lanes << " lanes");
+    cpu::BlockedBnPool plan;
+    plan.n = n, plan.k = k, plan.h = h, plan.w = w, plan.p = h / 2, plan.q = w / 2, plan.block = lanes;
+    cpu::BlockedBnPoolScratch scratch;
+    scratch.reserve(plan);
+    const std::int64_t blocks = plan.channel_blocks();
+    auto at = [&](std::int64_t i, std::int64_t c, std::int64_t r, std::int64_t q) {
+      return (((i * blocks + c / lanes) * h + r) * w + q) * lanes + c % lanes;
+    };
+    std::vector<float> blocked(static_cast<std::size_t>(n * blocks * lanes * h * w), 0.0f), g_blocked(blocked.size());
+    for (std::int64_t i = 0; i < n; ++i)
+      for (std::int64_t c = 0; c < k; ++c)
+        for (std::int64_t r = 0; r < h; ++r)
+          for (std::int64_t q = 0; q < w; ++q) blocked[at(i, c, r, q)] = yv[((i * k + c) * h + r) * w + q];
+    std::vector<float> mean(k), var(k), out(z.numel()), at_max(plan.where_bytes()), ggamma(k), gbeta(k);
+    const auto gv = gamma.to_vector<float>(), bv = beta.to_vector<float>();
+    std::vector<std::uint8_t> where(plan.where_bytes());
+    cpu::bn_relu_pool_forward(plan, scratch, blocked.data(), gv.data(), bv.data(), mean.data(), var.data(), out.data(),
+                              where.data(), at_max.data(), nullptr, nullptr, nullptr);
+    CHECK(max_relative_error(from_vector(out, z.shape()), z) < 2e-5);
+    cpu::bn_relu_pool_backward(plan, scratch, blocked.data(), mean.data(), var.data(), gv.data(), gzv.data(), where.data(),
+                               at_max.data(), g_blocked.data(), ggamma.data(), gbeta.data());
+    std::vector<float> gy(yv.size());
+    for (std::int64_t i = 0; i < n; ++i)
+      for (std::int64_t c = 0; c < k; ++c)
+        for (std::int64_t r = 0; r < h; ++r)
+          for (std::int64_t q = 0; q < w; ++q) gy[((i * k + c) * h + r) * w + q] = g_blocked[at(i, c, r, q)];
+    for (std::int64_t i = 0; i < n; ++i)  // padded lanes stay zero (oneDNN's layouts require it)
+      for (std::int64_t c = k; c < blocks * lanes; ++c) CHECK(g_blocked[at(i, c, 0, 0)] == 0.0f);
+    CHECK(max_relative_error(from_vector(gy, y.shape()), want[0]) < 1e-4);
+    CHECK(max_relative_error(from_vector(ggamma, {k}), want[1]) < 1e-4);
+    CHECK(max_relative_error(from_vector(gbeta, {k}), want[2]) < 1e-4);
+  }
 }
 
 TEST_CASE("conv_block's own batch norm + ReLU + pool loops pass NaN on, as the four ops do", "[conv][conv_block]") {

@@ -7,6 +7,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 
 #include "strided_loop.h"
 
@@ -15,6 +20,12 @@ namespace tinynn::cpu {
 namespace {
 
 constexpr std::int64_t kChunk = 32;  // pooled columns staged at a time (plain NCHW <-> lanes)
+
+// GCC 12's AVX-512 conversion intrinsics start from an "undefined" register that it then reports
+// as maybe uninitialized (a false positive inside its own header), wherever they are inlined.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 // One position's B channels as vectors of floats, of 32-bit masks/integers and of bytes. (The
 // vector types are spelled out per B: GCC drops a vector_size that depends on a template argument.)
@@ -28,12 +39,23 @@ struct LanesOf {
     return v;
   }
   static void store(float* p, F v) { std::memcpy(p, &v, sizeof v); }
+  // Bytes <-> 32-bit lanes: one widening or narrowing move where the build targets AVX-512 or
+  // AVX2 (GCC spells the generic conversion as a lane at a time).
   static I load_where(const std::uint8_t* p) {
+#if defined(__AVX512F__)
+    if constexpr (B == 16) return (I)_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+#endif
+#if defined(__AVX2__)
+    if constexpr (B == 8) return (I)_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+#endif
     ByteV v;
     std::memcpy(&v, p, sizeof v);
     return __builtin_convertvector(v, I);
   }
   static void store_where(std::uint8_t* p, I v) {
+#if defined(__AVX512F__)
+    if constexpr (B == 16) return _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm512_cvtepi32_epi8((__m512i)v));
+#endif
     const ByteV bytes = __builtin_convertvector(v, ByteV);
     std::memcpy(p, &bytes, sizeof bytes);
   }
@@ -59,16 +81,43 @@ struct Geometry {
       : cb(p.channel_blocks()), plane(p.h * p.w * p.block), pooled_plane(p.p * p.q * p.block), m(p.n * p.h * p.w) {}
 };
 
-// Copies columns [j0, j1) of row i of the pooled NCHW planes of image n, channel block cb, into
-// lanes: staged[(j - j0) B + l] (zero for padded channels).
+// Columns [j0, j1) of row i of the pooled NCHW planes of image n, channel block cb, and the same
+// values in lanes: staged[(j - j0) B + l]. ToLanes: planes -> staged (zero for padded channels),
+// else staged -> planes (padded channels not written).
+template <int B, bool ToLanes>
+void transpose_row(const BlockedBnPool& p, std::conditional_t<ToLanes, const float*, float*> planes, std::int64_t n,
+                   std::int64_t cb, std::int64_t i, std::int64_t j0, std::int64_t j1,
+                   std::conditional_t<ToLanes, float*, const float*> staged) {
+  const auto first = planes + ((n * p.k + cb * B) * p.p + i) * p.q;
+  const std::int64_t valid = std::min<std::int64_t>(B, p.k - cb * B), apart = p.p * p.q;
+#if defined(__AVX512F__)
+  // One gather or scatter a column (the planes P Q floats apart), padded channels masked off.
+  if constexpr (B == 16) {
+    if (apart * 16 < (std::int64_t{1} << 31)) {
+      const __m512i across = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                                _mm512_set1_epi32(static_cast<int>(apart)));
+      const __mmask16 mask = static_cast<__mmask16>((1u << valid) - 1u);
+      for (std::int64_t j = j0; j < j1; ++j) {
+        if constexpr (ToLanes)
+          _mm512_storeu_ps(staged + (j - j0) * 16, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, across, first + j, 4));
+        else
+          _mm512_mask_i32scatter_ps(first + j, mask, across, _mm512_loadu_ps(staged + (j - j0) * 16), 4);
+      }
+      return;
+    }
+  }
+#endif
+  for (int l = 0; l < B; ++l)
+    for (std::int64_t j = j0; j < j1; ++j) {
+      if constexpr (ToLanes) staged[(j - j0) * B + l] = l < valid ? first[l * apart + j] : 0.0f;
+      else if (l < valid) first[l * apart + j] = staged[(j - j0) * B + l];
+    }
+}
+
 template <int B>
 void stage_row(const BlockedBnPool& p, const float* gy, std::int64_t n, std::int64_t cb, std::int64_t i, std::int64_t j0,
                std::int64_t j1, float* staged) {
-  for (int l = 0; l < B; ++l) {
-    const std::int64_t c = cb * B + l;
-    const float* row = c < p.k ? gy + ((n * p.k + c) * p.p + i) * p.q : nullptr;
-    for (std::int64_t j = j0; j < j1; ++j) staged[(j - j0) * B + l] = row ? row[j] : 0.0f;
-  }
+  transpose_row<B, true>(p, gy, n, cb, i, j0, j1, staged);
 }
 
 // The sums over the images of the planes' partial sums (two B-lane groups per plane) -> per channel.
@@ -177,10 +226,7 @@ void forward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv_
             L::store(mt + (i * p.q + j) * B, raw);
             L::store_where(wt + (i * p.q + j) * B, at | (passes & 4));
           }
-          for (int l = 0; l < B && cb * B + l < p.k; ++l) {
-            float* row = out + ((n * p.k + cb * B + l) * p.p + i) * p.q;
-            for (std::int64_t j = j0; j < j1; ++j) row[j] = staged[(j - j0) * B + l];
-          }
+          transpose_row<B, false>(p, out, n, cb, i, j0, j1, staged);
         }
     }
   });
