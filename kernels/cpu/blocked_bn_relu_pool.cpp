@@ -22,9 +22,12 @@ namespace {
 constexpr std::int64_t kChunk = 32;  // pooled columns staged at a time (plain NCHW <-> lanes)
 
 // GCC 12's AVX-512 conversion intrinsics start from an "undefined" register that it then reports
-// as maybe uninitialized (a false positive inside its own header), wherever they are inlined.
+// as maybe uninitialized (a false positive inside its own header), wherever they are inlined. And
+// in a build for any x86-64 (TINYNN_NATIVE=OFF) GCC notes that passing these vectors by value has
+// another ABI with AVX: true, and moot for functions of this file's alone.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
 // One position's B channels as vectors of floats, of 32-bit masks/integers and of bytes. (The

@@ -7,6 +7,12 @@
 
 #include "strided_loop.h"
 
+// In a build for any x86-64 (TINYNN_NATIVE=OFF) GCC notes that passing a 64-byte vector by value
+// has another ABI with AVX: true, and moot for functions of this file's alone.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
 namespace tinynn::cpu {
 
 namespace {
