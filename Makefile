@@ -35,10 +35,12 @@ bench: build
 	bash bench/run_all.sh $(BUILD)
 
 # The whole test suite built with AddressSanitizer and UndefinedBehaviorSanitizer (LeakSanitizer
-# included), without the CUDA backend and the packaging test, which rebuild nothing new.
+# included), without the CUDA backend and the packaging test, which rebuild nothing new; and for
+# any x86-64 (TINYNN_NATIVE=OFF), so that the loops' portable paths run too (`make test` runs the
+# ones for this machine's CPU).
 sanitize: test-deps
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTINYNN_SANITIZE=ON -DTINYNN_CUDA=OFF \
-	  -DTINYNN_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	  -DTINYNN_BUILD_BENCH=OFF -DTINYNN_NATIVE=OFF $(CMAKE_FLAGS)
 	cmake --build $(BUILD)-asan -j $(JOBS)
 	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS) -E '^packaging'
 
