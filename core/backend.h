@@ -180,6 +180,7 @@ struct ConvBlockPlan {
   double eps = 1e-5;
   bool training = true;
   bool pool_ceil_mode = false;  // how pool.p and pool.q were counted (for composing the block again)
+  bool input_gradient = true;   // training: whether the backward may be asked for x's gradient
 };
 constexpr int kConvBlockSaved = 4;
 struct ConvBlockSizes {

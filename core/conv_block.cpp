@@ -50,6 +50,7 @@ Tensor conv_block(const Tensor& x, const Tensor& w, const Tensor& bias, const Te
   ConvBlockPlan plan;
   plan.conv = detail::conv_plan(x, w, bias, o.stride, o.padding, o.dilation, o.groups);
   plan.eps = o.eps, plan.training = o.training, plan.pool_ceil_mode = o.pool_ceil_mode;
+  plan.input_gradient = x.requires_grad();  // an image batch does not: a backend may keep less
   const ConvPlan& c = plan.conv;
   const std::int64_t count = c.n * c.p * c.q;
   // Batch norm's own checks (a channel of one value cannot be normalized) stay with batch_norm.

@@ -199,39 +199,81 @@ void forward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv_
   }
   // Normalize, ReLU and pool: each window's four values in lanes; the maximum (the first of equal
   // ones, or the first NaN, as max_pool2d) and its position; ReLU passes NaN on, as relu.
+  // window(n, cb, i, j, raw) gives the convolution's four values of window (i, j).
   using L = Lanes<B>;
   using F = typename L::F;
   using I = typename L::I;
-  const I zero{};
-  parallel_chunks_if(planes, planes * g.plane, [&](std::int64_t begin, std::int64_t end) {
-    float staged[kChunk * B];
-    for (std::int64_t t = begin; t < end; ++t) {
-      const std::int64_t n = t / g.cb, cb = t % g.cb;
-      const float* x = conv_out + t * g.plane;
-      const F scale = L::load(s.scale.data() + cb * B), shift = L::load(s.shift.data() + cb * B);
-      std::uint8_t* wt = where + t * g.pooled_plane;
-      float* mt = at_max + t * g.pooled_plane;
-      for (std::int64_t i = 0; i < p.p; ++i)
-        for (std::int64_t j0 = 0; j0 < p.q; j0 += kChunk) {
-          const std::int64_t j1 = std::min(p.q, j0 + kChunk);
-          for (std::int64_t j = j0; j < j1; ++j) {
-            const float* v00 = x + (2 * i * p.w + 2 * j) * B;
-            const float* v10 = v00 + p.w * B;
-            F raw = L::load(v00), best = raw * scale + shift;
-            I at = zero;
-            for (int k = 1; k < 4; ++k) {
-              const F u = L::load(k < 2 ? v00 + B : v10 + (k - 2) * B), v = u * scale + shift;
-              const I more = ~(v <= best) & (best == best);  // a NaN wins, as in max_pool2d
-              best = more ? v : best, raw = more ? u : raw, at = more ? zero + k : at;
+  auto pool_pass = [&](const auto& window) {
+    parallel_chunks_if(planes, planes * g.plane, [&](std::int64_t begin, std::int64_t end) {
+      float staged[kChunk * B];
+      const I zero{};
+      for (std::int64_t t = begin; t < end; ++t) {
+        const std::int64_t n = t / g.cb, cb = t % g.cb;
+        const F scale = L::load(s.scale.data() + cb * B), shift = L::load(s.shift.data() + cb * B);
+        std::uint8_t* wt = where + t * g.pooled_plane;
+        float* mt = at_max + t * g.pooled_plane;
+        for (std::int64_t i = 0; i < p.p; ++i)
+          for (std::int64_t j0 = 0; j0 < p.q; j0 += kChunk) {
+            const std::int64_t j1 = std::min(p.q, j0 + kChunk);
+            for (std::int64_t j = j0; j < j1; ++j) {
+              F raw[4];
+              window(n, cb, i, j, raw);
+              F best = raw[0] * scale + shift, kept = raw[0];
+              I at = zero;
+              for (int k = 1; k < 4; ++k) {
+                const F v = raw[k] * scale + shift;
+                const I more = ~(v <= best) & (best == best);  // a NaN wins, as in max_pool2d
+                best = more ? v : best, kept = more ? raw[k] : kept, at = more ? zero + k : at;
+              }
+              const I passes = ~(best <= 0.0f);
+              L::store(staged + (j - j0) * B, passes ? best : F{} + 0.0f);
+              L::store(mt + (i * p.q + j) * B, kept);
+              L::store_where(wt + (i * p.q + j) * B, at | (passes & 4));
             }
-            const I passes = ~(best <= 0.0f);
-            L::store(staged + (j - j0) * B, passes ? best : F{} + 0.0f);
-            L::store(mt + (i * p.q + j) * B, raw);
-            L::store_where(wt + (i * p.q + j) * B, at | (passes & 4));
+            transpose_row<B, false>(p, out, n, cb, i, j0, j1, staged);
           }
-          transpose_row<B, false>(p, out, n, cb, i, j0, j1, staged);
-        }
+      }
+    });
+  };
+  if (!p.own_conv) {
+    pool_pass([&](std::int64_t n, std::int64_t cb, std::int64_t i, std::int64_t j, F* raw) {
+      const float* v00 = conv_out + (n * g.cb + cb) * g.plane + (2 * i * p.w + 2 * j) * B;
+      const float* v10 = v00 + p.w * B;
+      raw[0] = L::load(v00), raw[1] = L::load(v00 + B), raw[2] = L::load(v10), raw[3] = L::load(v10 + B);
+    });
+    return;
+  }
+  // The convolution itself, from the input's patches (shifted: the bias takes the shift back):
+  // each output channel's weights and bias in lanes, a patch value for all lanes at a time.
+  const PatchPlan& pl = p.patches;
+  const std::int64_t taps = pl.taps();
+  std::int64_t offset[kMaxPatchTaps];
+  for (std::int64_t k = 0; k < taps; ++k)
+    offset[k] = (k / (pl.r * pl.s) * pl.padded_h() + k / pl.s % pl.r) * pl.padded_w() + k % pl.s;
+  float* lane_w = s.lane_weights.data();  // [cb][tap][B], then [cb][B] the biases
+  float* lane_b = lane_w + g.cb * taps * B;
+  for (std::int64_t c = 0; c < g.cb * B; ++c) {
+    const std::int64_t cb = c / B, l = c % B;
+    double b0 = 0;
+    for (std::int64_t k = 0; k < taps; ++k) {
+      const float wk = c < p.k ? w[c * taps + k] : 0.0f;
+      lane_w[(cb * taps + k) * B + l] = wk;
+      b0 += static_cast<double>(wk) * s.moments.shift[k / (pl.r * pl.s)];
     }
+    lane_b[c] = c < p.k ? static_cast<float>(b0 + (bias != nullptr ? bias[c] : 0.0f)) : 0.0f;
+  }
+  with_taps(taps, [&](auto taps_c) {
+    constexpr int T = decltype(taps_c)::value;
+    pool_pass([&](std::int64_t n, std::int64_t cb, std::int64_t i, std::int64_t j, F* raw) {
+      const float* image = s.moments.row(pl, n, 0, 0);
+      const F b0 = L::load(lane_b + cb * B);
+      for (int pos = 0; pos < 4; ++pos) {
+        const float* corner = image + (2 * i + (pos >> 1)) * pl.padded_w() + 2 * j + (pos & 1);
+        F acc = b0;
+        for (int k = 0; k < T; ++k) acc += L::load(lane_w + (cb * T + k) * B) * corner[offset[k]];
+        raw[pos] = acc;
+      }
+    });
   });
 }
 
@@ -411,6 +453,7 @@ void BlockedBnPoolScratch::reserve(const BlockedBnPool& plan) {
   const std::int64_t channels = plan.channel_blocks() * plan.block;
   partial.assign(static_cast<std::size_t>(plan.n * channels * (2 + (plan.linear ? plan.patches.taps() : 0))), 0.0);
   if (plan.linear) moments.reserve(plan.patches);
+  if (plan.own_conv) lane_weights.assign(static_cast<std::size_t>(channels * (plan.patches.taps() + 1)), 0.0f);
   scale.assign(static_cast<std::size_t>(channels), 0.0f);
   shift.assign(static_cast<std::size_t>(channels), 0.0f);
   extra.assign(static_cast<std::size_t>(channels), 0.0f);

@@ -24,6 +24,9 @@ struct BlockedBnPool {
   // takes the statistics from the input, and bn_relu_pool_weight_backward applies.
   bool linear = false;
   PatchPlan patches;
+  // linear, and the convolution's output is needed nowhere else (its input needs no gradient): the
+  // forward computes the convolution itself, window by window, and conv_out is not read.
+  bool own_conv = false;
 
   std::int64_t channel_blocks() const { return (k + block - 1) / block; }
   // Bytes of the forward's record of each pooled value's window position, for the backward.
@@ -37,6 +40,7 @@ struct BlockedBnPoolScratch {
   std::vector<float> scale, shift, extra;
   std::vector<float> dy;  // the batch norm's output gradient at each window's maximum, in lanes
   PatchMoments moments;
+  std::vector<float> lane_weights;  // own_conv: the weights and biases, output channels in lanes
   void reserve(const BlockedBnPool& plan);
 };
 

@@ -60,14 +60,14 @@ struct Reorder {
   }
 };
 
-using Key = std::array<std::int64_t, 28>;
+using Key = std::array<std::int64_t, 29>;
 
 Key key_of(const ConvBlockPlan& b) {
   const ConvPlan& p = b.conv;
   const PoolPlan& q = b.pool;
   return {p.n, p.c, p.h, p.w, p.k, p.r, p.s, p.p, p.q, p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.dil_h, p.dil_w, p.groups,
           q.kh, q.kw, q.stride_h, q.stride_w, q.pad_h, q.pad_w, q.dil_h, q.dil_w, q.p, q.q, b.training ? 1 : 0,
-          std::bit_cast<std::int64_t>(b.eps)};  // eps is built into the batch norm primitives
+          b.input_gradient ? 1 : 0, std::bit_cast<std::int64_t>(b.eps)};  // eps is built into the batch norm primitives
 }
 
 struct Block {
@@ -110,6 +110,7 @@ std::optional<BlockedBnPool> own_tail(const ConvBlockPlan& b, const md& conv_dst
       pl.p = p.p, pl.q = p.q;
       t.linear = p.groups == 1 && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 && p.dil_w == 1 &&
                  pl.taps() <= kMaxPatchTaps;
+      t.own_conv = t.linear && !b.input_gradient;
       return t;
     }
   return std::nullopt;
@@ -288,8 +289,9 @@ ConvBlockSizes onednn_conv_block_sizes(const ConvBlockPlan& plan) {
   if (block == nullptr) return sizes;
   sizes.fused = true;
   if (plan.training) {
-    sizes.saved[0] = block->x_in.primitive ? static_cast<std::int64_t>(block->src.get_size()) : 0;
-    sizes.saved[1] = static_cast<std::int64_t>(block->dst.get_size());
+    const bool own_conv = block->tail && block->tail->own_conv;  // no convolution output to keep
+    sizes.saved[0] = block->x_in.primitive && !own_conv ? static_cast<std::int64_t>(block->src.get_size()) : 0;
+    sizes.saved[1] = own_conv ? 0 : static_cast<std::int64_t>(block->dst.get_size());
     sizes.saved[2] = block->tail ? block->tail->where_bytes() * 4 : static_cast<std::int64_t>(block->bn_workspace.get_size());
     sizes.saved[3] = block->tail   ? block->tail->where_bytes()
                      : block->pool ? static_cast<std::int64_t>(block->pool_workspace.get_size())
@@ -304,6 +306,11 @@ void onednn_conv_block_forward(const ConvBlockPlan& plan, float* y, float* mean,
   std::lock_guard<std::mutex> lock(rt.mutex);
   Block& k = entry(plan, rt);
   if (!k.training) return eval_forward(k, plan, y, mean, var, x, w, bias, gamma, beta, rt);
+  if (k.tail && k.tail->own_conv) {  // a first layer: the loops compute the convolution too
+    bn_relu_pool_forward(*k.tail, k.tail_scratch, nullptr, gamma, beta, mean, var, y, static_cast<std::uint8_t*>(saved[3]),
+                         static_cast<float*>(saved[2]), x, w, bias);
+    return;
+  }
   const dnnl::engine& e = rt.engine;
   dnnl::stream& s = rt.stream;
   void* x_conv = k.x_in.run(x, saved[0], e, s);
@@ -346,6 +353,8 @@ void onednn_conv_block_backward(const ConvBlockPlan& plan, float* gx, float* gw,
   Block& k = entry(plan, rt);
   const dnnl::engine& e = rt.engine;
   dnnl::stream& s = rt.stream;
+  if (k.tail && k.tail->own_conv && gx != nullptr)
+    throw dnnl::error(dnnl_invalid_arguments, "conv block: an input gradient from a plan made without one (input_gradient)");
   if (k.tail && k.tail->linear && gx == nullptr) {
     // A first layer: its weight gradient from the input's patches, no convolution pass at all.
     bn_relu_pool_weight_backward(*k.tail, k.tail_scratch, x, w, mean, var, gamma, gy,
