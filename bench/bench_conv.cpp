@@ -56,14 +56,13 @@ dnnl::memory filled_memory(const dnnl::memory::desc& d, const dnnl::engine& engi
 // The three passes of one convolution, created with format `any` and run on memory in the
 // chosen layouts: what oneDNN itself can do for this shape.
 struct DirectConv {
-  explicit DirectConv(const ConvShape& s) {
+  explicit DirectConv(const ConvShape& s, dnnl::algorithm alg = dnnl::algorithm::convolution_direct) {
     using dt = dnnl::memory::data_type;
     using tag = dnnl::memory::format_tag;
     const std::int64_t p = s.h + 2 * s.pad - s.r + 1, q = s.w + 2 * s.pad - s.r + 1;
     const dnnl::memory::desc src({s.n, s.c, s.h, s.w}, dt::f32, tag::any), wei({s.k, s.c, s.r, s.r}, dt::f32, tag::any),
         bias({s.k}, dt::f32, tag::any), dst({s.n, s.k, p, q}, dt::f32, tag::any);
     const dnnl::memory::dims strides{1, 1}, dil{0, 0}, pad{s.pad, s.pad};
-    const auto alg = dnnl::algorithm::convolution_direct;
     const dnnl::convolution_forward::primitive_desc fwd(
         {dnnl::prop_kind::forward_training, alg, src, wei, bias, dst, strides, dil, pad, pad}, engine);
     // Backward data of a few-channel input is fastest on plain NCHW (as tinynn picks it).
@@ -101,6 +100,12 @@ struct DirectConv {
 
 // One conv block (conv -> batch norm with ReLU -> 2x2 max pool) as oneDNN's primitives chained on
 // the layouts they chose, forward and backward, with no reorder at all: the floor of conv_block.
+// The convolutions with the algorithm conv_block picks (oneDNN's choice from 16 input channels:
+// Winograd where it has one; direct below).
+dnnl::algorithm block_algorithm(const ConvShape& s) {
+  return s.c >= 16 ? dnnl::algorithm::convolution_auto : dnnl::algorithm::convolution_direct;
+}
+
 struct DirectBlock {
   explicit DirectBlock(const ConvShape& s) {
     using dt = dnnl::memory::data_type;
@@ -109,7 +114,7 @@ struct DirectBlock {
     const dnnl::memory::desc src({s.n, s.c, s.h, s.w}, dt::f32, tag::any), wei({s.k, s.c, s.r, s.r}, dt::f32, tag::any),
         bias({s.k}, dt::f32, tag::x), dst({s.n, s.k, p, q}, dt::f32, tag::any), stat({s.k}, dt::f32, tag::x);
     const dnnl::memory::dims strides{1, 1}, dil{0, 0}, pad{s.pad, s.pad}, two{2, 2}, zero{0, 0};
-    const auto alg = dnnl::algorithm::convolution_direct;
+    const auto alg = block_algorithm(s);
     const dnnl::convolution_forward::primitive_desc fwd(
         {dnnl::prop_kind::forward_training, alg, src, wei, bias, dst, strides, dil, pad, pad}, engine);
     const auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift |
@@ -208,18 +213,24 @@ int main(int argc, char** argv) {
   }
   // The floor of one training step of configs/fashion_mnist_cnn.json at batch 128: its oneDNN
   // primitives called directly (conv1 forward and weight gradient, conv2 all three passes, the
-  // dense layers' matmuls); bench/bench_cnn_epoch.sh multiplies it by the steps of an epoch.
+  // dense layers' matmuls) with the algorithms conv_block's convolutions use (Winograd for conv2);
+  // bench/bench_cnn_epoch.sh multiplies it by the steps of an epoch. Then the same with the direct
+  // algorithm throughout (the floor as first measured).
   {
-    DirectConv conv1(shapes[0]), conv2(shapes[1]);
     bench::MlpMatmulFloor dense(128, {3136, 128, 10}, true);
-    const double floor = bench::median_seconds(
-        [&] {
-          conv1.run_forward(), conv1.run_backward_weights();
-          conv2.run_forward(), conv2.run_backward_data(), conv2.run_backward_weights();
-          dense();
-        },
-        rounds, 3);
-    std::printf("cnn_step_floor\tbatch 128\t%.3f\t-\t-\n", floor * 1e3);
+    for (const bool as_block : {true, false}) {
+      const auto direct = dnnl::algorithm::convolution_direct;
+      DirectConv conv1(shapes[0], as_block ? block_algorithm(shapes[0]) : direct),
+          conv2(shapes[1], as_block ? block_algorithm(shapes[1]) : direct);
+      const double floor = bench::median_seconds(
+          [&] {
+            conv1.run_forward(), conv1.run_backward_weights();
+            conv2.run_forward(), conv2.run_backward_data(), conv2.run_backward_weights();
+            dense();
+          },
+          rounds, 3);
+      std::printf("%s\tbatch 128\t%.3f\t-\t-\n", as_block ? "cnn_step_floor" : "cnn_step_floor_direct", floor * 1e3);
+    }
     // The same with batch norm, ReLU and pooling as oneDNN primitives too (the two blocks chained
     // directly): what a step costs when everything but the loss runs at oneDNN's speed.
     DirectBlock block1(shapes[0]), block2(shapes[1]);

@@ -99,6 +99,34 @@ TEST_CASE("conv_block equals conv2d -> batch_norm -> relu -> max_pool2d, forward
   CHECK(cpu::onednn_conv_block_own_tail_plans() - own_tails_before == 6);
 }
 
+TEST_CASE("conv_block with 16 or more input channels (oneDNN's Winograd convolutions) equals the four ops",
+          "[conv][conv_block]") {
+  ConvBlockOptions o;
+  o.padding = {1, 1};
+  o.pool_kernel = Size2{2, 2};
+  for (bool training : {true, false}) {
+    o.training = training;
+    INFO((training ? "training" : "eval"));
+    const BlockCase c{{4, 32, 14, 14}, 64, 3, o};
+    const BlockInputs a = inputs_for(c, 51), b = inputs_for(c, 51);
+    const Tensor y = conv_block(a.x, a.w, a.b, a.mean, a.var, a.gamma, a.beta, o);
+    const Tensor z = detail::conv_block_composed(b.x, b.w, b.b, b.mean, b.var, b.gamma, b.beta, o);
+    REQUIRE(y.grad_fn_name() == "ConvBlockBackward");
+    // Winograd rounds differently from the direct convolution the ops run.
+    CHECK(max_relative_error(y, z) < 1e-4);
+    CHECK(max_relative_error(a.mean, b.mean) < 1e-5);
+    CHECK(max_relative_error(a.var, b.var) < 1e-5);
+    Generator gen(52);
+    const Tensor weights = randn(y.shape(), {}, &gen);
+    sum(y * weights).backward();
+    sum(z * weights).backward();
+    CHECK(max_relative_error(a.x.grad(), b.x.grad()) < 1e-4);
+    CHECK(max_relative_error(a.w.grad(), b.w.grad()) < 1e-4);
+    CHECK(max_relative_error(a.gamma.grad(), b.gamma.grad()) < 1e-4);
+    CHECK(max_relative_error(a.beta.grad(), b.beta.grad()) < 1e-4);
+  }
+}
+
 TEST_CASE("conv_block on a one-channel input that needs no gradient: statistics and weight gradient from its patches",
           "[conv][conv_block]") {
   struct Case {
