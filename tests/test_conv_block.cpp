@@ -43,6 +43,21 @@ double max_relative_error(const Tensor& a, const Tensor& b) {
   return worst;
 }
 
+// Backpropagates sum(y * r) and sum(z * r) for the same random r.
+void backward_alike(const Tensor& y, const Tensor& z, std::uint64_t seed) {
+  Generator gen(seed);
+  const Tensor weights = randn(y.shape(), {}, &gen);
+  sum(y * weights).backward();
+  sum(z * weights).backward();
+}
+
+// The conv weight's and the batch norm's gradients of two input sets agree.
+void check_weight_gradients(const BlockInputs& a, const BlockInputs& b) {
+  CHECK(max_relative_error(a.w.grad(), b.w.grad()) < 1e-4);
+  CHECK(max_relative_error(a.gamma.grad(), b.gamma.grad()) < 1e-4);
+  CHECK(max_relative_error(a.beta.grad(), b.beta.grad()) < 1e-4);
+}
+
 std::vector<ConvBlockOptions> options_to_try() {
   std::vector<ConvBlockOptions> all;
   ConvBlockOptions pooled;
@@ -83,15 +98,10 @@ TEST_CASE("conv_block equals conv2d -> batch_norm -> relu -> max_pool2d, forward
         CHECK(max_relative_error(y, z) < 2e-5);
         CHECK(max_relative_error(a.mean, b.mean) < 1e-6);  // the running statistics moved alike
         CHECK(max_relative_error(a.var, b.var) < 1e-6);
-        Generator gen(12);
-        const Tensor weights = randn(y.shape(), {}, &gen);
-        sum(y * weights).backward();
-        sum(z * weights).backward();
+        backward_alike(y, z, 12);
         CHECK(max_relative_error(a.x.grad(), b.x.grad()) < 1e-4);
-        CHECK(max_relative_error(a.w.grad(), b.w.grad()) < 1e-4);
         CHECK(max_relative_error(a.b.grad(), b.b.grad()) < 1e-4);
-        CHECK(max_relative_error(a.gamma.grad(), b.gamma.grad()) < 1e-4);
-        CHECK(max_relative_error(a.beta.grad(), b.beta.grad()) < 1e-4);
+        check_weight_gradients(a, b);
       }
   // oneDNN takes every one of these on the CPU; the 2x2 pools in training (one per shape and
   // channel count) run tinynn's own batch norm + ReLU + pool loops.
@@ -116,14 +126,9 @@ TEST_CASE("conv_block with 16 or more input channels (oneDNN's Winograd convolut
     CHECK(max_relative_error(y, z) < 1e-4);
     CHECK(max_relative_error(a.mean, b.mean) < 1e-5);
     CHECK(max_relative_error(a.var, b.var) < 1e-5);
-    Generator gen(52);
-    const Tensor weights = randn(y.shape(), {}, &gen);
-    sum(y * weights).backward();
-    sum(z * weights).backward();
+    backward_alike(y, z, 52);
     CHECK(max_relative_error(a.x.grad(), b.x.grad()) < 1e-4);
-    CHECK(max_relative_error(a.w.grad(), b.w.grad()) < 1e-4);
-    CHECK(max_relative_error(a.gamma.grad(), b.gamma.grad()) < 1e-4);
-    CHECK(max_relative_error(a.beta.grad(), b.beta.grad()) < 1e-4);
+    check_weight_gradients(a, b);
   }
 }
 
@@ -151,15 +156,10 @@ TEST_CASE("conv_block on a one-channel input that needs no gradient: statistics 
     CHECK(max_relative_error(y, z) < 2e-5);
     CHECK(max_relative_error(a.mean, b.mean) < 1e-6);
     CHECK(max_relative_error(a.var, b.var) < 1e-5);
-    Generator gen(32);
-    const Tensor weights = randn(y.shape(), {}, &gen);
-    sum(y * weights).backward();
-    sum(z * weights).backward();
-    CHECK(max_relative_error(a.w.grad(), b.w.grad()) < 1e-4);
+    backward_alike(y, z, 32);
+    check_weight_gradients(a, b);
     CHECK(max_relative_error(a.b.grad(), b.b.grad()) < 1e-4);  // zero: the batch norm cancels it
     CHECK(a.b.grad().abs().max().item() == 0.0);
-    CHECK(max_relative_error(a.gamma.grad(), b.gamma.grad()) < 1e-4);
-    CHECK(max_relative_error(a.beta.grad(), b.beta.grad()) < 1e-4);
   }
   CHECK(cpu::onednn_conv_block_linear_plans() - linear_before == 4);
 }

@@ -248,8 +248,7 @@ void forward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv_
   const PatchPlan& pl = p.patches;
   const std::int64_t taps = pl.taps();
   std::int64_t offset[kMaxPatchTaps];
-  for (std::int64_t k = 0; k < taps; ++k)
-    offset[k] = (k / (pl.r * pl.s) * pl.padded_h() + k / pl.s % pl.r) * pl.padded_w() + k % pl.s;
+  for (std::int64_t k = 0; k < taps; ++k) offset[k] = pl.tap_offset(k);
   float* lane_w = s.lane_weights.data();  // [cb][tap][B], then [cb][B] the biases
   float* lane_b = lane_w + g.cb * taps * B;
   for (std::int64_t c = 0; c < g.cb * B; ++c) {
@@ -379,8 +378,7 @@ void weight_backward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const floa
   s.moments.compute(pl, x_in);
   // Tap k of the patch at padded position (h, w) of image n: image_n[offset[k] + h padded_w + w].
   std::int64_t offset[kMaxPatchTaps];
-  for (std::int64_t k = 0; k < taps; ++k)
-    offset[k] = (k / (pl.r * pl.s) * pl.padded_h() + k / pl.s % pl.r) * pl.padded_w() + k % pl.s;
+  for (std::int64_t k = 0; k < taps; ++k) offset[k] = pl.tap_offset(k);
   // Per plane: the sums of dy and dy (x - mean) as in backward(), and of dy times each tap of
   // the patch at the window's maximum (patch values less their channel's shift).
   with_taps(taps, [&](auto taps_c) {

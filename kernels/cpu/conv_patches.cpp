@@ -58,7 +58,7 @@ void PatchMoments::compute(const PatchPlan& pl, const float* x) {
   // the patch at padded position (h, w): row(n, 0, h)[offset[t] + w].
   const std::int64_t slot = taps + pairs(taps);
   std::int64_t offset[kMaxPatchTaps];
-  for (std::int64_t t = 0; t < taps; ++t) offset[t] = (t / (pl.r * pl.s) * ph + t / pl.s % pl.r) * pw + t % pl.s;
+  for (std::int64_t t = 0; t < taps; ++t) offset[t] = pl.tap_offset(t);
   with_taps(taps, [&](auto taps_c) {
     constexpr int T = decltype(taps_c)::value;
     parallel_chunks_if(pl.n, pl.positions() * slot, [&](std::int64_t begin, std::int64_t end) {

@@ -41,6 +41,9 @@ struct PatchPlan {
   std::int64_t padded_h() const { return h + 2 * pad_h; }
   std::int64_t padded_w() const { return w + 2 * pad_w + 16; }  // room for a vector past the last column
   std::int64_t positions() const { return n * p * q; }
+  // Where tap t of the patch at padded position (h, w) lies in an image of PatchMoments::padded:
+  // row(n, 0, h)[tap_offset(t) + w].
+  std::int64_t tap_offset(std::int64_t t) const { return (t / (r * s) * padded_h() + t / s % r) * padded_w() + t % s; }
 };
 
 // Moments of the patches over every output position of the batch, and the input they came from

@@ -200,7 +200,8 @@ std::unique_ptr<Block> create(const ConvBlockPlan& b, const dnnl::engine& e) {
   }
 
   // Backward: every gradient between the primitives stays in the output layout `dst`.
-  k.g_conv = dnnl::memory(k.dst, e);
+  // (A first layer computing its own convolution never has a convolution gradient: no buffer.)
+  if (!k.tail || !k.tail->own_conv) k.g_conv = dnnl::memory(k.dst, e);
   if (!k.tail) {
     k.gy_in = Reorder(k.plain_out, k.pool_dst, e);
     k.g_out = dnnl::memory(k.pool_dst, e);
