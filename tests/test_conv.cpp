@@ -4,6 +4,7 @@
 // (tests/test_conv_golden.cpp).
 #include "test_helpers.h"
 
+#include "../kernels/cpu/conv_patches.h"
 #ifdef TINYNN_HAVE_ONEDNN
 #include "../kernels/cpu/onednn_conv.h"
 #endif
@@ -96,6 +97,45 @@ TEST_CASE("oneDNN convolution matches the reference kernels, forward and both ba
       CHECK(allclose(fast[i].to(DType::Float64), ref[i], 1e-4, 1e-4));
     }
   }
+}
+
+TEST_CASE("conv2d of few taps runs on the patch loops and matches the reference", "[conv]") {
+  struct Case {
+    Shape x, w;
+    Size2 padding;
+  };
+  // Rows of 11 (one partial vector), 16 (one full), 28 and 39 columns (full vectors and a partial
+  // one); one to nine taps; two and nine input channels.
+  const std::vector<Case> cases = {
+      {{3, 1, 13, 11}, {5, 1, 3, 3}, {1, 1}}, {{2, 1, 20, 35}, {4, 1, 3, 3}, {0, 2}}, {{2, 2, 9, 16}, {3, 2, 2, 2}, {0, 0}},
+      {{1, 1, 28, 28}, {32, 1, 3, 3}, {1, 1}}, {{2, 1, 16, 16}, {3, 1, 1, 1}, {0, 0}}, {{4, 9, 5, 5}, {2, 9, 1, 1}, {0, 0}},
+      {{1, 1, 3, 4}, {2, 1, 3, 2}, {2, 1}},
+  };
+  Generator gen(11);
+  for (const Case& c : cases) {
+    INFO("input " << shape_str(c.x) << " weight " << shape_str(c.w));
+    const Tensor x = randn(c.x, {DType::Float64}, &gen), w = randn(c.w, {DType::Float64}, &gen);
+    const Tensor b = randn({c.w[0]}, {DType::Float64}, &gen);
+    const std::size_t before = cpu::patch_conv2d_calls();
+    const Tensor fast = conv2d(x.to(DType::Float32), w.to(DType::Float32), b.to(DType::Float32), {1, 1}, c.padding);
+    const Tensor no_bias = conv2d(x.to(DType::Float32), w.to(DType::Float32), Tensor(), {1, 1}, c.padding);
+    CHECK(cpu::patch_conv2d_calls() - before == 2);
+    const Tensor ref = conv2d(x, w, b, {1, 1}, c.padding);  // float64: the reference kernel
+    CHECK(allclose(fast.to(DType::Float64), ref, 1e-5, 1e-5));
+    CHECK(allclose(no_bias.to(DType::Float64), conv2d(x, w, Tensor(), {1, 1}, c.padding), 1e-5, 1e-5));
+  }
+  // A NaN reaches the outputs whose windows hold it, and no other.
+  Tensor x = zeros({1, 1, 5, 20});
+  x.data_ptr<float>()[2 * 20 + 17] = NAN;
+  const auto y = conv2d(x, ones({2, 1, 3, 3}), Tensor(), {1, 1}, {1, 1}).to_vector<float>();
+  CHECK(std::count_if(y.begin(), y.end(), [](float v) { return std::isnan(v); }) == 2 * 9);
+  // Stride, dilation, groups or more taps take the other kernels.
+  const std::size_t before = cpu::patch_conv2d_calls();
+  conv2d(randn({1, 1, 8, 8}), randn({2, 1, 3, 3}), Tensor(), {2, 2});
+  conv2d(randn({1, 1, 8, 8}), randn({2, 1, 3, 3}), Tensor(), {1, 1}, {0, 0}, {2, 2});
+  conv2d(randn({1, 2, 8, 8}), randn({2, 1, 3, 3}), Tensor(), {1, 1}, {0, 0}, {1, 1}, 2);
+  conv2d(randn({1, 2, 8, 8}), randn({2, 2, 3, 3}));
+  CHECK(cpu::patch_conv2d_calls() == before);
 }
 
 #ifdef TINYNN_HAVE_ONEDNN

@@ -1,9 +1,12 @@
-// CPU convolution and pooling: float32 convolution on oneDNN when built with it; everything else
+// CPU convolution and pooling: a float32 convolution's forward on tinynn's patch loops when it
+// has few taps (conv_patches.h: a first layer on images), its other passes and other
+// convolutions on oneDNN when built with it; everything else
 // on the reference kernels of kernels/common/window_reference.h, one output element per call,
 // threads taking ranges of outputs (so results do not depend on the thread count).
 #include <tinynn/core/detail/dispatch.h>
 
 #include "../common/window_reference.h"
+#include "conv_patches.h"
 #include "cpu_backend.h"
 #include "strided_loop.h"
 #ifdef TINYNN_HAVE_ONEDNN
@@ -171,6 +174,11 @@ void avg_pool_backward(const PoolPlan& pl, T* gx, const T* gy) {
 }  // namespace
 
 void CpuBackend::conv2d(const ConvPlan& plan, DType t, void* y, const void* x, const void* w, const void* bias) {
+  if (t == DType::Float32 && patches_fit(plan)) {
+    patch_conv2d(plan, static_cast<float*>(y), static_cast<const float*>(x), static_cast<const float*>(w),
+                 static_cast<const float*>(bias));
+    return;
+  }
 #ifdef TINYNN_HAVE_ONEDNN
   if (t == DType::Float32 && onednn_conv2d_f32(plan, static_cast<float*>(y), static_cast<const float*>(x),
                                                static_cast<const float*>(w), static_cast<const float*>(bias)))

@@ -105,11 +105,8 @@ std::optional<BlockedBnPool> own_tail(const ConvBlockPlan& b, const md& conv_dst
     if (conv_dst == md({p.n, p.k, p.p, p.q}, dt::f32, layout)) {
       BlockedBnPool t;
       t.n = p.n, t.k = p.k, t.h = p.p, t.w = p.q, t.p = q.p, t.q = q.q, t.block = lanes, t.eps = b.eps;
-      PatchPlan& pl = t.patches;
-      pl.n = p.n, pl.c = p.c, pl.h = p.h, pl.w = p.w, pl.r = p.r, pl.s = p.s, pl.pad_h = p.pad_h, pl.pad_w = p.pad_w;
-      pl.p = p.p, pl.q = p.q;
-      t.linear = p.groups == 1 && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 && p.dil_w == 1 &&
-                 pl.taps() <= kMaxPatchTaps;
+      t.patches = patch_plan(p);
+      t.linear = patches_fit(p);
       t.own_conv = t.linear && !b.input_gradient;
       return t;
     }
