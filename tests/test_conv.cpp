@@ -75,7 +75,7 @@ TEST_CASE("oneDNN convolution matches the reference kernels, forward and both ba
   const std::vector<Case> cases = {
       {{2, 3, 9, 9}, {8, 3, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1},   {{1, 1, 28, 28}, {6, 1, 5, 5}, {1, 1}, {2, 2}, {1, 1}, 1},
       {{3, 4, 7, 5}, {6, 2, 3, 2}, {2, 1}, {1, 0}, {1, 1}, 2},   {{2, 6, 8, 8}, {6, 1, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 6},
-      {{1, 2, 10, 9}, {4, 2, 3, 3}, {3, 2}, {2, 1}, {2, 3}, 1},  {{2, 5, 6, 6}, {3, 5, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 1},
+      {{1, 2, 10, 9}, {4, 2, 3, 3}, {3, 2}, {2, 1}, {2, 3}, 1},  {{2, 5, 6, 6}, {3, 5, 2, 1}, {1, 1}, {0, 0}, {1, 1}, 1},
       {{4, 16, 6, 6}, {32, 16, 3, 3}, {2, 2}, {1, 1}, {1, 1}, 1}, {{1, 3, 4, 3}, {2, 3, 6, 5}, {1, 1}, {1, 1}, {1, 1}, 1},
   };
   Generator gen(7);
@@ -104,12 +104,13 @@ TEST_CASE("conv2d of few taps runs on the patch loops and matches the reference"
     Shape x, w;
     Size2 padding;
   };
-  // Rows of 11 (one partial vector), 16 (one full), 28 and 39 columns (full vectors and a partial
-  // one); one to nine taps; two and nine input channels.
+  // Rows of 11 and 15 (one partial vector), 16 (one full), 28 and 37 columns (full vectors and a partial
+  // one); one to nine taps; two and nine input channels; a batch large enough to be split between
+  // threads.
   const std::vector<Case> cases = {
       {{3, 1, 13, 11}, {5, 1, 3, 3}, {1, 1}}, {{2, 1, 20, 35}, {4, 1, 3, 3}, {0, 2}}, {{2, 2, 9, 16}, {3, 2, 2, 2}, {0, 0}},
       {{1, 1, 28, 28}, {32, 1, 3, 3}, {1, 1}}, {{2, 1, 16, 16}, {3, 1, 1, 1}, {0, 0}}, {{4, 9, 5, 5}, {2, 9, 1, 1}, {0, 0}},
-      {{1, 1, 3, 4}, {2, 1, 3, 2}, {2, 1}},
+      {{1, 1, 3, 4}, {2, 1, 3, 2}, {2, 1}}, {{8, 1, 28, 28}, {32, 1, 3, 3}, {1, 1}},  // the last on all threads
   };
   Generator gen(11);
   for (const Case& c : cases) {
@@ -135,6 +136,7 @@ TEST_CASE("conv2d of few taps runs on the patch loops and matches the reference"
   conv2d(randn({1, 1, 8, 8}), randn({2, 1, 3, 3}), Tensor(), {1, 1}, {0, 0}, {2, 2});
   conv2d(randn({1, 2, 8, 8}), randn({2, 1, 3, 3}), Tensor(), {1, 1}, {0, 0}, {1, 1}, 2);
   conv2d(randn({1, 2, 8, 8}), randn({2, 2, 3, 3}));
+  conv2d(randn({1, 1, 8, 8}), zeros({2, 1, 0, 3}), Tensor(), {1, 1}, {1, 1});  // no taps at all
   CHECK(cpu::patch_conv2d_calls() == before);
 }
 

@@ -31,7 +31,7 @@ constexpr std::int64_t pairs(std::int64_t taps) { return taps * (taps + 1) / 2; 
 }  // namespace
 
 bool patches_fit(const ConvPlan& p) {
-  return p.groups == 1 && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 && p.dil_w == 1 &&
+  return p.groups == 1 && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 && p.dil_w == 1 && p.c * p.r * p.s >= 1 &&
          p.c * p.r * p.s <= kMaxPatchTaps;
 }
 

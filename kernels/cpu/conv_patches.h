@@ -49,7 +49,7 @@ struct PatchPlan {
 };
 
 // Whether a convolution is linear in few-tap patches of its input: one group, stride 1, dilation
-// 1 (then P = H + 2 pad_h - R + 1) and C R S <= kMaxPatchTaps; and its PatchPlan.
+// 1 (then P = H + 2 pad_h - R + 1) and 1 <= C R S <= kMaxPatchTaps; and its PatchPlan.
 bool patches_fit(const ConvPlan& plan);
 PatchPlan patch_plan(const ConvPlan& plan);
 
