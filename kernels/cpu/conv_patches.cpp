@@ -146,6 +146,57 @@ void patch_conv2d(const ConvPlan& cp, float* y, const float* x, const float* w, 
 
 std::size_t patch_conv2d_calls() { return g_patch_conv_calls; }
 
+namespace {
+
+// The moments of one image's patches come in passes over rows of the [taps, taps] triangle, each
+// pass with at most this many vector sums, so that they and the taps stay in the 32 vector
+// registers (all 54 sums of nine taps at once spilled to the stack at every position).
+constexpr int kSumsAPass = 20;
+
+// The row after the last of the pass that starts at row t0 (a tap's sum and its row of pairs).
+constexpr int pass_end(int taps, int t0) {
+  int t = t0, sums = 0;
+  while (t < taps && sums + 1 + (taps - t) <= kSumsAPass) sums += 1 + (taps - t), ++t;
+  return t == t0 ? t0 + 1 : t;
+}
+
+// Rows [T0, pass_end) of the triangle for one image: into out (its slot of PatchMoments::partial,
+// taps sums then the pairs (t, u >= t) in row order), the sums over the image's output positions of
+// each tap and of each pair of taps, 16 positions at a time in float lanes (about 50 terms a lane for
+// a 28 x 28 image), then in double. Tap t of the patch at padded position (h, w):
+// image[offset[t] + h padded_w + w].
+template <int T, int T0>
+void image_moments(const PatchPlan& pl, const float* image, const std::int64_t* offset, double* out) {
+  constexpr int T1 = pass_end(T, T0);
+  constexpr int kSums = (T1 - T0) + ((T - T0) * (T - T0 + 1) - (T - T1) * (T - T1 + 1)) / 2;
+  Positions acc[kSums] = {}, v[T];
+  for (std::int64_t i = 0; i < pl.p; ++i)
+    for (std::int64_t j0 = 0; j0 < pl.q; j0 += kWidth) {
+      Positions mask;
+      for (std::int64_t l = 0; l < kWidth; ++l) mask[l] = j0 + l < pl.q ? 1.0f : 0.0f;
+      const float* corner = image + i * pl.padded_w() + j0;
+      for (int t = T0; t < T; ++t) v[t] = *reinterpret_cast<const UnalignedPositions*>(corner + offset[t]) * mask;
+      int a = 0;
+      for (int t = T0; t < T1; ++t) {
+        acc[a++] += v[t];
+        for (int u = t; u < T; ++u) acc[a++] += v[t] * v[u];
+      }
+    }
+  int a = 0;
+  for (int t = T0; t < T1; ++t) {
+    const int pair_row = t * T - t * (t - 1) / 2;  // the index of pair (t, t) among the pairs
+    for (int u = t - 1; u < T; ++u) {             // u = t - 1: the tap's own sum
+      double total = 0;
+      for (std::int64_t l = 0; l < kWidth; ++l) total += acc[a][l];
+      ++a;
+      out[u < t ? t : T + pair_row + (u - t)] = total;
+    }
+  }
+  if constexpr (T1 < T) image_moments<T, T1>(pl, image, offset, out);
+}
+
+}  // namespace
+
 void PatchMoments::reserve(const PatchPlan& plan) {
   const std::int64_t taps = plan.taps();
   padded.assign(static_cast<std::size_t>(plan.n * plan.c * plan.padded_h() * plan.padded_w()), 0.0f);
@@ -163,37 +214,14 @@ void PatchMoments::compute(const PatchPlan& pl, const float* x) {
     shift[c] = static_cast<float>(total / static_cast<double>(plane));
   }
   fill_padded(pl, x, shift.data(), padded.data());
-  // Per image: sums of each tap and of each pair of taps over the output positions, 16 positions
-  // at a time in float lanes (about 50 terms a lane for a 28 x 28 image), then in double. Tap t of
-  // the patch at padded position (h, w): row(n, 0, h)[offset[t] + w].
+  // Per image: the sums of each tap and of each pair of taps over its output positions.
   const std::int64_t slot = taps + pairs(taps);
   std::int64_t offset[kMaxPatchTaps];
   for (std::int64_t t = 0; t < taps; ++t) offset[t] = pl.tap_offset(t);
   with_taps(taps, [&](auto taps_c) {
     constexpr int T = decltype(taps_c)::value;
     parallel_chunks_if(pl.n, pl.positions() * slot, [&](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t n = begin; n < end; ++n) {
-        Positions acc[T + pairs(T)] = {}, v[T];
-        for (std::int64_t i = 0; i < pl.p; ++i)
-          for (std::int64_t j0 = 0; j0 < pl.q; j0 += kWidth) {
-            Positions mask;
-            for (std::int64_t l = 0; l < kWidth; ++l) mask[l] = j0 + l < pl.q ? 1.0f : 0.0f;
-            const float* corner = row(pl, n, 0, i) + j0;
-            for (int t = 0; t < T; ++t) {
-              v[t] = *reinterpret_cast<const UnalignedPositions*>(corner + offset[t]) * mask;
-              acc[t] += v[t];
-            }
-            int a = T;
-            for (int t = 0; t < T; ++t)
-              for (int u = t; u < T; ++u) acc[a++] += v[t] * v[u];
-          }
-        double* out = partial.data() + n * slot;
-        for (int k = 0; k < T + pairs(T); ++k) {
-          double total = 0;
-          for (std::int64_t l = 0; l < kWidth; ++l) total += acc[k][l];
-          out[k] = total;
-        }
-      }
+      for (std::int64_t n = begin; n < end; ++n) image_moments<T, 0>(pl, row(pl, n, 0, 0), offset, partial.data() + n * slot);
     });
   });
   // Over the images; then the covariance about the mean (shift-free: the shifted sums give it
