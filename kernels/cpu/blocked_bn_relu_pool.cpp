@@ -405,10 +405,17 @@ void weight_backward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const floa
               const I where_j = L::load_where(wt + o), at = where_j & 3;
               const F dy = (where_j & 4) ? L::load(staged + (j - j0) * B) : F{} + 0.0f;
               a += dy, b += dy * (L::load(mt + o) - m);
-              for (int pos = 0; pos < 4; ++pos) {
-                const F dy_pos = at == pos ? dy : F{} + 0.0f;
-                const float* corner = image + (2 * i + (pos >> 1)) * pl.padded_w() + 2 * j + (pos & 1);
-                for (int k = 0; k < T; ++k) d[k] += dy_pos * corner[offset[k]];
+              // Each channel's tap at its own maximum's position: the four positions' values
+              // (one input value for every channel) chosen per lane.
+              const I at1 = at == 1, at2 = at == 2, at3 = at == 3;
+              const float* window = image + 2 * i * pl.padded_w() + 2 * j;
+              for (int k = 0; k < T; ++k) {
+                const float* c = window + offset[k];
+                F v = F{} + c[0];
+                v = at1 ? F{} + c[1] : v;
+                v = at2 ? F{} + c[pl.padded_w()] : v;
+                v = at3 ? F{} + c[pl.padded_w() + 1] : v;
+                d[k] += dy * v;
               }
             }
           }
