@@ -83,26 +83,6 @@ void store_first(float* p, Positions v, std::int64_t count) {
 #endif
 }
 
-// An output plane [P, Q] as vectors of 16 columns, row by row, the last of a row holding the
-// rest: vector m starts at out_at[m] in the plane and at in_at[m] in a padded image, and holds
-// lanes[m] columns. A table, so that the loops over it divide nothing.
-struct PlaneVectors {
-  std::vector<std::int64_t> out_at, in_at, lanes;
-  std::int64_t count() const { return static_cast<std::int64_t>(out_at.size()); }
-};
-
-const PlaneVectors& plane_vectors(const PatchPlan& pl) {
-  thread_local PlaneVectors v;  // the calling thread's (kept: no allocation a step)
-  v.out_at.clear(), v.in_at.clear(), v.lanes.clear();
-  for (std::int64_t i = 0; i < pl.p; ++i)
-    for (std::int64_t j = 0; j < pl.q; j += kWidth) {
-      v.out_at.push_back(i * pl.q + j);
-      v.in_at.push_back(i * pl.padded_w() + j);
-      v.lanes.push_back(std::min(kWidth, pl.q - j));
-    }
-  return v;
-}
-
 }  // namespace
 
 // tinynn builds with -ffp-contract=off so that its loops round the same with and without FMA;
@@ -111,33 +91,34 @@ const PlaneVectors& plane_vectors(const PatchPlan& pl) {
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=fast")
 
-// Shapes: see conv_patches.h. One image a task: each vector of positions loads its T shifted
-// input vectors once and gives every output channel's vector there (T multiply-adds, the
-// channel's weights broadcast from memory).
+// Shapes: see conv_patches.h. One image a task: each vector of 16 output columns of a row (the
+// last of a row holding the rest) loads its T shifted input vectors once and gives every output
+// channel's vector there (T multiply-adds, the channel's weights broadcast from memory).
 void patch_conv2d(const ConvPlan& cp, float* y, const float* x, const float* w, const float* bias) {
   ++g_patch_conv_calls;
   const PatchPlan pl = patch_plan(cp);
   const float* padded = padded_input(pl, x);
   const std::int64_t taps = pl.taps(), image = pl.c * pl.padded_h() * pl.padded_w(), plane_size = pl.p * pl.q;
-  const PlaneVectors& plane = plane_vectors(pl);
   std::int64_t offset[kMaxPatchTaps];
   for (std::int64_t t = 0; t < taps; ++t) offset[t] = pl.tap_offset(t);
   with_taps(taps, [&](auto taps_c) {
     constexpr int T = decltype(taps_c)::value;
     parallel_chunks_if(pl.n, pl.n * cp.k * plane_size * T, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t n = begin; n < end; ++n)
-        for (std::int64_t m = 0; m < plane.count(); ++m) {
-          const float* corner = padded + n * image + plane.in_at[m];
-          Positions v[T];
-          for (int t = 0; t < T; ++t) v[t] = *reinterpret_cast<const UnalignedPositions*>(corner + offset[t]);
-          float* out = y + n * cp.k * plane_size + plane.out_at[m];
-          for (std::int64_t k = 0; k < cp.k; ++k) {
-            const float* wk = w + k * T;
-            Positions acc = Positions{} + (bias != nullptr ? bias[k] : 0.0f);
-            for (int t = 0; t < T; ++t) acc += v[t] * wk[t];
-            store_first(out + k * plane_size, acc, plane.lanes[m]);
+        for (std::int64_t i = 0; i < pl.p; ++i)
+          for (std::int64_t j = 0; j < pl.q; j += kWidth) {
+            const float* corner = padded + n * image + i * pl.padded_w() + j;
+            Positions v[T];
+            for (int t = 0; t < T; ++t) v[t] = *reinterpret_cast<const UnalignedPositions*>(corner + offset[t]);
+            float* out = y + n * cp.k * plane_size + i * pl.q + j;
+            const std::int64_t lanes = std::min(kWidth, pl.q - j);
+            for (std::int64_t k = 0; k < cp.k; ++k) {
+              const float* wk = w + k * T;
+              Positions acc = Positions{} + (bias != nullptr ? bias[k] : 0.0f);
+              for (int t = 0; t < T; ++t) acc += v[t] * wk[t];
+              store_first(out + k * plane_size, acc, lanes);
+            }
           }
-        }
     });
   });
 }
@@ -182,15 +163,16 @@ void image_moments(const PatchPlan& pl, const float* image, const std::int64_t* 
         for (int u = t; u < T; ++u) acc[a++] += v[t] * v[u];
       }
     }
+  auto lane_sum = [](const Positions& v) {
+    double total = 0;
+    for (std::int64_t l = 0; l < kWidth; ++l) total += v[l];
+    return total;
+  };
   int a = 0;
   for (int t = T0; t < T1; ++t) {
-    const int pair_row = t * T - t * (t - 1) / 2;  // the index of pair (t, t) among the pairs
-    for (int u = t - 1; u < T; ++u) {             // u = t - 1: the tap's own sum
-      double total = 0;
-      for (std::int64_t l = 0; l < kWidth; ++l) total += acc[a][l];
-      ++a;
-      out[u < t ? t : T + pair_row + (u - t)] = total;
-    }
+    out[t] = lane_sum(acc[a++]);
+    double* pair_row = out + T + t * T - t * (t - 1) / 2;  // pair (t, t), then (t, t + 1), ...
+    for (int u = t; u < T; ++u) pair_row[u - t] = lane_sum(acc[a++]);
   }
   if constexpr (T1 < T) image_moments<T, T1>(pl, image, offset, out);
 }
