@@ -186,6 +186,21 @@ constexpr int kConvBlockSaved = 4;
 struct ConvBlockSizes {
   bool fused = false;                            // false: the caller composes the four ops
   std::int64_t saved[kConvBlockSaved] = {};      // bytes of each saved buffer (training)
+  // Training: which of the block's tensors it can take in the channel-blocked layout of `lanes`
+  // lanes (ConvBlockBlocked), so that two blocks in a row pass them on without a reorder.
+  int lanes = 0;
+  bool blocked_x = false, blocked_y = false, blocked_gy = false, blocked_gx = false;
+};
+// Where a fused block's tensors are in the channel-blocked layout [N][C/B][H][W][B], B =
+// ConvBlockSizes::lanes (core/detail/channel_blocked.h); null: plain NCHW only. Forward: x, read in
+// place of the plain x (which holds the same values); y, written besides the plain y. Backward: x
+// as in the forward; gy, read in place of the plain gy (null then); gx, written in place of the
+// plain gx (null then).
+struct ConvBlockBlocked {
+  const void* x = nullptr;
+  void* y = nullptr;
+  const void* gy = nullptr;
+  void* gx = nullptr;
 };
 
 // n Philox draws from (seed, counter) into a contiguous tensor; the layout of words per element is
@@ -356,10 +371,11 @@ class Backend {
   // not needed), gw, gbias, ggamma, gbeta from gy [N, K, P', Q'] and the forward's buffers.
   virtual ConvBlockSizes conv_block_sizes(const ConvBlockPlan& plan) = 0;
   virtual void conv_block_forward(const ConvBlockPlan& plan, void* y, void* mean, void* var, void* const* saved, const void* x,
-                                  const void* w, const void* bias, const void* gamma, const void* beta) = 0;
+                                  const void* w, const void* bias, const void* gamma, const void* beta,
+                                  const ConvBlockBlocked& blocked) = 0;
   virtual void conv_block_backward(const ConvBlockPlan& plan, void* gx, void* gw, void* gbias, void* ggamma, void* gbeta,
                                    const void* gy, const void* const* saved, const void* mean, const void* var, const void* x,
-                                   const void* w, const void* gamma, const void* beta) = 0;
+                                   const void* w, const void* gamma, const void* beta, const ConvBlockBlocked& blocked) = 0;
   // Factorizations and solves (LAPACK on the CPU). Throws NotImplementedError where a backend
   // has none.
   virtual void linalg(const LinalgPlan& plan) = 0;

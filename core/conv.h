@@ -50,6 +50,9 @@ struct ConvBlockOptions {
   std::optional<Size2> pool_stride;  // default: the pool's kernel
   Size2 pool_padding{0, 0};
   bool pool_ceil_mode = false;
+  // A hint: the output goes straight to another conv_block (nn::Sequential sets it), so a backend
+  // may also keep it in its own layout for that block, and their gradients pass between them so.
+  bool feeds_conv_block = false;
 };
 Tensor conv_block(const Tensor& input, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, const Tensor& bn_weight, const Tensor& bn_bias, const ConvBlockOptions& options);

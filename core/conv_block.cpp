@@ -6,6 +6,7 @@
 #include "backend.h"
 #include "conv.h"
 #include "creation.h"
+#include "detail/channel_blocked.h"
 #include "detail/autograd_hooks.h"
 #include "detail/window_ops.h"
 #include "error.h"
@@ -80,8 +81,19 @@ Tensor conv_block(const Tensor& x, const Tensor& w, const Tensor& bias, const Te
     saved.push_back(empty({(sizes.saved[i] + 3) / 4}, DType::Float32, x.device()));  // bytes, in floats
     saved_data[i] = saved.back().numel() > 0 ? saved.back().raw_data() : nullptr;
   }
+  // The channel-blocked layout (detail/channel_blocked.h) in place of reorders: x's where the block
+  // before left it, y's for the block after.
+  ConvBlockBlocked blocked;
+  const Tensor x_blocked = o.training && sizes.blocked_x ? detail::channel_blocked_of(x, sizes.lanes) : Tensor();
+  if (x_blocked.defined()) blocked.x = x_blocked.raw_data();
+  Tensor y_blocked;
+  if (o.training && sizes.blocked_y && o.feeds_conv_block) {
+    y_blocked = detail::channel_blocked_buffer(y.shape(), sizes.lanes, y.device());
+    blocked.y = y_blocked.raw_data();
+  }
   backend.conv_block_forward(plan, y.raw_data(), mean.raw_data(), var.raw_data(), saved_data, xc.raw_data(), wc.raw_data(),
-                             bc.raw_data(), gamma.raw_data(), beta.raw_data());
+                             bc.raw_data(), gamma.raw_data(), beta.raw_data(), blocked);
+  if (y_blocked.defined()) detail::set_channel_blocked(y, y_blocked, true);
   if (o.training) {
     // The running statistics move in place, the variance with Bessel's correction (as batch_norm).
     const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
@@ -93,6 +105,7 @@ Tensor conv_block(const Tensor& x, const Tensor& w, const Tensor& bias, const Te
   rec.conv_block = plan;
   rec.saved = {mean, var};
   for (Tensor& t : saved) rec.saved.push_back(std::move(t));
+  if (o.training) rec.saved.push_back(x_blocked);  // [2 + kConvBlockSaved]: undefined unless the forward read it
   // In eval the block is a function of fixed statistics; its gradient still comes from the four ops.
   return detail::recorded(std::move(rec), y);
 }
@@ -105,18 +118,33 @@ namespace detail {
 std::vector<Tensor> conv_block_backward_kernel(const OpRecord& rec, const Tensor& g, bool need_gx) {
   const auto& in = rec.inputs;
   const ConvBlockPlan& plan = rec.conv_block;
-  const Tensor gc = g.contiguous();
   const std::int64_t k = plan.conv.k;
   Tensor gx = need_gx ? empty(in[0].shape(), in[0].dtype(), in[0].device()) : Tensor();
+  // The channel-blocked layout as in the forward: gy's where the block after left it; gx's for the
+  // block before when that block left x so (its backward reads it).
+  Backend& backend = backend_for(g.device());
+  const ConvBlockSizes sizes = backend.conv_block_sizes(plan);
+  ConvBlockBlocked blocked;
+  const Tensor& x_blocked = rec.saved[2 + kConvBlockSaved];
+  if (x_blocked.defined()) blocked.x = x_blocked.raw_data();
+  const Tensor gy_blocked = sizes.blocked_gy ? channel_blocked_of(g, sizes.lanes) : Tensor();
+  if (gy_blocked.defined()) blocked.gy = gy_blocked.raw_data();
+  const Tensor gc = gy_blocked.defined() ? Tensor() : g.contiguous();  // g's plain values are not read
+  Tensor gx_blocked;
+  if (need_gx && sizes.blocked_gx && x_blocked.defined()) {
+    gx_blocked = channel_blocked_buffer(gx.shape(), sizes.lanes, gx.device());
+    blocked.gx = gx_blocked.raw_data();
+  }
   Tensor gw = empty(in[1].shape(), in[1].dtype(), in[1].device()), gb = empty({k}, in[0].dtype(), in[0].device());
   Tensor ggamma = empty({k}, in[0].dtype(), in[0].device()), gbeta = empty({k}, in[0].dtype(), in[0].device());
   const void* saved[kConvBlockSaved];
   for (int i = 0; i < kConvBlockSaved; ++i) saved[i] = rec.saved[2 + i].numel() > 0 ? rec.saved[2 + i].raw_data() : nullptr;
   const Tensor xc = in[0].contiguous(), wc = in[1].contiguous(), gamma = in[3].contiguous();
-  backend_for(g.device())
-      .conv_block_backward(plan, gx.defined() ? gx.raw_data() : nullptr, gw.raw_data(), gb.raw_data(), ggamma.raw_data(),
-                           gbeta.raw_data(), gc.raw_data(), saved, rec.saved[0].raw_data(), rec.saved[1].raw_data(),
-                           xc.raw_data(), wc.raw_data(), gamma.raw_data(), in[4].raw_data());
+  backend.conv_block_backward(plan, gx.defined() && !gx_blocked.defined() ? gx.raw_data() : nullptr, gw.raw_data(),
+                              gb.raw_data(), ggamma.raw_data(), gbeta.raw_data(), gc.defined() ? gc.raw_data() : nullptr, saved,
+                              rec.saved[0].raw_data(), rec.saved[1].raw_data(), xc.raw_data(), wc.raw_data(), gamma.raw_data(),
+                              in[4].raw_data(), blocked);
+  if (gx_blocked.defined()) set_channel_blocked(gx, gx_blocked, false);
   return {gx, gw, gb, ggamma, gbeta};
 }
 

@@ -1,6 +1,8 @@
 // Storage allocation through the owning device's backend.
 #include "storage.h"
 
+#include <mutex>
+
 #include "backend.h"
 
 namespace tinynn {
@@ -12,6 +14,22 @@ Storage::Storage(std::size_t nbytes, Device device) : nbytes_(nbytes), device_(d
 Storage::~Storage() {
   // Never throws: the backend looked up at construction still exists.
   if (data_ != nullptr) backend_for(device_).deallocate(data_, nbytes_);
+}
+
+void Storage::set_twin(std::shared_ptr<const StorageTwin> twin, bool plain_written) {
+  twin_ = std::move(twin);
+  twin_version_ = version_;
+  pending_.store(twin_ != nullptr && !plain_written, std::memory_order_release);
+}
+
+void Storage::materialize() const {
+  // Rare (a twin's values read as plain by an op that does not take the twin) and short: one lock
+  // for all storages, so that two threads reading at once write the bytes once.
+  static std::mutex mutex;
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (!pending_.load(std::memory_order_relaxed)) return;
+  twin_->materialize(data_);
+  pending_.store(false, std::memory_order_release);
 }
 
 }  // namespace tinynn

@@ -40,7 +40,7 @@ Tensor BatchNorm::forward(const Tensor& x) {
   return y;
 }
 
-Tensor BatchNorm::forward_block(Conv2d& conv, Pool2d* pool, const Tensor& x) {
+Tensor BatchNorm::forward_block(Conv2d& conv, Pool2d* pool, const Tensor& x, bool feeds_conv_block) {
   const bool applies = spatial_dims_ == 2 && weight_.defined() && conv.bias().defined() && (pool == nullptr || pool->is_max()) &&
                        (pool == nullptr || pool->dilation() == Size2{1, 1}) && conv.weight().shape()[0] == features_;
   if (!applies) {
@@ -49,7 +49,7 @@ Tensor BatchNorm::forward_block(Conv2d& conv, Pool2d* pool, const Tensor& x) {
   }
   ConvBlockOptions o;
   o.stride = conv.stride(), o.padding = conv.padding(), o.dilation = conv.dilation(), o.groups = conv.groups();
-  o.training = is_training(), o.momentum = momentum_, o.eps = eps_;
+  o.training = is_training(), o.momentum = momentum_, o.eps = eps_, o.feeds_conv_block = feeds_conv_block;
   if (pool != nullptr) {
     o.pool_kernel = pool->kernel_size(), o.pool_stride = pool->stride(), o.pool_padding = pool->padding();
     o.pool_ceil_mode = pool->ceil_mode();

@@ -24,8 +24,9 @@ class BatchNorm : public Module {
   double momentum() const { return momentum_; }
   // conv -> this -> ReLU (-> pool, a max pool; null: none) as one conv_block op: what the layers
   // give one after the other (Sequential runs that pattern so). Falls back to the layers when the
-  // block does not apply (a 1d norm, no conv bias, no affine parameters).
-  Tensor forward_block(Conv2d& conv, Pool2d* pool, const Tensor& input);
+  // block does not apply (a 1d norm, no conv bias, no affine parameters). feeds_conv_block: the
+  // output goes straight to another such block (ConvBlockOptions).
+  Tensor forward_block(Conv2d& conv, Pool2d* pool, const Tensor& input, bool feeds_conv_block = false);
 
  private:
   int spatial_dims_;  // 1: [N, C] or [N, C, L]; 2: [N, C, H, W]

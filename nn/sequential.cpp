@@ -27,19 +27,23 @@ T* layer_at(const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& 
 
 // A Linear followed by a pointwise activation runs as matmul + one fused bias-activation op, and
 // Conv2d -> BatchNorm2d -> ReLU (-> MaxPool2d) as one conv_block (the same values as the layers
-// one after the other, in fewer passes over memory and, on the CPU, no reorders between them).
+// one after the other, in fewer passes over memory and, on the CPU, no reorders between them nor
+// between two such blocks in a row).
 Tensor Sequential::forward(const Tensor& input) {
   Tensor x = input;
   const auto& layers = children();
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    auto* conv = layer_at<Conv2d>(layers, i);
-    auto* norm = conv != nullptr ? layer_at<BatchNorm>(layers, i + 1) : nullptr;
+  auto block_at = [&](std::size_t i) -> BatchNorm* {  // the block's batch norm when a conv block starts at i
+    auto* norm = layer_at<Conv2d>(layers, i) != nullptr ? layer_at<BatchNorm>(layers, i + 1) : nullptr;
     auto* relu = norm != nullptr ? layer_at<Pointwise>(layers, i + 2) : nullptr;
-    if (relu != nullptr && relu->op() == UnaryOp::Relu) {
+    return relu != nullptr && relu->op() == UnaryOp::Relu ? norm : nullptr;
+  };
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    if (auto* norm = block_at(i)) {
       auto* pool = layer_at<Pool2d>(layers, i + 3);
       if (pool != nullptr && !pool->is_max()) pool = nullptr;
-      x = norm->forward_block(*conv, pool, x);
-      i += pool != nullptr ? 3 : 2;  // the block ran them
+      const std::size_t next = i + (pool != nullptr ? 4 : 3);
+      x = norm->forward_block(*layer_at<Conv2d>(layers, i), pool, x, block_at(next) != nullptr);
+      i = next - 1;  // the block ran them
       continue;
     }
     auto* linear = dynamic_cast<Linear*>(layers[i].second.get());

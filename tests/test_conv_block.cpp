@@ -1,5 +1,6 @@
 // conv_block (conv2d -> batch_norm -> relu -> max_pool2d as one op): the fused oneDNN chain
 // against the four ops, forward, running statistics, gradients and gradients of gradients.
+#include <tinynn/core/detail/channel_blocked.h>
 #include <tinynn/core/detail/window_ops.h>
 
 #include "test_helpers.h"
@@ -193,11 +194,32 @@ TEST_CASE("the blocked batch norm + ReLU + pool loops equal the three ops, 8 and
     std::vector<float> mean(k), var(k), out(z.numel()), at_max(plan.where_bytes()), ggamma(k), gbeta(k);
     const auto gv = gamma.to_vector<float>(), bv = beta.to_vector<float>();
     std::vector<std::uint8_t> where(plan.where_bytes());
+    // The output also blocked, [N][K/B][P][Q][B]: the same values as the plain one.
+    auto pooled_at = [&](std::int64_t i, std::int64_t c, std::int64_t r, std::int64_t q) {
+      return (((i * blocks + c / lanes) * plan.p + r) * plan.q + q) * lanes + c % lanes;
+    };
+    std::vector<float> out_blocked(static_cast<std::size_t>(n * blocks * lanes * plan.p * plan.q), -1.0f);
     cpu::bn_relu_pool_forward(plan, scratch, blocked.data(), gv.data(), bv.data(), mean.data(), var.data(), out.data(),
-                              where.data(), at_max.data(), nullptr, nullptr, nullptr);
+                              out_blocked.data(), where.data(), at_max.data(), nullptr, nullptr, nullptr);
     CHECK(max_relative_error(from_vector(out, z.shape()), z) < 2e-5);
-    cpu::bn_relu_pool_backward(plan, scratch, blocked.data(), mean.data(), var.data(), gv.data(), gzv.data(), where.data(),
-                               at_max.data(), g_blocked.data(), ggamma.data(), gbeta.data());
+    std::vector<float> gz_blocked(out_blocked.size(), 0.0f);
+    int differ = 0;
+    for (std::int64_t i = 0; i < n; ++i)
+      for (std::int64_t c = 0; c < k; ++c)
+        for (std::int64_t r = 0; r < plan.p; ++r)
+          for (std::int64_t q = 0; q < plan.q; ++q) {
+            const std::int64_t plain = ((i * k + c) * plan.p + r) * plan.q + q;
+            differ += out_blocked[pooled_at(i, c, r, q)] != out[plain];
+            gz_blocked[pooled_at(i, c, r, q)] = gzv[plain];
+          }
+    CHECK(differ == 0);
+    // The backward from the blocked gradient gives what it gives from the plain one, bit for bit.
+    std::vector<float> g_from_blocked(g_blocked.size());
+    cpu::bn_relu_pool_backward(plan, scratch, blocked.data(), mean.data(), var.data(), gv.data(), nullptr, gz_blocked.data(),
+                               where.data(), at_max.data(), g_from_blocked.data(), ggamma.data(), gbeta.data());
+    cpu::bn_relu_pool_backward(plan, scratch, blocked.data(), mean.data(), var.data(), gv.data(), gzv.data(), nullptr,
+                               where.data(), at_max.data(), g_blocked.data(), ggamma.data(), gbeta.data());
+    CHECK(g_from_blocked == g_blocked);
     std::vector<float> gy(yv.size());
     for (std::int64_t i = 0; i < n; ++i)
       for (std::int64_t c = 0; c < k; ++c)
@@ -282,6 +304,77 @@ TEST_CASE("conv_block composes its ops for float64, gradients of gradients and w
                     Catch::Contains("bias [2] must be [3]"));
   CHECK_THROWS_WITH(conv_block(a.x.reshape({2, 2, 36}), a.w, a.b, a.mean, a.var, a.gamma, a.beta, o),
                     Catch::Contains("tinynn::conv2d: expected a 4-D input"));
+}
+
+namespace {
+
+// A conv block's parameters as fresh leaves (k output channels, c input channels, 3x3).
+struct BlockParams {
+  Tensor w, b, gamma, beta, mean, var;
+};
+BlockParams block_params(std::int64_t k, std::int64_t c, std::uint64_t seed) {
+  Generator gen(seed);
+  BlockParams p;
+  p.w = (randn({k, c, 3, 3}, {}, &gen) * 0.3).detach().requires_grad_();
+  p.b = randn({k}, {}, &gen).requires_grad_();
+  p.gamma = (rand({k}, {}, &gen) + 0.5).detach().requires_grad_();
+  p.beta = randn({k}, {}, &gen).requires_grad_();
+  p.mean = zeros({k}), p.var = ones({k});
+  return p;
+}
+Tensor run_block(const Tensor& x, const BlockParams& p, bool feeds_conv_block) {
+  ConvBlockOptions o;
+  o.padding = {1, 1}, o.pool_kernel = Size2{2, 2}, o.feeds_conv_block = feeds_conv_block;
+  return conv_block(x, p.w, p.b, p.mean, p.var, p.gamma, p.beta, o);
+}
+bool left_blocked(const Tensor& t) {
+  return detail::channel_blocked_of(t, 16).defined() || detail::channel_blocked_of(t, 8).defined();
+}
+
+}  // namespace
+
+TEST_CASE("two conv blocks in a row pass the output and its gradient in the blocked layout, values unchanged",
+          "[conv][conv_block]") {
+  // x [4, 1, 12, 12] -> block 1 (16 channels, pooled to 6 x 6) -> block 2 (32 channels, 3 x 3). With
+  // the hint block 1 also leaves its output blocked, block 2 reads that and hands its input gradient
+  // back blocked only, which block 1's backward reads; the values are bit for bit those without the
+  // hint (the reorders it skips copy exactly), and the gradient read as a plain tensor is written
+  // from the blocked one then.
+  Generator gen(5);
+  const Tensor x = randn({4, 1, 12, 12}, {}, &gen), gz = randn({4, 32, 3, 3}, {}, &gen);
+  struct Result {
+    std::vector<float> y, gy1, gw1, ggamma1, gw2;
+    bool blocked;
+  };
+  auto run = [&](bool hint) {
+    const BlockParams p1 = block_params(16, 1, 7), p2 = block_params(32, 16, 8);
+    const Tensor y1 = run_block(x, p1, hint);
+    const Tensor y2 = run_block(y1, p2, false);
+    const std::vector<Tensor> g = grad({sum(y2 * gz)}, {y1, p1.w, p1.gamma, p2.w});
+    return Result{y2.to_vector<float>(), g[0].to_vector<float>(), g[1].to_vector<float>(), g[2].to_vector<float>(),
+                  g[3].to_vector<float>(), left_blocked(y1)};
+  };
+  const Result plain = run(false), blocked = run(true);
+  CHECK_FALSE(plain.blocked);
+  CHECK(blocked.blocked);
+  CHECK(blocked.y == plain.y);
+  CHECK(blocked.gy1 == plain.gy1);
+  CHECK(blocked.gw1 == plain.gw1);
+  CHECK(blocked.ggamma1 == plain.ggamma1);
+  CHECK(blocked.gw2 == plain.gw2);
+}
+
+TEST_CASE("a conv block's output written in place after it was left blocked: the next block reads the new values",
+          "[conv][conv_block]") {
+  Generator gen(6);
+  const Tensor x = randn({4, 1, 12, 12}, {}, &gen);
+  const BlockParams p1 = block_params(16, 1, 7), p2 = block_params(32, 16, 8);
+  Tensor y1 = run_block(x, p1, true).detach();
+  REQUIRE(left_blocked(y1));
+  y1.copy_(y1 * 2.0);  // the blocked copy is stale now
+  CHECK_FALSE(left_blocked(y1));
+  const NoGradGuard no_grad;
+  CHECK(run_block(y1, p2, false).to_vector<float>() == run_block(y1.clone(), p2, false).to_vector<float>());
 }
 
 TEST_CASE("Sequential runs Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d as one conv_block", "[nn][conv_block]") {

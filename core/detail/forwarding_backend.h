@@ -148,15 +148,15 @@ class ForwardingBackend final : public Backend {
   }
   ConvBlockSizes conv_block_sizes(const ConvBlockPlan& p) override { return inner_.conv_block_sizes(p); }
   void conv_block_forward(const ConvBlockPlan& p, void* y, void* m, void* v, void* const* saved, const void* x, const void* w,
-                          const void* b, const void* gamma, const void* beta) override {
+                          const void* b, const void* gamma, const void* beta, const ConvBlockBlocked& blocked) override {
     const Timed timed(*this, "conv_block_forward");
-    inner_.conv_block_forward(p, y, m, v, saved, x, w, b, gamma, beta);
+    inner_.conv_block_forward(p, y, m, v, saved, x, w, b, gamma, beta, blocked);
   }
   void conv_block_backward(const ConvBlockPlan& p, void* gx, void* gw, void* gb, void* ggamma, void* gbeta, const void* gy,
                            const void* const* saved, const void* m, const void* v, const void* x, const void* w,
-                           const void* gamma, const void* beta) override {
+                           const void* gamma, const void* beta, const ConvBlockBlocked& blocked) override {
     const Timed timed(*this, "conv_block_backward");
-    inner_.conv_block_backward(p, gx, gw, gb, ggamma, gbeta, gy, saved, m, v, x, w, gamma, beta);
+    inner_.conv_block_backward(p, gx, gw, gb, ggamma, gbeta, gy, saved, m, v, x, w, gamma, beta, blocked);
   }
 
  private:

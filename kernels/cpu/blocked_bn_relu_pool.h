@@ -45,19 +45,20 @@ struct BlockedBnPoolScratch {
 };
 
 // conv_out [N][K/B][H][W][B] -> mean, var [K] (the batch's, variance biased), out [N, K, P, Q]
-// (plain NCHW) = max over each 2x2 window of relu(gamma (x - mean) / sqrt(var + eps) + beta), and
-// blocked like the pooled grid ([N][K/B][P][Q][B], where_bytes() values each): `where`, the window
-// position of each maximum (0-3, row-major) plus 4 when it was positive (ReLU passed its
-// gradient), and `at_max`, conv_out's value there. x, w, bias: the convolution's input, weights
-// and bias (read when plan.linear).
+// (plain NCHW) = max over each 2x2 window of relu(gamma (x - mean) / sqrt(var + eps) + beta) (and
+// the same in out_blocked [N][K/B][P][Q][B] unless null), and blocked like the pooled grid
+// (where_bytes() values each): `where`, the window position of each maximum (0-3, row-major) plus
+// 4 when it was positive (ReLU passed its gradient), and `at_max`, conv_out's value there. x, w,
+// bias: the convolution's input, weights and bias (read when plan.linear).
 void bn_relu_pool_forward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* conv_out,
-                          const float* gamma, const float* beta, float* mean, float* var, float* out, std::uint8_t* where,
-                          float* at_max, const float* x, const float* w, const float* bias);
+                          const float* gamma, const float* beta, float* mean, float* var, float* out, float* out_blocked,
+                          std::uint8_t* where, float* at_max, const float* x, const float* w, const float* bias);
 
-// gy [N, K, P, Q] (plain NCHW), the forward's conv_out, mean, var, where and at_max -> g_conv, the
-// gradient of conv_out in its blocked layout (padded channels zero), and ggamma, gbeta [K].
+// gy [N, K, P, Q] (plain NCHW; or gy_blocked [N][K/B][P][Q][B] unless null), the forward's conv_out,
+// mean, var, where and at_max -> g_conv, the gradient of conv_out in its blocked layout (padded
+// channels zero), and ggamma, gbeta [K].
 void bn_relu_pool_backward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* conv_out,
-                           const float* mean, const float* var, const float* gamma, const float* gy,
+                           const float* mean, const float* var, const float* gamma, const float* gy, const float* gy_blocked,
                            const std::uint8_t* where, const float* at_max, float* g_conv, float* ggamma, float* gbeta);
 
 // plan.linear, and the convolution's input needs no gradient: the same gradients but, in place of
@@ -68,7 +69,7 @@ void bn_relu_pool_backward(const BlockedBnPool& plan, BlockedBnPoolScratch& scra
 // dy is non-zero at one position of each window, so the first sum runs over the pooled grid.
 void bn_relu_pool_weight_backward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* x, const float* w,
                                   const float* mean, const float* var, const float* gamma, const float* gy,
-                                  const std::uint8_t* where, const float* at_max, float* gw, float* gbias, float* ggamma,
-                                  float* gbeta);
+                                  const float* gy_blocked, const std::uint8_t* where, const float* at_max, float* gw,
+                                  float* gbias, float* ggamma, float* gbeta);
 
 }  // namespace tinynn::cpu

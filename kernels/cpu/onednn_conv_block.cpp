@@ -12,6 +12,9 @@
 // saved[2] the convolution's output at each window's maximum, saved[3] where that maximum was and
 // whether ReLU passed it. A first layer (a one-channel input, a 3x3 kernel: conv_patches.h) takes
 // its statistics, and its weight gradient when its input needs none, from the input's patches.
+// Two such blocks in a row pass the first one's output and the second one's input gradient in the
+// loops' blocked layout when core hands them so (ConvBlockBlocked): the second block's convolution
+// reads the first one's output without the reorder, and writes its input gradient without one.
 // In eval the batch norm is folded into the convolution's weights and bias and the ReLU is the
 // convolution's post-op: a convolution and a pool.
 #include "onednn_conv_block.h"
@@ -298,24 +301,35 @@ ConvBlockSizes onednn_conv_block_sizes(const ConvBlockPlan& plan) {
     sizes.saved[3] = block->tail   ? block->tail->where_bytes()
                      : block->pool ? static_cast<std::int64_t>(block->pool_workspace.get_size())
                                    : 0;
+    // The channel-blocked layout of the loops' lanes in place of reorders: x and its gradient where
+    // the convolution's source and the input gradient are in it; y and its gradient where the loops
+    // write and read them (every channel in a full block).
+    const std::int64_t lanes = block->tail ? block->tail->block : 16;
+    const md x_blocked({plan.conv.n, plan.conv.c, plan.conv.h, plan.conv.w}, dt::f32, lanes == 16 ? tag::nChw16c : tag::nChw8c);
+    sizes.lanes = static_cast<int>(lanes);
+    sizes.blocked_x = block->src == x_blocked;
+    sizes.blocked_gx = plan.input_gradient && block->gx_inner.get_desc() == x_blocked;
+    sizes.blocked_y = sizes.blocked_gy = block->tail && plan.conv.k % lanes == 0;
   }
   return sizes;
 }
 
 void onednn_conv_block_forward(const ConvBlockPlan& plan, float* y, float* mean, float* var, void* const* saved,
-                               const float* x, const float* w, const float* bias, const float* gamma, const float* beta) {
+                               const float* x, const float* w, const float* bias, const float* gamma, const float* beta,
+                               const ConvBlockBlocked& blocked) {
+  float* y_blocked = static_cast<float*>(blocked.y);
   OnednnRuntime& rt = onednn_runtime();
   std::lock_guard<std::mutex> lock(rt.mutex);
   Block& k = entry(plan, rt);
   if (!k.training) return eval_forward(k, plan, y, mean, var, x, w, bias, gamma, beta, rt);
   if (k.tail && k.tail->own_conv) {  // a first layer: the loops compute the convolution too
-    bn_relu_pool_forward(*k.tail, k.tail_scratch, nullptr, gamma, beta, mean, var, y, static_cast<std::uint8_t*>(saved[3]),
-                         static_cast<float*>(saved[2]), x, w, bias);
+    bn_relu_pool_forward(*k.tail, k.tail_scratch, nullptr, gamma, beta, mean, var, y, y_blocked,
+                         static_cast<std::uint8_t*>(saved[3]), static_cast<float*>(saved[2]), x, w, bias);
     return;
   }
   const dnnl::engine& e = rt.engine;
   dnnl::stream& s = rt.stream;
-  void* x_conv = k.x_in.run(x, saved[0], e, s);
+  void* x_conv = blocked.x != nullptr ? const_cast<void*>(blocked.x) : k.x_in.run(x, saved[0], e, s);
   void* conv_out = saved[1];
   dnnl::memory src(k.src, e, x_conv), out(k.dst, e, conv_out);
   dnnl::memory weights(k.w_fwd.get_desc(), e, k.w_in.run(w, k.w_fwd.get_data_handle(), e, s));
@@ -323,7 +337,7 @@ void onednn_conv_block_forward(const ConvBlockPlan& plan, float* y, float* mean,
   k.conv.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, out}});
   if (k.tail) {
     s.wait();
-    bn_relu_pool_forward(*k.tail, k.tail_scratch, static_cast<const float*>(conv_out), gamma, beta, mean, var, y,
+    bn_relu_pool_forward(*k.tail, k.tail_scratch, static_cast<const float*>(conv_out), gamma, beta, mean, var, y, y_blocked,
                          static_cast<std::uint8_t*>(saved[3]), static_cast<float*>(saved[2]), x, w, bias);
     return;
   }
@@ -349,23 +363,25 @@ void onednn_conv_block_forward(const ConvBlockPlan& plan, float* y, float* mean,
 
 void onednn_conv_block_backward(const ConvBlockPlan& plan, float* gx, float* gw, float* gbias, float* ggamma, float* gbeta,
                                 const float* gy, const void* const* saved, const float* mean, const float* var, const float* x,
-                                const float* w, const float* gamma, const float* beta) {
+                                const float* w, const float* gamma, const float* beta, const ConvBlockBlocked& blocked) {
   OnednnRuntime& rt = onednn_runtime();
   std::lock_guard<std::mutex> lock(rt.mutex);
   Block& k = entry(plan, rt);
   const dnnl::engine& e = rt.engine;
   dnnl::stream& s = rt.stream;
-  if (k.tail && k.tail->own_conv && gx != nullptr)
+  const auto* gy_blocked = static_cast<const float*>(blocked.gy);
+  const bool want_gx = gx != nullptr || blocked.gx != nullptr;
+  if (k.tail && k.tail->own_conv && want_gx)
     throw dnnl::error(dnnl_invalid_arguments, "conv block: an input gradient from a plan made without one (input_gradient)");
-  if (k.tail && k.tail->linear && gx == nullptr) {
+  if (k.tail && k.tail->linear && !want_gx) {
     // A first layer: its weight gradient from the input's patches, no convolution pass at all.
-    bn_relu_pool_weight_backward(*k.tail, k.tail_scratch, x, w, mean, var, gamma, gy,
+    bn_relu_pool_weight_backward(*k.tail, k.tail_scratch, x, w, mean, var, gamma, gy, gy_blocked,
                                  static_cast<const std::uint8_t*>(saved[3]), static_cast<const float*>(saved[2]), gw, gbias,
                                  ggamma, gbeta);
     return;
   }
   if (k.tail) {
-    bn_relu_pool_backward(*k.tail, k.tail_scratch, static_cast<const float*>(saved[1]), mean, var, gamma, gy,
+    bn_relu_pool_backward(*k.tail, k.tail_scratch, static_cast<const float*>(saved[1]), mean, var, gamma, gy, gy_blocked,
                           static_cast<const std::uint8_t*>(saved[3]), static_cast<const float*>(saved[2]),
                           static_cast<float*>(k.g_conv.get_data_handle()),
                           ggamma, gbeta);
@@ -394,19 +410,21 @@ void onednn_conv_block_backward(const ConvBlockPlan& plan, float* gx, float* gw,
                               {DNNL_ARG_DIFF_SHIFT, dnnl::memory(k.stat, e, gbeta)}});
   }
   // The convolution's weight and bias gradients, and its input's.
-  const void* x_conv = k.x_in.primitive ? saved[0] : static_cast<const void*>(x);
+  const void* x_conv = blocked.x != nullptr ? blocked.x : k.x_in.primitive ? saved[0] : static_cast<const void*>(x);
   void* gw_inner = k.gw_out.primitive ? k.gw_inner.get_data_handle() : static_cast<void*>(gw);
   k.conv_weights.execute(s, {{DNNL_ARG_SRC, dnnl::memory(k.src, e, const_cast<void*>(x_conv))},
                              {DNNL_ARG_DIFF_DST, k.g_conv},
                              {DNNL_ARG_DIFF_WEIGHTS, dnnl::memory(k.gw_inner.get_desc(), e, gw_inner)},
                              {DNNL_ARG_DIFF_BIAS, dnnl::memory(k.stat, e, gbias)}});
   k.gw_out.run(gw_inner, gw, e, s);
-  if (gx != nullptr) {
-    void* gx_inner = k.gx_out.primitive ? k.gx_inner.get_data_handle() : static_cast<void*>(gx);
+  if (want_gx) {
+    void* gx_inner = blocked.gx != nullptr  ? blocked.gx
+                     : k.gx_out.primitive ? k.gx_inner.get_data_handle()
+                                          : static_cast<void*>(gx);
     k.conv_data.execute(s, {{DNNL_ARG_DIFF_DST, k.g_conv},
                             {DNNL_ARG_WEIGHTS, dnnl::memory(k.w_bwd.get_desc(), e, k.w_for_data.run(w, k.w_bwd.get_data_handle(), e, s))},
                             {DNNL_ARG_DIFF_SRC, dnnl::memory(k.gx_inner.get_desc(), e, gx_inner)}});
-    k.gx_out.run(gx_inner, gx, e, s);
+    if (blocked.gx == nullptr) k.gx_out.run(gx_inner, gx, e, s);
   }
   s.wait();
 }

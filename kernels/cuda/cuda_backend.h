@@ -73,10 +73,11 @@ class CudaBackend final : public Backend {
                            const void* x, const void* mean, const void* invstd, const void* weight) override;
   ConvBlockSizes conv_block_sizes(const ConvBlockPlan& plan) override;
   void conv_block_forward(const ConvBlockPlan& plan, void* y, void* mean, void* var, void* const* saved, const void* x,
-                          const void* w, const void* bias, const void* gamma, const void* beta) override;
+                          const void* w, const void* bias, const void* gamma, const void* beta,
+                          const ConvBlockBlocked& blocked) override;
   void conv_block_backward(const ConvBlockPlan& plan, void* gx, void* gw, void* gbias, void* ggamma, void* gbeta, const void* gy,
                            const void* const* saved, const void* mean, const void* var, const void* x, const void* w,
-                           const void* gamma, const void* beta) override;
+                           const void* gamma, const void* beta, const ConvBlockBlocked& blocked) override;
   void linalg(const LinalgPlan& plan) override;
   // The cuSOLVER handle on this backend's stream, and its 64-bit API's default options; made on first use.
   cusolverDnHandle_t cusolver();
