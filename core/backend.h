@@ -182,10 +182,12 @@ struct ConvBlockPlan {
   bool pool_ceil_mode = false;  // how pool.p and pool.q were counted (for composing the block again)
   bool input_gradient = true;   // training: whether the backward may be asked for x's gradient
 };
-constexpr int kConvBlockSaved = 4;
+constexpr int kConvBlockSaved = 5;
 struct ConvBlockSizes {
   bool fused = false;                            // false: the caller composes the four ops
-  std::int64_t saved[kConvBlockSaved] = {};      // bytes of each saved buffer (training)
+  // Bytes of each saved buffer (training). saved[0] is the backend's copy of x, which it keeps
+  // none of when x comes blocked (ConvBlockBlocked::x).
+  std::int64_t saved[kConvBlockSaved] = {};
   // Training: which of the block's tensors it can take in the channel-blocked layout of `lanes`
   // lanes (ConvBlockBlocked), so that two blocks in a row pass them on without a reorder.
   int lanes = 0;

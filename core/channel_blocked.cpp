@@ -1,7 +1,10 @@
 // See detail/channel_blocked.h.
 #include "detail/channel_blocked.h"
 
+#include <fmt/format.h>
+
 #include "backend.h"
+#include "error.h"
 
 namespace tinynn::detail {
 
@@ -19,6 +22,9 @@ void ChannelBlocked::materialize(void* plain) const {
 }
 
 Tensor channel_blocked_buffer(const Shape& plain, int lanes, Device device) {
+  if (plain.size() != 4 || lanes <= 0 || plain[1] % lanes != 0)
+    throw ValueError(fmt::format("tinynn: (internal) a channel-blocked layout of {} lanes for {}: needs [N, C, H, W] with C "
+                                 "a multiple of the lanes", lanes, shape_str(plain)));
   return empty({plain[0], plain[1] / lanes, plain[2], plain[3], lanes}, DType::Float32, device);
 }
 

@@ -75,17 +75,18 @@ Tensor conv_block(const Tensor& x, const Tensor& w, const Tensor& bias, const Te
   // In eval the running statistics are read, and kept (cloned: training may move them) for the backward.
   Tensor mean = o.training ? empty({c.k}, x.dtype(), x.device()) : running_mean.clone();
   Tensor var = o.training ? empty({c.k}, x.dtype(), x.device()) : running_var.clone();
-  std::vector<Tensor> saved;
-  void* saved_data[kConvBlockSaved] = {};
-  for (int i = 0; i < kConvBlockSaved && o.training; ++i) {
-    saved.push_back(empty({(sizes.saved[i] + 3) / 4}, DType::Float32, x.device()));  // bytes, in floats
-    saved_data[i] = saved.back().numel() > 0 ? saved.back().raw_data() : nullptr;
-  }
   // The channel-blocked layout (detail/channel_blocked.h) in place of reorders: x's where the block
-  // before left it, y's for the block after.
+  // before left it (then the backend keeps no copy of x), y's for the block after.
   ConvBlockBlocked blocked;
   const Tensor x_blocked = o.training && sizes.blocked_x ? detail::channel_blocked_of(x, sizes.lanes) : Tensor();
   if (x_blocked.defined()) blocked.x = x_blocked.raw_data();
+  std::vector<Tensor> saved;
+  void* saved_data[kConvBlockSaved] = {};
+  for (int i = 0; i < kConvBlockSaved && o.training; ++i) {
+    const std::int64_t bytes = i == 0 && x_blocked.defined() ? 0 : sizes.saved[i];
+    saved.push_back(empty({(bytes + 3) / 4}, DType::Float32, x.device()));  // bytes, in floats
+    saved_data[i] = saved.back().numel() > 0 ? saved.back().raw_data() : nullptr;
+  }
   Tensor y_blocked;
   if (o.training && sizes.blocked_y && o.feeds_conv_block) {
     y_blocked = detail::channel_blocked_buffer(y.shape(), sizes.lanes, y.device());

@@ -18,8 +18,13 @@ Storage::~Storage() {
 
 void Storage::set_twin(std::shared_ptr<const StorageTwin> twin, bool plain_written) {
   twin_ = std::move(twin);
-  twin_version_ = version_;
   pending_.store(twin_ != nullptr && !plain_written, std::memory_order_release);
+}
+
+void Storage::drop_twin() {
+  // Every writer took the bytes through data() first, which wrote them from the twin.
+  if (pending_.load(std::memory_order_acquire)) materialize();
+  twin_.reset();
 }
 
 void Storage::materialize() const {

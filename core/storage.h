@@ -9,7 +9,7 @@
 
 namespace tinynn {
 
-// The same values as a storage's, in another layout that an op prefers (core/channel_blocked.h),
+// The same values as a storage's, in another layout that an op prefers (core/detail/channel_blocked.h),
 // written by the op that made them so that the next such op skips a reorder. Set on a storage
 // whose plain bytes may not hold the values yet: materialize() writes them there.
 class StorageTwin {
@@ -34,25 +34,29 @@ class Storage {
   }
   std::size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
-  // Bumped by every in-place write, so autograd can tell when a saved tensor was modified.
+  // Bumped by every in-place write, so autograd can tell when a saved tensor was modified (and a
+  // twin, which no longer holds the values, is dropped).
   std::uint64_t version() const { return version_; }
-  void bump_version() { ++version_; }
+  void bump_version() {
+    ++version_;
+    if (twin_ != nullptr) drop_twin();
+  }
 
   // Set by the op that wrote the values, before anyone else sees the storage; plain_written
   // false: the plain bytes are written from the twin at the first data().
   void set_twin(std::shared_ptr<const StorageTwin> twin, bool plain_written);
   // The twin while the values are the ones it was set with (no in-place write since), else null.
-  const StorageTwin* twin() const { return twin_ != nullptr && twin_version_ == version_ ? twin_.get() : nullptr; }
+  const StorageTwin* twin() const { return twin_.get(); }
 
  private:
   void materialize() const;
+  void drop_twin();
 
   std::uint64_t version_ = 0;
   void* data_ = nullptr;
   std::size_t nbytes_ = 0;
   Device device_;
   std::shared_ptr<const StorageTwin> twin_;
-  std::uint64_t twin_version_ = 0;
   mutable std::atomic<bool> pending_{false};  // the plain bytes not written yet
 };
 

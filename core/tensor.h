@@ -55,7 +55,9 @@ class Tensor {
   // True when both tensors view the same storage.
   bool shares_storage_with(const Tensor& other) const;
 
-  // Raw access (CPU, or device memory on CUDA). The element at the tensor's offset.
+  // Raw access (CPU, or device memory on CUDA). The element at the tensor's offset. Writing through
+  // it is not an in-place op: nothing records it (autograd's checks of saved tensors, the blocked
+  // copy a conv block may keep beside its output); write with copy_() or another op where those matter.
   void* raw_data() const;
   template <class T> T* data_ptr() const;
 

@@ -39,6 +39,8 @@ struct BlockedBnPoolScratch {
   std::vector<double> partial;
   std::vector<float> scale, shift, extra;
   std::vector<float> dy;  // the batch norm's output gradient at each window's maximum, in lanes
+  // plan.linear: placed by the caller, before each call, in memory that the forward's call and its
+  // backward's share (the forward computes them, the weight backward reads them).
   PatchMoments moments;
   std::vector<float> lane_weights;  // own_conv: the weights and biases, output channels in lanes
   void reserve(const BlockedBnPool& plan);
@@ -63,11 +65,12 @@ void bn_relu_pool_backward(const BlockedBnPool& plan, BlockedBnPoolScratch& scra
 
 // plan.linear, and the convolution's input needs no gradient: the same gradients but, in place of
 // g_conv, the convolution's own: gw [K, C, R, S] and gbias [K] (zero: a bias before a training-mode
-// batch norm cancels), from the pooled grid and the input's patches. With
+// batch norm cancels), from the pooled grid and the input's patches (scratch.moments, as the forward
+// left them). With
 // g_conv = a dy + slope (y - mean) - a mean(dy) per channel (a = gamma invstd), gw_k sums
 // g_conv_k patch over the positions: a sum(dy patch) + slope cov w_k - a mean(dy) sum(patch);
 // dy is non-zero at one position of each window, so the first sum runs over the pooled grid.
-void bn_relu_pool_weight_backward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* x, const float* w,
+void bn_relu_pool_weight_backward(const BlockedBnPool& plan, BlockedBnPoolScratch& scratch, const float* w,
                                   const float* mean, const float* var, const float* gamma, const float* gy,
                                   const float* gy_blocked, const std::uint8_t* where, const float* at_max, float* gw,
                                   float* gbias, float* ggamma, float* gbeta);

@@ -179,13 +179,23 @@ void image_moments(const PatchPlan& pl, const float* image, const std::int64_t* 
 
 }  // namespace
 
+// In the caller's memory: sum, cov (doubles first, for their alignment), shift, padded.
+std::int64_t PatchMoments::bytes(const PatchPlan& plan) {
+  const std::int64_t taps = plan.taps();
+  return (taps + taps * taps) * 8 + (plan.c + plan.n * plan.c * plan.padded_h() * plan.padded_w()) * 4;
+}
+
 void PatchMoments::reserve(const PatchPlan& plan) {
   const std::int64_t taps = plan.taps();
-  padded.assign(static_cast<std::size_t>(plan.n * plan.c * plan.padded_h() * plan.padded_w()), 0.0f);
-  shift.assign(static_cast<std::size_t>(plan.c), 0.0f);
-  sum.assign(static_cast<std::size_t>(taps), 0.0);
-  cov.assign(static_cast<std::size_t>(taps * taps), 0.0);
   partial.assign(static_cast<std::size_t>(plan.n * (taps + pairs(taps))), 0.0);
+}
+
+void PatchMoments::place(const PatchPlan& plan, void* memory) {
+  const std::int64_t taps = plan.taps();
+  sum = static_cast<double*>(memory);
+  cov = sum + taps;
+  shift = reinterpret_cast<float*>(cov + taps * taps);
+  padded = shift + plan.c;
 }
 
 void PatchMoments::compute(const PatchPlan& pl, const float* x) {
@@ -195,7 +205,7 @@ void PatchMoments::compute(const PatchPlan& pl, const float* x) {
     for (std::int64_t i = 0; i < plane; ++i) total += x[c * plane + i];
     shift[c] = static_cast<float>(total / static_cast<double>(plane));
   }
-  fill_padded(pl, x, shift.data(), padded.data());
+  fill_padded(pl, x, shift, padded);
   // Per image: the sums of each tap and of each pair of taps over its output positions.
   const std::int64_t slot = taps + pairs(taps);
   std::int64_t offset[kMaxPatchTaps];
@@ -208,9 +218,9 @@ void PatchMoments::compute(const PatchPlan& pl, const float* x) {
   });
   // Over the images; then the covariance about the mean (shift-free: the shifted sums give it
   // directly) and the sums of the patch values themselves.
-  std::vector<double>& totals = sum;  // reused: shifted sums first
-  std::fill(totals.begin(), totals.end(), 0.0);
-  std::fill(cov.begin(), cov.end(), 0.0);
+  double* totals = sum;  // reused: shifted sums first
+  std::fill(totals, totals + taps, 0.0);
+  std::fill(cov, cov + taps * taps, 0.0);
   for (std::int64_t n = 0; n < pl.n; ++n) {
     const double* in = partial.data() + n * slot;
     for (std::int64_t t = 0; t < taps; ++t) totals[t] += in[t];

@@ -68,15 +68,20 @@ std::size_t patch_conv2d_calls();
 
 // Moments of the patches over every output position of the batch, and the input they came from
 // (shifted by a per-channel value near its mean so that the covariance does not cancel; padding
-// holds -shift: patch values minus shift throughout). Sized once per plan; one call at a time.
+// holds -shift: patch values minus shift throughout), in memory the caller places them in (the
+// forward's saved buffer: the backward reads them again rather than computing them twice).
 struct PatchMoments {
-  std::vector<float> padded;   // [N][C][padded_h][padded_w]: x - shift[c], -shift[c] outside x
-  std::vector<float> shift;    // [C]
-  std::vector<double> sum;     // [taps]: sums of the patch values
-  std::vector<double> cov;     // [taps][taps]: sums of (patch - mean)(patch - mean)^T
-  std::vector<double> partial; // per image, for a sum in a fixed order
+  float* padded = nullptr;  // [N][C][padded_h][padded_w]: x - shift[c], -shift[c] outside x
+  float* shift = nullptr;   // [C]
+  double* sum = nullptr;    // [taps]: sums of the patch values
+  double* cov = nullptr;    // [taps][taps]: sums of (patch - mean)(patch - mean)^T
+  std::vector<double> partial;  // per image, for a sum in a fixed order (scratch of compute)
 
+  // The bytes the moments take in the caller's memory; sizes the scratch (one call at a time).
+  static std::int64_t bytes(const PatchPlan& plan);
   void reserve(const PatchPlan& plan);
+  // Points the moments at `memory` (bytes(plan) of them, 8-byte aligned).
+  void place(const PatchPlan& plan, void* memory);
   // Fills `padded`, `sum` and `cov` from x [N, C, H, W].
   void compute(const PatchPlan& plan, const float* x);
   // The batch mean and biased variance of output channel k of conv(x, w, bias): w [K, C, R, S].
@@ -85,7 +90,7 @@ struct PatchMoments {
   void cov_times(const PatchPlan& plan, const float* w, std::int64_t k, double* out) const;
   // A patch value minus its channel's shift: input channel c, padded row and column.
   const float* row(const PatchPlan& plan, std::int64_t n, std::int64_t c, std::int64_t padded_row) const {
-    return padded.data() + ((n * plan.c + c) * plan.padded_h() + padded_row) * plan.padded_w();
+    return padded + ((n * plan.c + c) * plan.padded_h() + padded_row) * plan.padded_w();
   }
 };
 

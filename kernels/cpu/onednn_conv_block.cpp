@@ -6,6 +6,7 @@
 //   saved[1]  the convolution's output (the batch norm's source)
 //   saved[2]  the batch norm's workspace (where ReLU let the gradient through)
 //   saved[3]  the max pool's workspace (where each window's maximum was)
+//   saved[4]  a first layer's input patch moments and padded input (below; else empty)
 // A 2x2 max pool of stride 2 on a blocked layout (the shipped CNNs' blocks) takes tinynn's own
 // batch norm + ReLU + pool loops instead of the three primitives (blocked_bn_relu_pool.h): fewer
 // passes over the convolution's output, the block's output written as plain NCHW directly, and
@@ -301,11 +302,16 @@ ConvBlockSizes onednn_conv_block_sizes(const ConvBlockPlan& plan) {
     sizes.saved[3] = block->tail   ? block->tail->where_bytes()
                      : block->pool ? static_cast<std::int64_t>(block->pool_workspace.get_size())
                                    : 0;
+    sizes.saved[4] = block->tail && block->tail->linear ? PatchMoments::bytes(block->tail->patches) : 0;
     // The channel-blocked layout of the loops' lanes in place of reorders: x and its gradient where
     // the convolution's source and the input gradient are in it; y and its gradient where the loops
     // write and read them (every channel in a full block).
-    const std::int64_t lanes = block->tail ? block->tail->block : 16;
-    const md x_blocked({plan.conv.n, plan.conv.c, plan.conv.h, plan.conv.w}, dt::f32, lanes == 16 ? tag::nChw16c : tag::nChw8c);
+    // (Without the loops, the lanes of the convolution's source.)
+    const dims x_dims{plan.conv.n, plan.conv.c, plan.conv.h, plan.conv.w};
+    const std::int64_t lanes = block->tail                                   ? block->tail->block
+                               : block->src == md(x_dims, dt::f32, tag::nChw8c) ? 8
+                                                                              : 16;
+    const md x_blocked(x_dims, dt::f32, lanes == 16 ? tag::nChw16c : tag::nChw8c);
     sizes.lanes = static_cast<int>(lanes);
     sizes.blocked_x = block->src == x_blocked;
     sizes.blocked_gx = plan.input_gradient && block->gx_inner.get_desc() == x_blocked;
@@ -321,7 +327,10 @@ void onednn_conv_block_forward(const ConvBlockPlan& plan, float* y, float* mean,
   OnednnRuntime& rt = onednn_runtime();
   std::lock_guard<std::mutex> lock(rt.mutex);
   Block& k = entry(plan, rt);
+  if (y_blocked != nullptr && !k.tail)  // only the loops write it (conv_block_sizes says so)
+    throw dnnl::error(dnnl_invalid_arguments, "conv block: a blocked output from a plan without the loops");
   if (!k.training) return eval_forward(k, plan, y, mean, var, x, w, bias, gamma, beta, rt);
+  if (k.tail && k.tail->linear) k.tail_scratch.moments.place(k.tail->patches, saved[4]);
   if (k.tail && k.tail->own_conv) {  // a first layer: the loops compute the convolution too
     bn_relu_pool_forward(*k.tail, k.tail_scratch, nullptr, gamma, beta, mean, var, y, y_blocked,
                          static_cast<std::uint8_t*>(saved[3]), static_cast<float*>(saved[2]), x, w, bias);
@@ -370,12 +379,15 @@ void onednn_conv_block_backward(const ConvBlockPlan& plan, float* gx, float* gw,
   const dnnl::engine& e = rt.engine;
   dnnl::stream& s = rt.stream;
   const auto* gy_blocked = static_cast<const float*>(blocked.gy);
+  if (gy_blocked != nullptr && !k.tail)  // only the loops read it (conv_block_sizes says so)
+    throw dnnl::error(dnnl_invalid_arguments, "conv block: a blocked output gradient to a plan without the loops");
   const bool want_gx = gx != nullptr || blocked.gx != nullptr;
   if (k.tail && k.tail->own_conv && want_gx)
     throw dnnl::error(dnnl_invalid_arguments, "conv block: an input gradient from a plan made without one (input_gradient)");
   if (k.tail && k.tail->linear && !want_gx) {
     // A first layer: its weight gradient from the input's patches, no convolution pass at all.
-    bn_relu_pool_weight_backward(*k.tail, k.tail_scratch, x, w, mean, var, gamma, gy, gy_blocked,
+    k.tail_scratch.moments.place(k.tail->patches, const_cast<void*>(saved[4]));  // read only
+    bn_relu_pool_weight_backward(*k.tail, k.tail_scratch, w, mean, var, gamma, gy, gy_blocked,
                                  static_cast<const std::uint8_t*>(saved[3]), static_cast<const float*>(saved[2]), gw, gbias,
                                  ggamma, gbeta);
     return;
