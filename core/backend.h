@@ -194,10 +194,9 @@ struct ConvBlockSizes {
   bool blocked_x = false, blocked_y = false, blocked_gy = false, blocked_gx = false;
 };
 // Where a fused block's tensors are in the channel-blocked layout [N][C/B][H][W][B], B =
-// ConvBlockSizes::lanes (core/detail/channel_blocked.h); null: plain NCHW only. Forward: x, read in
-// place of the plain x (which holds the same values); y, written besides the plain y. Backward: x
-// as in the forward; gy, read in place of the plain gy (null then); gx, written in place of the
-// plain gx (null then).
+// ConvBlockSizes::lanes (core/detail/channel_blocked.h); null: plain NCHW. Each one given takes the
+// place of its plain pointer, which is null then: forward x (read) and y (written); backward x and
+// gy (read) and gx (written).
 struct ConvBlockBlocked {
   const void* x = nullptr;
   void* y = nullptr;

@@ -92,9 +92,12 @@ Tensor conv_block(const Tensor& x, const Tensor& w, const Tensor& bias, const Te
     y_blocked = detail::channel_blocked_buffer(y.shape(), sizes.lanes, y.device());
     blocked.y = y_blocked.raw_data();
   }
-  backend.conv_block_forward(plan, y.raw_data(), mean.raw_data(), var.raw_data(), saved_data, xc.raw_data(), wc.raw_data(),
-                             bc.raw_data(), gamma.raw_data(), beta.raw_data(), blocked);
-  if (y_blocked.defined()) detail::set_channel_blocked(y, y_blocked, true);
+  // Blocked x and y take the place of the plain ones: y's plain values are written only if someone
+  // reads them (the next block does not), and x's are not read (when x came so, they are pending too).
+  backend.conv_block_forward(plan, y_blocked.defined() ? nullptr : y.raw_data(), mean.raw_data(), var.raw_data(), saved_data,
+                             x_blocked.defined() ? nullptr : xc.raw_data(), wc.raw_data(), bc.raw_data(), gamma.raw_data(),
+                             beta.raw_data(), blocked);
+  if (y_blocked.defined()) detail::set_channel_blocked(y, y_blocked, false);
   if (o.training) {
     // The running statistics move in place, the variance with Bessel's correction (as batch_norm).
     const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
@@ -143,7 +146,8 @@ std::vector<Tensor> conv_block_backward_kernel(const OpRecord& rec, const Tensor
   const Tensor xc = in[0].contiguous(), wc = in[1].contiguous(), gamma = in[3].contiguous();
   backend.conv_block_backward(plan, gx.defined() && !gx_blocked.defined() ? gx.raw_data() : nullptr, gw.raw_data(),
                               gb.raw_data(), ggamma.raw_data(), gbeta.raw_data(), gc.defined() ? gc.raw_data() : nullptr, saved,
-                              rec.saved[0].raw_data(), rec.saved[1].raw_data(), xc.raw_data(), wc.raw_data(), gamma.raw_data(),
+                              rec.saved[0].raw_data(), rec.saved[1].raw_data(), x_blocked.defined() ? nullptr : xc.raw_data(),
+                              wc.raw_data(), gamma.raw_data(),
                               in[4].raw_data(), blocked);
   if (gx_blocked.defined()) set_channel_blocked(gx, gx_blocked, false);
   return {gx, gw, gb, ggamma, gbeta};

@@ -336,10 +336,10 @@ bool left_blocked(const Tensor& t) {
 TEST_CASE("conv blocks in a row pass the output and its gradient in the blocked layout, values unchanged",
           "[conv][conv_block]") {
   // x [4, 1, 16, 16] -> block 1 (16 channels, pooled to 8 x 8) -> block 2 (16, 4 x 4) -> block 3 (32,
-  // 2 x 2). With the hint each block but the last also leaves its output blocked, the next reads
+  // 2 x 2). With the hint each block but the last leaves its output blocked only, the next reads
   // that and hands its input gradient back blocked only, which the block before reads (block 2
   // both); the values are bit for bit those without the hint (the reorders it skips copy exactly),
-  // and a gradient read as a plain tensor is written from the blocked one then. Block 1 both ways:
+  // and an output or gradient read as a plain tensor is written from the blocked one then. Block 1 both ways:
   // the first-layer weight gradient (x needs none) and the loops' full backward (x needs one).
   const bool x_needs_grad = GENERATE(false, true);
   INFO("x needs a gradient: " << x_needs_grad);
@@ -359,7 +359,10 @@ TEST_CASE("conv blocks in a row pass the output and its gradient in the blocked 
     if (x_needs_grad) wrt.push_back(input);
     const std::vector<Tensor> g = grad({sum(y3 * gz)}, wrt);
     Result r{{y3.to_vector<float>()}, left_blocked(y1), left_blocked(y2), left_blocked(g[0]), left_blocked(g[1])};
-    for (const Tensor& t : g) r.values.push_back(t.to_vector<float>());  // the blocked gradients' plain values
+    // The plain values of the outputs and gradients that only the blocked layout held so far.
+    r.values.push_back(y1.to_vector<float>());
+    r.values.push_back(y2.to_vector<float>());
+    for (const Tensor& t : g) r.values.push_back(t.to_vector<float>());
     return r;
   };
   const Result plain = run(false), blocked = run(true);

@@ -233,7 +233,7 @@ void forward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv_
               L::store(mt + (i * p.q + j) * B, kept);
               L::store_where(wt + (i * p.q + j) * B, at | (passes & 4));
             }
-            transpose_row<B, false>(p, out, n, cb, i, j0, j1, staged);
+            if (out != nullptr) transpose_row<B, false>(p, out, n, cb, i, j0, j1, staged);
           }
       }
     });

@@ -47,8 +47,8 @@ struct BlockedBnPoolScratch {
 };
 
 // conv_out [N][K/B][H][W][B] -> mean, var [K] (the batch's, variance biased), out [N, K, P, Q]
-// (plain NCHW) = max over each 2x2 window of relu(gamma (x - mean) / sqrt(var + eps) + beta) (and
-// the same in out_blocked [N][K/B][P][Q][B] unless null), and blocked like the pooled grid
+// (plain NCHW) = max over each 2x2 window of relu(gamma (x - mean) / sqrt(var + eps) + beta) (in
+// out_blocked [N][K/B][P][Q][B] instead where out is null), and blocked like the pooled grid
 // (where_bytes() values each): `where`, the window position of each maximum (0-3, row-major) plus
 // 4 when it was positive (ReLU passed its gradient), and `at_max`, conv_out's value there. x, w,
 // bias: the convolution's input, weights and bias (read when plan.linear).

@@ -14,8 +14,9 @@
 // whether ReLU passed it. A first layer (a one-channel input, a 3x3 kernel: conv_patches.h) takes
 // its statistics, and its weight gradient when its input needs none, from the input's patches.
 // Two such blocks in a row pass the first one's output and the second one's input gradient in the
-// loops' blocked layout when core hands them so (ConvBlockBlocked): the second block's convolution
-// reads the first one's output without the reorder, and writes its input gradient without one.
+// loops' blocked layout only, when core hands them so (ConvBlockBlocked): the first block's loops
+// write no plain output, the second block's convolution reads theirs without a reorder and writes
+// its input gradient without one, and the first block's loops read that.
 // In eval the batch norm is folded into the convolution's weights and bias and the ReLU is the
 // convolution's post-op: a convolution and a pool.
 #include "onednn_conv_block.h"
