@@ -147,8 +147,7 @@ std::vector<Tensor> conv_block_backward_kernel(const OpRecord& rec, const Tensor
   backend.conv_block_backward(plan, gx.defined() && !gx_blocked.defined() ? gx.raw_data() : nullptr, gw.raw_data(),
                               gb.raw_data(), ggamma.raw_data(), gbeta.raw_data(), gc.defined() ? gc.raw_data() : nullptr, saved,
                               rec.saved[0].raw_data(), rec.saved[1].raw_data(), x_blocked.defined() ? nullptr : xc.raw_data(),
-                              wc.raw_data(), gamma.raw_data(),
-                              in[4].raw_data(), blocked);
+                              wc.raw_data(), gamma.raw_data(), in[4].raw_data(), blocked);
   if (gx_blocked.defined()) set_channel_blocked(gx, gx_blocked, false);
   return {gx, gw, gb, ggamma, gbeta};
 }

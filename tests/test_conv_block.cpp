@@ -308,21 +308,11 @@ TEST_CASE("conv_block composes its ops for float64, gradients of gradients and w
 
 namespace {
 
-// A conv block's parameters as fresh leaves (k output channels, c input channels, 3x3).
-struct BlockParams {
-  Tensor w, b, gamma, beta, mean, var;
-};
-BlockParams block_params(std::int64_t k, std::int64_t c, std::uint64_t seed) {
-  Generator gen(seed);
-  BlockParams p;
-  p.w = (randn({k, c, 3, 3}, {}, &gen) * 0.3).detach().requires_grad_();
-  p.b = randn({k}, {}, &gen).requires_grad_();
-  p.gamma = (rand({k}, {}, &gen) + 0.5).detach().requires_grad_();
-  p.beta = randn({k}, {}, &gen).requires_grad_();
-  p.mean = zeros({k}), p.var = ones({k});
-  return p;
+// A conv block's parameters as fresh leaves (k output channels, c input channels, 3x3; its x unused).
+BlockInputs block_params(std::int64_t k, std::int64_t c, std::uint64_t seed) {
+  return inputs_for(BlockCase{{1, c, 1, 1}, k, 3, {}}, seed);
 }
-Tensor run_block(const Tensor& x, const BlockParams& p, bool feeds_conv_block) {
+Tensor run_block(const Tensor& x, const BlockInputs& p, bool feeds_conv_block) {
   ConvBlockOptions o;
   o.padding = {1, 1}, o.pool_kernel = Size2{2, 2}, o.feeds_conv_block = feeds_conv_block;
   return conv_block(x, p.w, p.b, p.mean, p.var, p.gamma, p.beta, o);
@@ -351,7 +341,7 @@ TEST_CASE("conv blocks in a row pass the output and its gradient in the blocked 
   };
   auto run = [&](bool hint) {
     const Tensor input = x_needs_grad ? x.clone().requires_grad_() : x;
-    const BlockParams p1 = block_params(16, 1, 7), p2 = block_params(16, 16, 8), p3 = block_params(32, 16, 9);
+    const BlockInputs p1 = block_params(16, 1, 7), p2 = block_params(16, 16, 8), p3 = block_params(32, 16, 9);
     const Tensor y1 = run_block(input, p1, hint);
     const Tensor y2 = run_block(y1, p2, hint);
     const Tensor y3 = run_block(y2, p3, false);
@@ -383,7 +373,7 @@ TEST_CASE("a conv block's output written in place after it was left blocked: the
           "[conv][conv_block]") {
   Generator gen(6);
   const Tensor x = randn({4, 1, 12, 12}, {}, &gen);
-  const BlockParams p1 = block_params(16, 1, 7), p2 = block_params(32, 16, 8);
+  const BlockInputs p1 = block_params(16, 1, 7), p2 = block_params(32, 16, 8);
   Tensor y1 = run_block(x, p1, true).detach();
   REQUIRE(left_blocked(y1));
   y1.copy_(randn(y1.shape(), {}, &gen));  // the blocked copy is stale now

@@ -284,9 +284,9 @@ void forward(const BlockedBnPool& p, BlockedBnPoolScratch& s, const float* conv_
 template <int B>
 const float* gy_row(const BlockedBnPool& p, const float* gy, const float* gy_blocked, std::int64_t t, std::int64_t i,
                     std::int64_t j0, std::int64_t j1, float* staged) {
-  if (gy_blocked != nullptr) return gy_blocked + (t * p.p + i) * p.q * B + j0 * B;
-  const std::int64_t cb = t % p.channel_blocks();
-  transpose_row<B, true>(p, gy, t / p.channel_blocks(), cb, i, j0, j1, staged);
+  if (gy_blocked != nullptr) return gy_blocked + ((t * p.p + i) * p.q + j0) * B;
+  const std::int64_t blocks = p.channel_blocks();
+  transpose_row<B, true>(p, gy, t / blocks, t % blocks, i, j0, j1, staged);
   return staged;
 }
 

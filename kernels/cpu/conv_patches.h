@@ -77,8 +77,9 @@ struct PatchMoments {
   double* cov = nullptr;    // [taps][taps]: sums of (patch - mean)(patch - mean)^T
   std::vector<double> partial;  // per image, for a sum in a fixed order (scratch of compute)
 
-  // The bytes the moments take in the caller's memory; sizes the scratch (one call at a time).
+  // The bytes the moments take in the caller's memory.
   static std::int64_t bytes(const PatchPlan& plan);
+  // Sizes the scratch (one call at a time).
   void reserve(const PatchPlan& plan);
   // Points the moments at `memory` (bytes(plan) of them, 8-byte aligned).
   void place(const PatchPlan& plan, void* memory);

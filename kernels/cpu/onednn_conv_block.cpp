@@ -96,6 +96,7 @@ struct Block {
   // Training with a 2x2 pool on a blocked layout: batch norm, ReLU and pool as tinynn's loops.
   std::optional<BlockedBnPool> tail;
   BlockedBnPoolScratch tail_scratch;
+  ConvBlockSizes sizes;  // sizes_of(the block, its plan)
 };
 
 // The plan of tinynn's own batch norm + ReLU + pool loops, when they take the block: training, a
@@ -230,6 +231,35 @@ std::unique_ptr<Block> create(const ConvBlockPlan& b, const dnnl::engine& e) {
   return block;
 }
 
+// What the caller keeps for the block's backward and which tensors it can pass blocked: fixed by
+// the plan, worked out once when its entry is made.
+ConvBlockSizes sizes_of(const Block& block, const ConvBlockPlan& plan) {
+  ConvBlockSizes sizes;
+  sizes.fused = true;
+  if (!plan.training) return sizes;
+  const bool own_conv = block.tail && block.tail->own_conv;  // no convolution output to keep
+  sizes.saved[0] = block.x_in.primitive && !own_conv ? static_cast<std::int64_t>(block.src.get_size()) : 0;
+  sizes.saved[1] = own_conv ? 0 : static_cast<std::int64_t>(block.dst.get_size());
+  sizes.saved[2] = block.tail ? block.tail->where_bytes() * 4 : static_cast<std::int64_t>(block.bn_workspace.get_size());
+  sizes.saved[3] = block.tail   ? block.tail->where_bytes()
+                   : block.pool ? static_cast<std::int64_t>(block.pool_workspace.get_size())
+                                : 0;
+  sizes.saved[4] = block.tail && block.tail->linear ? PatchMoments::bytes(block.tail->patches) : 0;
+  // The channel-blocked layout of the loops' lanes (without the loops, of the convolution's source)
+  // in place of reorders: x and its gradient where the convolution's source and the input gradient
+  // are in it; y and its gradient where the loops write and read them (every channel in a full block).
+  const dims x_dims{plan.conv.n, plan.conv.c, plan.conv.h, plan.conv.w};
+  const std::int64_t lanes = block.tail                                   ? block.tail->block
+                             : block.src == md(x_dims, dt::f32, tag::nChw8c) ? 8
+                                                                           : 16;
+  const md x_blocked(x_dims, dt::f32, lanes == 16 ? tag::nChw16c : tag::nChw8c);
+  sizes.lanes = static_cast<int>(lanes);
+  sizes.blocked_x = block.src == x_blocked;
+  sizes.blocked_gx = plan.input_gradient && block.gx_inner.get_desc() == x_blocked;
+  sizes.blocked_y = sizes.blocked_gy = block.tail && plan.conv.k % lanes == 0;
+  return sizes;
+}
+
 std::unordered_map<Key, std::unique_ptr<Block>, ArrayKeyHash>& cache() {
   static std::unordered_map<Key, std::unique_ptr<Block>, ArrayKeyHash> c;
   return c;
@@ -243,6 +273,7 @@ Block* find(const ConvBlockPlan& plan, OnednnRuntime& rt) {
     std::unique_ptr<Block> block;
     try {
       block = create(plan, rt.engine);
+      block->sizes = sizes_of(*block, plan);
     } catch (const dnnl::error&) {
       block = nullptr;  // remembered, so it is not retried
     }
@@ -288,37 +319,11 @@ std::size_t onednn_conv_block_own_tail_plans() { return g_own_tails; }
 std::size_t onednn_conv_block_linear_plans() { return g_linear_tails; }
 
 ConvBlockSizes onednn_conv_block_sizes(const ConvBlockPlan& plan) {
-  ConvBlockSizes sizes;
-  if (!g_enabled || plan.conv.n == 0 || plan.conv.c == 0 || plan.conv.k == 0) return sizes;
+  if (!g_enabled || plan.conv.n == 0 || plan.conv.c == 0 || plan.conv.k == 0) return {};
   OnednnRuntime& rt = onednn_runtime();
   std::lock_guard<std::mutex> lock(rt.mutex);
   const Block* block = find(plan, rt);
-  if (block == nullptr) return sizes;
-  sizes.fused = true;
-  if (plan.training) {
-    const bool own_conv = block->tail && block->tail->own_conv;  // no convolution output to keep
-    sizes.saved[0] = block->x_in.primitive && !own_conv ? static_cast<std::int64_t>(block->src.get_size()) : 0;
-    sizes.saved[1] = own_conv ? 0 : static_cast<std::int64_t>(block->dst.get_size());
-    sizes.saved[2] = block->tail ? block->tail->where_bytes() * 4 : static_cast<std::int64_t>(block->bn_workspace.get_size());
-    sizes.saved[3] = block->tail   ? block->tail->where_bytes()
-                     : block->pool ? static_cast<std::int64_t>(block->pool_workspace.get_size())
-                                   : 0;
-    sizes.saved[4] = block->tail && block->tail->linear ? PatchMoments::bytes(block->tail->patches) : 0;
-    // The channel-blocked layout of the loops' lanes in place of reorders: x and its gradient where
-    // the convolution's source and the input gradient are in it; y and its gradient where the loops
-    // write and read them (every channel in a full block).
-    // (Without the loops, the lanes of the convolution's source.)
-    const dims x_dims{plan.conv.n, plan.conv.c, plan.conv.h, plan.conv.w};
-    const std::int64_t lanes = block->tail                                   ? block->tail->block
-                               : block->src == md(x_dims, dt::f32, tag::nChw8c) ? 8
-                                                                              : 16;
-    const md x_blocked(x_dims, dt::f32, lanes == 16 ? tag::nChw16c : tag::nChw8c);
-    sizes.lanes = static_cast<int>(lanes);
-    sizes.blocked_x = block->src == x_blocked;
-    sizes.blocked_gx = plan.input_gradient && block->gx_inner.get_desc() == x_blocked;
-    sizes.blocked_y = sizes.blocked_gy = block->tail && plan.conv.k % lanes == 0;
-  }
-  return sizes;
+  return block != nullptr ? block->sizes : ConvBlockSizes{};
 }
 
 void onednn_conv_block_forward(const ConvBlockPlan& plan, float* y, float* mean, float* var, void* const* saved,
