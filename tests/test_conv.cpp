@@ -4,6 +4,7 @@
 // (tests/test_conv_golden.cpp).
 #include "test_helpers.h"
 
+#include "../core/detail/window_ops.h"
 #include "../kernels/cpu/conv_patches.h"
 #ifdef TINYNN_HAVE_ONEDNN
 #include "../kernels/cpu/onednn_conv.h"
@@ -99,7 +100,7 @@ TEST_CASE("oneDNN convolution matches the reference kernels, forward and both ba
   }
 }
 
-TEST_CASE("conv2d of few taps runs on the patch loops and matches the reference", "[conv]") {
+TEST_CASE("conv2d of few taps runs on the patch loops (forward, weight gradient) and matches the reference", "[conv]") {
   struct Case {
     Shape x, w;
     Size2 padding;
@@ -120,10 +121,15 @@ TEST_CASE("conv2d of few taps runs on the patch loops and matches the reference"
     const std::size_t before = cpu::patch_conv2d_calls();
     const Tensor fast = conv2d(x.to(DType::Float32), w.to(DType::Float32), b.to(DType::Float32), {1, 1}, c.padding);
     const Tensor no_bias = conv2d(x.to(DType::Float32), w.to(DType::Float32), Tensor(), {1, 1}, c.padding);
-    CHECK(cpu::patch_conv2d_calls() - before == 2);
     const Tensor ref = conv2d(x, w, b, {1, 1}, c.padding);  // float64: the reference kernel
+    const Tensor gy = randn(ref.shape(), {DType::Float64}, &gen);
+    const ConvPlan plan = detail::conv_plan(x, w, b, {1, 1}, c.padding, {1, 1}, 1);
+    const Tensor gw_fast = detail::conv2d_backward_weight(x.to(DType::Float32), gy.to(DType::Float32), plan);
+    CHECK(cpu::patch_conv2d_calls() - before == 3);
     CHECK(allclose(fast.to(DType::Float64), ref, 1e-5, 1e-5));
     CHECK(allclose(no_bias.to(DType::Float64), conv2d(x, w, Tensor(), {1, 1}, c.padding), 1e-5, 1e-5));
+    // Sums over up to 25 088 products: float lanes within an image, double across images.
+    CHECK(allclose(gw_fast.to(DType::Float64), detail::conv2d_backward_weight(x, gy, plan), 1e-4, 1e-4));
   }
   // A NaN reaches the outputs whose windows hold it, and no other.
   Tensor x = zeros({1, 1, 5, 20});

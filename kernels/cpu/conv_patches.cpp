@@ -62,12 +62,29 @@ namespace {
 
 std::atomic<std::size_t> g_patch_conv_calls{0};
 
-// The calling thread's padded copy of a bare convolution's input (kept: no allocation a step).
-const float* padded_input(const PatchPlan& pl, const float* x) {
-  thread_local std::vector<float> padded;
-  padded.resize(static_cast<std::size_t>(pl.n * pl.c * pl.padded_h() * pl.padded_w()));
-  fill_padded(pl, x, nullptr, padded.data());
-  return padded.data();
+// One image of a bare convolution's input as its kernel columns see it: for input channel c and
+// kernel column s, plane (c S + s) holds padded row after padded row of the columns s .. s + Q - 1
+// (zero outside x), Q wide, so that tap (c, r, s) of output position o = i Q + j is
+// plane[o + r Q]: 16 positions in a row of the flattened output plane are one contiguous load
+// even where they cross an output row. `plane` floats a plane (16 of slack for the last vector).
+void fill_column_planes(const PatchPlan& pl, const float* image, std::int64_t plane, float* out) {
+  for (std::int64_t c = 0; c < pl.c; ++c)
+    for (std::int64_t s = 0; s < pl.s; ++s) {
+      float* o = out + (c * pl.s + s) * plane;
+      std::fill(o, o + plane, 0.0f);
+      const std::int64_t j0 = std::max<std::int64_t>(0, pl.pad_w - s), j1 = std::min(pl.q, pl.w + pl.pad_w - s);
+      for (std::int64_t h = 0; h < pl.h; ++h) {
+        const float* in = image + (c * pl.h + h) * pl.w + s - pl.pad_w;
+        float* row = o + (h + pl.pad_h) * pl.q;
+        for (std::int64_t j = j0; j < j1; ++j) row[j] = in[j];
+      }
+    }
+}
+
+// Where tap t = (c R + r) S + s of output position o lies in fill_column_planes' layout: at
+// column_offset + o (plane c S + s, row r).
+std::int64_t column_offset(const PatchPlan& pl, std::int64_t column_plane, std::int64_t t) {
+  return (t / (pl.r * pl.s) * pl.s + t % pl.s) * column_plane + t / pl.s % pl.r * pl.q;
 }
 
 // The first `count` (1 to 16) lanes of v to p.
@@ -83,43 +100,145 @@ void store_first(float* p, Positions v, std::int64_t count) {
 #endif
 }
 
+// The sum of v's lanes: lane l plus lane l + 8, then + 4, + 2, + 1 (in registers; a chain of 16
+// double adds for each sum took longer than the pass that made it).
+double lane_tree_sum(Positions v) {
+  static_assert(kWidth == 16, "four halvings");
+  v += __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+  v += __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15);
+  v += __builtin_shufflevector(v, v, 2, 3, 0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  v += __builtin_shufflevector(v, v, 1, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  return v[0];
+}
+
+// The first `count` (1 to 16) floats at p, zero in the other lanes.
+Positions load_first(const float* p, std::int64_t count) {
+  if (count == kWidth) return *reinterpret_cast<const UnalignedPositions*>(p);
+#if defined(__AVX512F__)
+  return reinterpret_cast<Positions>(_mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << count) - 1), p));
+#else
+  Positions v = {};
+  for (std::int64_t l = 0; l < count; ++l) v[l] = p[l];
+  return v;
+#endif
+}
+
 }  // namespace
 
 // tinynn builds with -ffp-contract=off so that its loops round the same with and without FMA;
-// this loop stands in for oneDNN's kernel, which fuses multiply-adds on every machine that has
-// them, and fused it is 1.25x faster (0.61 -> 0.49 ms at [128, 1, 28, 28] -> 32 channels).
+// these loops stand in for oneDNN's kernels, which fuse multiply-adds on every machine that has
+// them (fused, the forward was 1.25x faster: 0.61 -> 0.49 ms at [128, 1, 28, 28] -> 32 channels).
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=fast")
 
-// Shapes: see conv_patches.h. One image a task: each vector of 16 output columns of a row (the
-// last of a row holding the rest) loads its T shifted input vectors once and gives every output
-// channel's vector there (T multiply-adds, the channel's weights broadcast from memory).
+// Shapes: see conv_patches.h. One image a task, its input laid out by fill_column_planes (a few
+// KB, in L1). Output positions go 16 at a time along the flattened [P Q] plane, so every store
+// but a plane's last is a whole vector (at 28 x 28: 49 aligned vectors a plane, where vectors
+// along each row of 28 were 56, half of them masked, most split across cache lines); each loads
+// its T tap vectors once and gives four output channels at a time (T multiply-adds each, the
+// weights broadcast from memory; four independent sums keep both FMA units busy).
 void patch_conv2d(const ConvPlan& cp, float* y, const float* x, const float* w, const float* bias) {
   ++g_patch_conv_calls;
   const PatchPlan pl = patch_plan(cp);
-  const float* padded = padded_input(pl, x);
-  const std::int64_t taps = pl.taps(), image = pl.c * pl.padded_h() * pl.padded_w(), plane_size = pl.p * pl.q;
+  const std::int64_t taps = pl.taps(), plane_size = pl.p * pl.q, column_plane = pl.padded_h() * pl.q + kWidth;
   std::int64_t offset[kMaxPatchTaps];
-  for (std::int64_t t = 0; t < taps; ++t) offset[t] = pl.tap_offset(t);
+  for (std::int64_t t = 0; t < taps; ++t) offset[t] = column_offset(pl, column_plane, t);
   with_taps(taps, [&](auto taps_c) {
     constexpr int T = decltype(taps_c)::value;
     parallel_chunks_if(pl.n, pl.n * cp.k * plane_size * T, [&](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t n = begin; n < end; ++n)
-        for (std::int64_t i = 0; i < pl.p; ++i)
-          for (std::int64_t j = 0; j < pl.q; j += kWidth) {
-            const float* corner = padded + n * image + i * pl.padded_w() + j;
-            Positions v[T];
-            for (int t = 0; t < T; ++t) v[t] = *reinterpret_cast<const UnalignedPositions*>(corner + offset[t]);
-            float* out = y + n * cp.k * plane_size + i * pl.q + j;
-            const std::int64_t lanes = std::min(kWidth, pl.q - j);
-            for (std::int64_t k = 0; k < cp.k; ++k) {
-              const float* wk = w + k * T;
-              Positions acc = Positions{} + (bias != nullptr ? bias[k] : 0.0f);
-              for (int t = 0; t < T; ++t) acc += v[t] * wk[t];
-              store_first(out + k * plane_size, acc, lanes);
-            }
+      thread_local std::vector<float> planes;
+      planes.resize(static_cast<std::size_t>(pl.c * pl.s * column_plane));
+      for (std::int64_t n = begin; n < end; ++n) {
+        fill_column_planes(pl, x + n * pl.c * pl.h * pl.w, column_plane, planes.data());
+        float* image_out = y + n * cp.k * plane_size;
+        for (std::int64_t o = 0; o < plane_size; o += kWidth) {
+          Positions v[T];
+          for (int t = 0; t < T; ++t) v[t] = *reinterpret_cast<const UnalignedPositions*>(planes.data() + offset[t] + o);
+          const std::int64_t lanes = std::min(kWidth, plane_size - o);
+          auto channel = [&](std::int64_t k) {
+            const float* wk = w + k * T;
+            Positions acc = Positions{} + (bias != nullptr ? bias[k] : 0.0f);
+            for (int t = 0; t < T; ++t) acc += v[t] * wk[t];
+            return acc;
+          };
+          std::int64_t k = 0;
+          for (; k + 4 <= cp.k; k += 4) {
+            const Positions a0 = channel(k), a1 = channel(k + 1), a2 = channel(k + 2), a3 = channel(k + 3);
+            store_first(image_out + k * plane_size + o, a0, lanes);
+            store_first(image_out + (k + 1) * plane_size + o, a1, lanes);
+            store_first(image_out + (k + 2) * plane_size + o, a2, lanes);
+            store_first(image_out + (k + 3) * plane_size + o, a3, lanes);
           }
+          for (; k < cp.k; ++k) store_first(image_out + k * plane_size + o, channel(k), lanes);
+        }
+      }
     });
+  });
+}
+
+// Over one image's flattened output plane: the sums of g times each of nine taps' values into
+// out_g[9], and of h times each into out_h[9]; 16 positions a vector, in float lanes (49 terms a lane
+// at 28 x 28). Two channels a pass: most tap loads straddle two cache lines (rows of 28 floats), so
+// each serves two multiply-adds. The sums are named variables: as arrays, GCC kept them on the stack.
+void nine_tap_sums(std::int64_t plane_size, const float* g, const float* h, const float* const* tap, double* out_g,
+                   double* out_h) {
+  Positions a0{}, a1{}, a2{}, a3{}, a4{}, a5{}, a6{}, a7{}, a8{};
+  Positions b0{}, b1{}, b2{}, b3{}, b4{}, b5{}, b6{}, b7{}, b8{};
+  for (std::int64_t o = 0; o < plane_size; o += kWidth) {
+    const std::int64_t lanes = std::min(kWidth, plane_size - o);
+    const Positions gv = load_first(g + o, lanes), hv = load_first(h + o, lanes);
+    auto step = [&](Positions& a, Positions& b, int t) {
+      const Positions v = *reinterpret_cast<const UnalignedPositions*>(tap[t] + o);
+      a += gv * v, b += hv * v;
+    };
+    step(a0, b0, 0), step(a1, b1, 1), step(a2, b2, 2), step(a3, b3, 3), step(a4, b4, 4);
+    step(a5, b5, 5), step(a6, b6, 6), step(a7, b7, 7), step(a8, b8, 8);
+  }
+  out_g[0] = lane_tree_sum(a0), out_g[1] = lane_tree_sum(a1), out_g[2] = lane_tree_sum(a2), out_g[3] = lane_tree_sum(a3);
+  out_g[4] = lane_tree_sum(a4), out_g[5] = lane_tree_sum(a5), out_g[6] = lane_tree_sum(a6), out_g[7] = lane_tree_sum(a7);
+  out_g[8] = lane_tree_sum(a8);
+  out_h[0] = lane_tree_sum(b0), out_h[1] = lane_tree_sum(b1), out_h[2] = lane_tree_sum(b2), out_h[3] = lane_tree_sum(b3);
+  out_h[4] = lane_tree_sum(b4), out_h[5] = lane_tree_sum(b5), out_h[6] = lane_tree_sum(b6), out_h[7] = lane_tree_sum(b7);
+  out_h[8] = lane_tree_sum(b8);
+}
+
+// Shapes: see conv_patches.h. One image a task, its input laid out by fill_column_planes (in L1);
+// one pass over two output channels' gy planes gives all their taps' sums (fewer taps: the last
+// repeated, its copies dropped). Each image's sums go to its own slot, added over the images in a
+// fixed order (the same result on any thread count).
+void patch_conv2d_backward_weight(const ConvPlan& cp, float* gw, const float* x, const float* gy) {
+  static_assert(kMaxPatchTaps == 9, "nine_tap_sums covers every tap");
+  ++g_patch_conv_calls;
+  const PatchPlan pl = patch_plan(cp);
+  const std::int64_t taps = pl.taps(), plane_size = pl.p * pl.q, column_plane = pl.padded_h() * pl.q + kWidth;
+  const std::int64_t slot = cp.k * taps;
+  thread_local std::vector<double> partial;  // [N][K][taps]
+  partial.resize(static_cast<std::size_t>(pl.n * slot));
+  double* partial_data = partial.data();
+  parallel_chunks_if(pl.n, pl.n * cp.k * plane_size * taps, [&](std::int64_t begin, std::int64_t end) {
+    thread_local std::vector<float> planes;
+    planes.resize(static_cast<std::size_t>(pl.c * pl.s * column_plane));
+    const float* tap[kMaxPatchTaps];
+    for (std::int64_t t = 0; t < kMaxPatchTaps; ++t)
+      tap[t] = planes.data() + column_offset(pl, column_plane, std::min(t, taps - 1));
+    for (std::int64_t n = begin; n < end; ++n) {
+      fill_column_planes(pl, x + n * pl.c * pl.h * pl.w, column_plane, planes.data());
+      for (std::int64_t k = 0; k < cp.k; k += 2) {
+        const bool pair = k + 1 < cp.k;  // an odd last channel goes with itself, the copy dropped
+        const float* g = gy + (n * cp.k + k) * plane_size;
+        double sums[2][kMaxPatchTaps];
+        nine_tap_sums(plane_size, g, pair ? g + plane_size : g, tap, sums[0], sums[1]);
+        for (std::int64_t d = 0; d < (pair ? 2 : 1); ++d)
+          std::copy(sums[d], sums[d] + taps, partial_data + n * slot + (k + d) * taps);
+      }
+    }
+  });
+  parallel_chunks_if(slot, slot * pl.n, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t e = begin; e < end; ++e) {
+      double total = 0;
+      for (std::int64_t n = 0; n < pl.n; ++n) total += partial_data[n * slot + e];
+      gw[e] = static_cast<float>(total);
+    }
   });
 }
 

@@ -1,8 +1,8 @@
-// CPU convolution and pooling: a float32 convolution's forward on tinynn's patch loops when it
-// has few taps (conv_patches.h: a first layer on images), its other passes and other
-// convolutions on oneDNN when built with it; everything else
-// on the reference kernels of kernels/common/window_reference.h, one output element per call,
-// threads taking ranges of outputs (so results do not depend on the thread count).
+// CPU convolution and pooling: a float32 convolution's forward and weight gradient on tinynn's
+// patch loops when it has few taps (conv_patches.h: a first layer on images), its data gradient
+// and other convolutions on oneDNN when built with it; everything else on the reference kernels
+// of kernels/common/window_reference.h, one output element per call, threads taking ranges of
+// outputs (so results do not depend on the thread count).
 #include <tinynn/core/detail/dispatch.h>
 
 #include "../common/window_reference.h"
@@ -199,6 +199,10 @@ void CpuBackend::conv2d_backward_data(const ConvPlan& plan, DType t, void* gx, c
 }
 
 void CpuBackend::conv2d_backward_weight(const ConvPlan& plan, DType t, void* gw, const void* x, const void* gy) {
+  if (t == DType::Float32 && patches_fit(plan)) {
+    patch_conv2d_backward_weight(plan, static_cast<float*>(gw), static_cast<const float*>(x), static_cast<const float*>(gy));
+    return;
+  }
 #ifdef TINYNN_HAVE_ONEDNN
   if (t == DType::Float32 && onednn_conv2d_backward_weight_f32(plan, static_cast<float*>(gw), static_cast<const float*>(x),
                                                                static_cast<const float*>(gy)))
