@@ -1,7 +1,10 @@
 // The image ops of the shipped CNN configs: each convolution pass through tinynn::conv2d against
-// the same oneDNN primitive called directly (its data already in the layouts oneDNN picked, so
-// the direct call is the floor: tinynn's time includes reordering its plain NCHW tensors), and
-// pooling and batch norm on their own. Prints one TSV line per measurement:
+// the same oneDNN primitive (the algorithm tinynn picks) called directly, twice: with its data
+// already in the layouts oneDNN picked (the floor: tinynn's time includes reordering its plain
+// NCHW tensors), and as a caller holding NCHW tensors must call it (reorders in and out by
+// oneDNN's own reorder primitives, weights included: they change every step). Then the conv
+// blocks, the step floors, pooling and batch norm on their own. Prints one TSV line per
+// measurement:
 //   name <tab> shape <tab> tinynn_ms <tab> direct_ms (or -) <tab> direct / tinynn
 #include <dnnl.hpp>
 
@@ -53,10 +56,40 @@ dnnl::memory filled_memory(const dnnl::memory::desc& d, const dnnl::engine& engi
   return m;
 }
 
+// The algorithm tinynn's convolutions pick (ConvDescs::algorithm, kernels/cpu/onednn_conv.h):
+// oneDNN's choice from 16 input channels (Winograd where it has one), direct below.
+dnnl::algorithm tinynn_algorithm(const ConvShape& s) {
+  return s.c >= 16 ? dnnl::algorithm::convolution_auto : dnnl::algorithm::convolution_direct;
+}
+
+// One argument of a primitive as a caller holding a plain NCHW/OIHW tensor passes it: the plain
+// memory and, where the primitive wants another layout, the reorder into (or out of) it.
+struct PlainArg {
+  PlainArg(const dnnl::memory& inner, bool output, const dnnl::engine& engine) : inner(inner), output(output) {
+    const dnnl::memory::desc& d = inner.get_desc();
+    const dnnl::memory::dims dims = d.dims();
+    dnnl::memory::dims strides(dims.size(), 1);
+    for (std::size_t i = dims.size() - 1; i > 0; --i) strides[i - 1] = strides[i] * dims[i];
+    const dnnl::memory::desc plain_desc(dims, dnnl::memory::data_type::f32, strides);
+    if (plain_desc == d) return;
+    plain = filled_memory(plain_desc, engine);
+    reorder = output ? dnnl::reorder(inner, plain) : dnnl::reorder(plain, inner);
+  }
+  void run(dnnl::stream& stream) {
+    if (!reorder) return;
+    if (output) reorder.execute(stream, inner, plain);
+    else reorder.execute(stream, plain, inner);
+  }
+  dnnl::memory inner, plain;
+  bool output;
+  dnnl::reorder reorder;
+};
+
 // The three passes of one convolution, created with format `any` and run on memory in the
-// chosen layouts: what oneDNN itself can do for this shape.
+// chosen layouts: what oneDNN itself can do for this shape; and each again with the reorders a
+// caller holding plain tensors runs around it.
 struct DirectConv {
-  explicit DirectConv(const ConvShape& s, dnnl::algorithm alg = dnnl::algorithm::convolution_direct) {
+  explicit DirectConv(const ConvShape& s, dnnl::algorithm alg) {
     using dt = dnnl::memory::data_type;
     using tag = dnnl::memory::format_tag;
     const std::int64_t p = s.h + 2 * s.pad - s.r + 1, q = s.w + 2 * s.pad - s.r + 1;
@@ -79,32 +112,47 @@ struct DirectConv {
     gx = filled_memory(bwd_data.diff_src_desc(), engine), gy = filled_memory(bwd_data.diff_dst_desc(), engine);
     gw = filled_memory(bwd_w.diff_weights_desc(), engine), gyw = filled_memory(bwd_w.diff_dst_desc(), engine);
     xw = filled_memory(bwd_w.src_desc(), engine), wd = filled_memory(bwd_data.weights_desc(), engine);
+    forward_plain = {{x, false, engine}, {w, false, engine}, {y, true, engine}};
+    backward_data_plain = {{gy, false, engine}, {wd, false, engine}, {gx, true, engine}};
+    backward_weights_plain = {{xw, false, engine}, {gyw, false, engine}, {gw, true, engine}};
   }
-  void run_forward() {
-    forward.execute(stream, {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, y}});
-    stream.wait();
+  void run_forward(bool with_reorders = false) {
+    around(with_reorders, forward_plain, [&] {
+      forward.execute(stream, {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, y}});
+    });
   }
-  void run_backward_data() {
-    backward_data.execute(stream, {{DNNL_ARG_DIFF_DST, gy}, {DNNL_ARG_WEIGHTS, wd}, {DNNL_ARG_DIFF_SRC, gx}});
-    stream.wait();
+  void run_backward_data(bool with_reorders = false) {
+    around(with_reorders, backward_data_plain, [&] {
+      backward_data.execute(stream, {{DNNL_ARG_DIFF_DST, gy}, {DNNL_ARG_WEIGHTS, wd}, {DNNL_ARG_DIFF_SRC, gx}});
+    });
   }
-  void run_backward_weights() {
-    backward_weights.execute(stream, {{DNNL_ARG_SRC, xw}, {DNNL_ARG_DIFF_DST, gyw}, {DNNL_ARG_DIFF_WEIGHTS, gw}});
+  void run_backward_weights(bool with_reorders = false) {
+    around(with_reorders, backward_weights_plain, [&] {
+      backward_weights.execute(stream, {{DNNL_ARG_SRC, xw}, {DNNL_ARG_DIFF_DST, gyw}, {DNNL_ARG_DIFF_WEIGHTS, gw}});
+    });
+  }
+  // The pass, with the reorders into its inputs before it and out of its output after it.
+  template <class Pass>
+  void around(bool with_reorders, std::vector<PlainArg>& args, const Pass& pass) {
+    if (with_reorders)
+      for (PlainArg& a : args)
+        if (!a.output) a.run(stream);
+    pass();
+    if (with_reorders)
+      for (PlainArg& a : args)
+        if (a.output) a.run(stream);
     stream.wait();
   }
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
   dnnl::primitive forward, backward_data, backward_weights;
   dnnl::memory x, w, b, y, gx, gy, gw, gyw, xw, wd;  // wd: the weights in backward data's layout
+  std::vector<PlainArg> forward_plain, backward_data_plain, backward_weights_plain;
 };
 
 // One conv block (conv -> batch norm with ReLU -> 2x2 max pool) as oneDNN's primitives chained on
 // the layouts they chose, forward and backward, with no reorder at all: the floor of conv_block.
-// The convolutions with the algorithm conv_block picks (oneDNN's choice from 16 input channels:
-// Winograd where it has one; direct below).
-dnnl::algorithm block_algorithm(const ConvShape& s) {
-  return s.c >= 16 ? dnnl::algorithm::convolution_auto : dnnl::algorithm::convolution_direct;
-}
+// The convolutions with the algorithm conv_block picks (tinynn_algorithm).
 
 struct DirectBlock {
   explicit DirectBlock(const ConvShape& s) {
@@ -114,7 +162,7 @@ struct DirectBlock {
     const dnnl::memory::desc src({s.n, s.c, s.h, s.w}, dt::f32, tag::any), wei({s.k, s.c, s.r, s.r}, dt::f32, tag::any),
         bias({s.k}, dt::f32, tag::x), dst({s.n, s.k, p, q}, dt::f32, tag::any), stat({s.k}, dt::f32, tag::x);
     const dnnl::memory::dims strides{1, 1}, dil{0, 0}, pad{s.pad, s.pad}, two{2, 2}, zero{0, 0};
-    const auto alg = block_algorithm(s);
+    const auto alg = tinynn_algorithm(s);
     const dnnl::convolution_forward::primitive_desc fwd(
         {dnnl::prop_kind::forward_training, alg, src, wei, bias, dst, strides, dil, pad, pad}, engine);
     const auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift |
@@ -186,14 +234,19 @@ int main(int argc, char** argv) {
     ConvPlan plan;
     plan.n = s.n, plan.c = s.c, plan.h = s.h, plan.w = s.w, plan.k = s.k, plan.r = plan.s = s.r;
     plan.p = y.shape()[2], plan.q = y.shape()[3], plan.pad_h = plan.pad_w = s.pad;
-    DirectConv direct(s);
-    auto pair = [&](const char* name, auto&& ours, auto&& theirs) {
-      const auto [t_direct, t_ours] = bench::interleaved_median_seconds(theirs, ours, rounds, 3);
+    DirectConv direct(s, tinynn_algorithm(s));
+    // Each pass against the primitive on its own layouts, then against a caller holding NCHW.
+    auto pair = [&](const std::string& name, auto&& ours, auto&& theirs) {
+      const auto [t_direct, t_ours] = bench::interleaved_median_seconds([&] { theirs(false); }, ours, rounds, 3);
       report(name, shape_text(s), t_ours, t_direct);
+      const auto [t_plain, t_ours_again] = bench::interleaved_median_seconds([&] { theirs(true); }, ours, rounds, 3);
+      report(name + " (direct on NCHW)", shape_text(s), t_ours_again, t_plain);
     };
-    pair("conv2d forward", [&] { conv2d(x, w, b, {1, 1}, {s.pad, s.pad}); }, [&] { direct.run_forward(); });
-    pair("conv2d backward data", [&] { detail::conv2d_backward_data(gy, w, plan); }, [&] { direct.run_backward_data(); });
-    pair("conv2d backward weight", [&] { detail::conv2d_backward_weight(x, gy, plan); }, [&] { direct.run_backward_weights(); });
+    pair("conv2d forward", [&] { conv2d(x, w, b, {1, 1}, {s.pad, s.pad}); }, [&](bool plain) { direct.run_forward(plain); });
+    pair("conv2d backward data", [&] { detail::conv2d_backward_data(gy, w, plan); },
+         [&](bool plain) { direct.run_backward_data(plain); });
+    pair("conv2d backward weight", [&] { detail::conv2d_backward_weight(x, gy, plan); },
+         [&](bool plain) { direct.run_backward_weights(plain); });
   }
   // The shipped configs' blocks (conv -> batch norm -> ReLU -> max pool) through tinynn::conv_block,
   // forward and backward, against the same primitives chained directly.
@@ -220,8 +273,8 @@ int main(int argc, char** argv) {
     bench::MlpMatmulFloor dense(128, {3136, 128, 10}, true);
     for (const bool as_block : {true, false}) {
       const auto direct = dnnl::algorithm::convolution_direct;
-      DirectConv conv1(shapes[0], as_block ? block_algorithm(shapes[0]) : direct),
-          conv2(shapes[1], as_block ? block_algorithm(shapes[1]) : direct);
+      DirectConv conv1(shapes[0], as_block ? tinynn_algorithm(shapes[0]) : direct),
+          conv2(shapes[1], as_block ? tinynn_algorithm(shapes[1]) : direct);
       const double floor = bench::median_seconds(
           [&] {
             conv1.run_forward(), conv1.run_backward_weights();

@@ -78,10 +78,10 @@ std::unordered_map<Key, std::unique_ptr<CachedConv>, ArrayKeyHash>& cache() {
 
 dnnl::convolution_forward::primitive_desc forward_pd(const ConvDescs& d, bool bias, const dnnl::engine& e) {
   using fwd = dnnl::convolution_forward;
-  const auto desc = bias ? fwd::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, d.any_src,
-                                     d.any_weights, d.any_bias, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r)
-                         : fwd::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, d.any_src,
-                                     d.any_weights, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r);
+  const auto desc = bias ? fwd::desc(dnnl::prop_kind::forward_training, d.algorithm, d.any_src, d.any_weights, d.any_bias,
+                                     d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r)
+                         : fwd::desc(dnnl::prop_kind::forward_training, d.algorithm, d.any_src, d.any_weights, d.any_dst,
+                                     d.strides, d.dilates, d.pad_l, d.pad_r);
   return fwd::primitive_desc(desc, e);
 }
 
@@ -104,7 +104,7 @@ std::unique_ptr<CachedConv> create(const ConvPlan& p, Pass pass, const dnnl::eng
       // NCHW takes a kernel 3x faster than oneDNN's pick for `any` (0.95 against 2.8 ms at
       // [128, 1, 28, 28] -> 32 channels, bench_conv), and needs no reorder back.
       const bool plain = p.c / p.groups < 8;
-      const bwd::primitive_desc pd(bwd::desc(dnnl::algorithm::convolution_direct, plain ? d.src : d.any_src, d.any_weights,
+      const bwd::primitive_desc pd(bwd::desc(d.algorithm, plain ? d.src : d.any_src, d.any_weights,
                                              plain ? d.dst : d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r),
                                    e, fpd);
       entry->primitive = bwd(pd);
@@ -115,8 +115,8 @@ std::unique_ptr<CachedConv> create(const ConvPlan& p, Pass pass, const dnnl::eng
     }
     case Pass::BackwardWeight: {
       using bwd = dnnl::convolution_backward_weights;
-      const bwd::primitive_desc pd(bwd::desc(dnnl::algorithm::convolution_direct, d.any_src, d.any_weights, d.any_dst,
-                                             d.strides, d.dilates, d.pad_l, d.pad_r),
+      const bwd::primitive_desc pd(bwd::desc(d.algorithm, d.any_src, d.any_weights, d.any_dst, d.strides, d.dilates,
+                                             d.pad_l, d.pad_r),
                                    e, fpd);
       entry->primitive = bwd(pd);
       entry->args.emplace_back(DNNL_ARG_DIFF_WEIGHTS, true, d.weights, pd.diff_weights_desc(), e);
@@ -169,6 +169,7 @@ ConvDescs conv_descs(const ConvPlan& p) {
   d.strides = {p.stride_h, p.stride_w};
   d.dilates = {p.dil_h - 1, p.dil_w - 1};  // oneDNN counts dilation from 0
   d.pad_l = {p.pad_h, p.pad_w};
+  if (p.c / p.groups >= 16) d.algorithm = dnnl::algorithm::convolution_auto;
   // The right padding that gives the plan's output size (PyTorch's floor rule may leave the last
   // rows unread, which oneDNN expresses as a smaller, even negative, right padding).
   d.pad_r = {(p.p - 1) * p.stride_h + (p.r - 1) * p.dil_h + 1 - p.h - p.pad_h,

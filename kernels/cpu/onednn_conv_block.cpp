@@ -128,11 +128,6 @@ std::unique_ptr<Block> create(const ConvBlockPlan& b, const dnnl::engine& e) {
   k.pool = b.pool.kh > 0;
   k.stat = md({p.k}, dt::f32, tag::x);
   const auto prop = b.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
-  // From 16 input channels oneDNN's choice of algorithm: Winograd F(4x4, 3x3) where it has one
-  // (3x3, stride 1: the shipped CNN's second block, 25 % faster in all three passes), direct
-  // elsewhere. Below that, direct: oneDNN's choice for a one-channel input is Winograd too, and
-  // 4x slower there.
-  const auto alg = p.c >= 16 ? dnnl::algorithm::convolution_auto : dnnl::algorithm::convolution_direct;
 
   // In eval the batch norm is a per-channel affine map: folded into the convolution's weights and
   // bias (at each call, from the running statistics), with the ReLU as the convolution's post-op.
@@ -143,7 +138,7 @@ std::unique_ptr<Block> create(const ConvBlockPlan& b, const dnnl::engine& e) {
     attr.set_post_ops(relu);
   }
   const dnnl::convolution_forward::primitive_desc conv_pd(
-      {prop, alg, d.any_src, d.any_weights, d.bias, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r}, attr, e);
+      {prop, d.algorithm, d.any_src, d.any_weights, d.bias, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r}, attr, e);
   k.conv = dnnl::convolution_forward(conv_pd);
   k.src = conv_pd.src_desc(), k.dst = conv_pd.dst_desc();
   k.x_in = Reorder(d.src, k.src, e);
@@ -215,14 +210,14 @@ std::unique_ptr<Block> create(const ConvBlockPlan& b, const dnnl::engine& e) {
   }
 
   const dnnl::convolution_backward_weights::primitive_desc weights_pd(
-      {alg, k.src, d.any_weights, d.any_bias, k.dst, d.strides, d.dilates, d.pad_l, d.pad_r}, e, conv_pd);
+      {d.algorithm, k.src, d.any_weights, d.any_bias, k.dst, d.strides, d.dilates, d.pad_l, d.pad_r}, e, conv_pd);
   k.conv_weights = dnnl::convolution_backward_weights(weights_pd);
   k.gw_out = Reorder(weights_pd.diff_weights_desc(), d.weights, e);
   k.gw_inner = dnnl::memory(weights_pd.diff_weights_desc(), e);
   if (weights_pd.diff_bias_desc() != k.stat) throw dnnl::error(dnnl_unimplemented, "conv block: a blocked bias gradient");
 
   const dnnl::convolution_backward_data::primitive_desc data_pd(
-      {alg, d.any_src, d.any_weights, k.dst, d.strides, d.dilates, d.pad_l, d.pad_r}, e, conv_pd);
+      {d.algorithm, d.any_src, d.any_weights, k.dst, d.strides, d.dilates, d.pad_l, d.pad_r}, e, conv_pd);
   k.conv_data = dnnl::convolution_backward_data(data_pd);
   k.w_for_data = Reorder(d.weights, data_pd.weights_desc(), e);
   k.w_bwd = dnnl::memory(data_pd.weights_desc(), e);
