@@ -1,8 +1,10 @@
 // The image ops of the shipped CNN configs: each convolution pass through tinynn::conv2d against
-// the same oneDNN primitive (the algorithm tinynn picks) called directly, twice: with its data
-// already in the layouts oneDNN picked (the floor: tinynn's time includes reordering its plain
-// NCHW tensors), and as a caller holding NCHW tensors must call it (reorders in and out by
-// oneDNN's own reorder primitives, weights included: they change every step). Then the conv
+// the oneDNN primitive for it (the algorithm and, for backward data, the layouts tinynn picks;
+// where tinynn runs its own loops, the 1 -> 32 forward and weight gradient, the primitive it
+// stands in for) called directly, twice: with its data already in the layouts oneDNN picked (the
+// floor: tinynn's time includes reordering its plain NCHW tensors), and as a caller holding NCHW
+// tensors must call it (reorders in and out by oneDNN's own reorder primitives, weights included:
+// they change every step). Then the conv
 // blocks, the step floors, pooling and batch norm on their own. Prints one TSV line per
 // measurement:
 //   name <tab> shape <tab> tinynn_ms <tab> direct_ms (or -) <tab> direct / tinynn
@@ -56,8 +58,9 @@ dnnl::memory filled_memory(const dnnl::memory::desc& d, const dnnl::engine& engi
   return m;
 }
 
-// The algorithm tinynn's convolutions pick (ConvDescs::algorithm, kernels/cpu/onednn_conv.h):
-// oneDNN's choice from 16 input channels (Winograd where it has one), direct below.
+// The algorithm tinynn's convolutions pick, as ConvDescs::algorithm (kernels/cpu/onednn_conv.h)
+// does for one group: oneDNN's choice from 16 input channels (Winograd where it has one), direct
+// below.
 dnnl::algorithm tinynn_algorithm(const ConvShape& s) {
   return s.c >= 16 ? dnnl::algorithm::convolution_auto : dnnl::algorithm::convolution_direct;
 }

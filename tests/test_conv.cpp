@@ -78,6 +78,8 @@ TEST_CASE("oneDNN convolution matches the reference kernels, forward and both ba
       {{3, 4, 7, 5}, {6, 2, 3, 2}, {2, 1}, {1, 0}, {1, 1}, 2},   {{2, 6, 8, 8}, {6, 1, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 6},
       {{1, 2, 10, 9}, {4, 2, 3, 3}, {3, 2}, {2, 1}, {2, 3}, 1},  {{2, 5, 6, 6}, {3, 5, 2, 1}, {1, 1}, {0, 0}, {1, 1}, 1},
       {{4, 16, 6, 6}, {32, 16, 3, 3}, {2, 2}, {1, 1}, {1, 1}, 1}, {{1, 3, 4, 3}, {2, 3, 6, 5}, {1, 1}, {1, 1}, {1, 1}, 1},
+      // From 16 input channels a group oneDNN may pick Winograd (3x3, stride 1); with groups it has none.
+      {{4, 16, 14, 14}, {32, 16, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1}, {{2, 32, 8, 8}, {16, 16, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 2},
   };
   Generator gen(7);
   for (const Case& c : cases) {
@@ -105,13 +107,15 @@ TEST_CASE("conv2d of few taps runs on the patch loops (forward, weight gradient)
     Shape x, w;
     Size2 padding;
   };
-  // Rows of 11 and 15 (one partial vector), 16 (one full), 28 and 37 columns (full vectors and a partial
-  // one); one to nine taps; two and nine input channels; a batch large enough to be split between
-  // threads.
+  // Output planes (P Q) that end in a partial vector of 16 (11 x 13, 20 x 37, 8 x 15, 3 x 4) or
+  // whole ones (28 x 28, 16 x 16), and of fewer than 16 positions (1 x 1, 4 x 5 with padding wider
+  // than the kernel); one to nine taps; one to nine input channels; odd and single output
+  // channels; a batch large enough to be split between threads.
   const std::vector<Case> cases = {
       {{3, 1, 13, 11}, {5, 1, 3, 3}, {1, 1}}, {{2, 1, 20, 35}, {4, 1, 3, 3}, {0, 2}}, {{2, 2, 9, 16}, {3, 2, 2, 2}, {0, 0}},
       {{1, 1, 28, 28}, {32, 1, 3, 3}, {1, 1}}, {{2, 1, 16, 16}, {3, 1, 1, 1}, {0, 0}}, {{4, 9, 5, 5}, {2, 9, 1, 1}, {0, 0}},
-      {{1, 1, 3, 4}, {2, 1, 3, 2}, {2, 1}}, {{8, 1, 28, 28}, {32, 1, 3, 3}, {1, 1}},  // the last on all threads
+      {{1, 1, 3, 4}, {2, 1, 3, 2}, {2, 1}}, {{2, 1, 3, 3}, {1, 1, 3, 3}, {0, 0}}, {{2, 1, 2, 3}, {3, 1, 1, 1}, {2, 2}},
+      {{8, 1, 28, 28}, {32, 1, 3, 3}, {1, 1}},  // the last on all threads
   };
   Generator gen(11);
   for (const Case& c : cases) {
@@ -131,11 +135,33 @@ TEST_CASE("conv2d of few taps runs on the patch loops (forward, weight gradient)
     // Sums over up to 25 088 products: float lanes within an image, double across images.
     CHECK(allclose(gw_fast.to(DType::Float64), detail::conv2d_backward_weight(x, gy, plan), 1e-4, 1e-4));
   }
-  // A NaN reaches the outputs whose windows hold it, and no other.
+  // A NaN reaches the outputs whose windows hold it, and no other; and the weight gradient's taps
+  // that see it (at row 3 of 5, unpadded: kernel rows 1 and 2), and no other, with 3 x 18 output
+  // positions (not whole vectors: the lanes past them must stay clean too).
   Tensor x = zeros({1, 1, 5, 20});
   x.data_ptr<float>()[2 * 20 + 17] = NAN;
   const auto y = conv2d(x, ones({2, 1, 3, 3}), Tensor(), {1, 1}, {1, 1}).to_vector<float>();
   CHECK(std::count_if(y.begin(), y.end(), [](float v) { return std::isnan(v); }) == 2 * 9);
+  {
+    Tensor xn = randn({1, 1, 5, 20}, {}, &gen);
+    xn.data_ptr<float>()[3 * 20 + 5] = NAN;
+    const ConvPlan plan = detail::conv_plan(xn, ones({2, 1, 3, 3}), Tensor(), {1, 1}, {0, 0}, {1, 1}, 1);
+    const auto gw = detail::conv2d_backward_weight(xn, randn({1, 2, 3, 18}, {}, &gen), plan).to_vector<float>();
+    for (std::size_t i = 0; i < gw.size(); ++i) {
+      INFO("tap " << i % 9);
+      CHECK(std::isnan(gw[i]) == (i % 9 >= 3));
+    }
+  }
+  // The weight gradient's sums do not depend on the thread count.
+  {
+    const Tensor xt = randn({16, 1, 28, 28}, {}, &gen), gy = randn({16, 8, 28, 28}, {}, &gen);
+    const ConvPlan plan = detail::conv_plan(xt, ones({8, 1, 3, 3}), Tensor(), {1, 1}, {1, 1}, {1, 1}, 1);
+    const int threads = num_threads();
+    set_num_threads(1);
+    const Tensor one = detail::conv2d_backward_weight(xt, gy, plan);
+    set_num_threads(threads);
+    CHECK(equal(one, detail::conv2d_backward_weight(xt, gy, plan)));
+  }
   // Stride, dilation, groups or more taps take the other kernels.
   const std::size_t before = cpu::patch_conv2d_calls();
   conv2d(randn({1, 1, 8, 8}), randn({2, 1, 3, 3}), Tensor(), {2, 2});

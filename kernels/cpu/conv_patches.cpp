@@ -1,6 +1,7 @@
-// See conv_patches.h. Output positions go 16 to a vector along each output row; each image's
-// sums go to its own slot and are added over the images in a fixed order (the same result on any
-// thread count).
+// See conv_patches.h. The bare forward and weight gradient take output positions 16 to a vector
+// along each image's flattened output plane, the patch moments along each output row; each
+// image's sums go to its own slot and are added over the images in a fixed order (the same result
+// on any thread count).
 #include "conv_patches.h"
 
 #include <algorithm>
@@ -31,8 +32,11 @@ constexpr std::int64_t pairs(std::int64_t taps) { return taps * (taps + 1) / 2; 
 }  // namespace
 
 bool patches_fit(const ConvPlan& p) {
+  // A worker's copies of one image (sized inside the parallel region, where an allocation failure
+  // could not be thrown) stay under 16M floats: larger images go to oneDNN.
+  const std::int64_t image_floats = (p.c * p.s + p.c * p.r * p.s) * ((p.h + 2 * p.pad_h) * p.q + kWidth);
   return p.groups == 1 && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 && p.dil_w == 1 && p.c * p.r * p.s >= 1 &&
-         p.c * p.r * p.s <= kMaxPatchTaps;
+         p.c * p.r * p.s <= kMaxPatchTaps && image_floats <= (std::int64_t{1} << 24);
 }
 
 PatchPlan patch_plan(const ConvPlan& p) {
@@ -74,9 +78,9 @@ void fill_column_planes(const PatchPlan& pl, const float* image, std::int64_t pl
       std::fill(o, o + plane, 0.0f);
       const std::int64_t j0 = std::max<std::int64_t>(0, pl.pad_w - s), j1 = std::min(pl.q, pl.w + pl.pad_w - s);
       for (std::int64_t h = 0; h < pl.h; ++h) {
-        const float* in = image + (c * pl.h + h) * pl.w + s - pl.pad_w;
+        const float* in = image + (c * pl.h + h) * pl.w;  // output column j reads input column j + s - pad_w
         float* row = o + (h + pl.pad_h) * pl.q;
-        for (std::int64_t j = j0; j < j1; ++j) row[j] = in[j];
+        for (std::int64_t j = j0; j < j1; ++j) row[j] = in[j + s - pl.pad_w];
       }
     }
 }
@@ -86,6 +90,9 @@ void fill_column_planes(const PatchPlan& pl, const float* image, std::int64_t pl
 std::int64_t column_offset(const PatchPlan& pl, std::int64_t column_plane, std::int64_t t) {
   return (t / (pl.r * pl.s) * pl.s + t % pl.s) * column_plane + t / pl.s % pl.r * pl.q;
 }
+
+// p advanced to the next multiple of 64 bytes (p from a buffer with 16 floats to spare).
+float* aligned64(float* p) { return p + (-reinterpret_cast<std::uintptr_t>(p) / sizeof(float)) % kWidth; }
 
 // The first `count` (1 to 16) lanes of v to p.
 void store_first(float* p, Positions v, std::int64_t count) {
@@ -100,8 +107,8 @@ void store_first(float* p, Positions v, std::int64_t count) {
 #endif
 }
 
-// The sum of v's lanes: lane l plus lane l + 8, then + 4, + 2, + 1 (in registers; a chain of 16
-// double adds for each sum took longer than the pass that made it).
+// The sum of v's lanes: lane l plus lane l + 8, then + 4, + 2, + 1, in float and in registers (a
+// chain of 16 double adds for each sum took longer than the pass that made it).
 double lane_tree_sum(Positions v) {
   static_assert(kWidth == 16, "four halvings");
   v += __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
@@ -176,10 +183,13 @@ void patch_conv2d(const ConvPlan& cp, float* y, const float* x, const float* w, 
   });
 }
 
+namespace {
+
 // Over one image's flattened output plane: the sums of g times each of nine taps' values into
 // out_g[9], and of h times each into out_h[9]; 16 positions a vector, in float lanes (49 terms a lane
-// at 28 x 28). Two channels a pass: most tap loads straddle two cache lines (rows of 28 floats), so
-// each serves two multiply-adds. The sums are named variables: as arrays, GCC kept them on the stack.
+// at 28 x 28), then in float by lane_tree_sum. Two channels a pass: each tap load serves two
+// multiply-adds (one channel a pass: 0.62 against 0.54 ms). The sums are named variables: as arrays, GCC
+// kept them on the stack.
 void nine_tap_sums(std::int64_t plane_size, const float* g, const float* h, const float* const* tap, double* out_g,
                    double* out_h) {
   Positions a0{}, a1{}, a2{}, a3{}, a4{}, a5{}, a6{}, a7{}, a8{};
@@ -202,33 +212,36 @@ void nine_tap_sums(std::int64_t plane_size, const float* g, const float* h, cons
   out_h[8] = lane_tree_sum(b8);
 }
 
-// Shapes: see conv_patches.h. One image a task, its input laid out by fill_column_planes (in L1);
-// one pass over two output channels' gy planes gives all their taps' sums (fewer taps: the last
-// repeated, its copies dropped). Each image's sums go to its own slot, added over the images in a
-// fixed order (the same result on any thread count).
+}  // namespace
+
+// Shapes: see conv_patches.h. One image a task, its input laid out by fill_column_planes, then each
+// tap's values copied to an aligned plane of their own (in L1; every channel pair reads them
+// again, and loads straddling cache lines, as rows of 28 floats do, take two load slots). One pass
+// over two output channels' gy planes gives all their taps' sums (fewer taps: the last repeated,
+// its copies dropped). Each image's sums go to its own slot, added over the images in a fixed
+// order in double (the same result on any thread count).
 void patch_conv2d_backward_weight(const ConvPlan& cp, float* gw, const float* x, const float* gy) {
   static_assert(kMaxPatchTaps == 9, "nine_tap_sums covers every tap");
   ++g_patch_conv_calls;
   const PatchPlan pl = patch_plan(cp);
   const std::int64_t taps = pl.taps(), plane_size = pl.p * pl.q, column_plane = pl.padded_h() * pl.q + kWidth;
-  // Each tap's values over the flattened plane, aligned: every gy pair reads them again, and loads
-  // straddling cache lines (rows of 28 floats) took two load slots each.
   const std::int64_t slot = cp.k * taps, tap_plane = (plane_size + kWidth - 1) / kWidth * kWidth;
   thread_local std::vector<double> partial;  // [N][K][taps]
   partial.resize(static_cast<std::size_t>(pl.n * slot));
-  double* partial_data = partial.data();
+  double* partial_data = partial.data();  // the calling thread's: in a worker, `partial` is the worker's own
   parallel_chunks_if(pl.n, pl.n * cp.k * plane_size * taps, [&](std::int64_t begin, std::int64_t end) {
     thread_local std::vector<float> planes, patch_store;
     planes.resize(static_cast<std::size_t>(pl.c * pl.s * column_plane));
-    patch_store.resize(static_cast<std::size_t>(taps * tap_plane + kWidth));
-    float* patches = patch_store.data() + (-reinterpret_cast<std::uintptr_t>(patch_store.data()) / 4 % kWidth);  // 64-byte aligned
+    // Zero past each plane's positions: gy's lanes there are zero, but 0 x (an input NaN) is not.
+    patch_store.assign(static_cast<std::size_t>(taps * tap_plane + kWidth), 0.0f);
+    float* patches = aligned64(patch_store.data());
     const float* tap[kMaxPatchTaps];
     for (std::int64_t t = 0; t < kMaxPatchTaps; ++t) tap[t] = patches + std::min(t, taps - 1) * tap_plane;
     for (std::int64_t n = begin; n < end; ++n) {
       fill_column_planes(pl, x + n * pl.c * pl.h * pl.w, column_plane, planes.data());
-      for (std::int64_t t = 0; t < taps; ++t) {  // whole vectors (the column planes' slack: finite)
+      for (std::int64_t t = 0; t < taps; ++t) {
         const float* from = planes.data() + column_offset(pl, column_plane, t);
-        std::copy(from, from + tap_plane, patches + t * tap_plane);
+        std::copy(from, from + plane_size, patches + t * tap_plane);
       }
       for (std::int64_t k = 0; k < cp.k; k += 2) {
         const bool pair = k + 1 < cp.k;  // an odd last channel goes with itself, the copy dropped

@@ -66,7 +66,7 @@ void fill_padded(const PatchPlan& plan, const float* x, const float* shift, floa
 void patch_conv2d(const ConvPlan& plan, float* y, const float* x, const float* w, const float* bias);
 // Its weight gradient: gw [K, C, R, S] = sum over images and positions of gy [N, K, P, Q] times the
 // patches of x [N, C, H, W], reading gy as it is, where oneDNN's kernel wants it reordered to
-// blocked first (a pass over the largest tensor of the step): 0.42 against 0.79 ms at the shape above.
+// blocked first (a pass over the largest tensor of the step): 0.40 against 0.79 ms at the shape above.
 void patch_conv2d_backward_weight(const ConvPlan& plan, float* gw, const float* x, const float* gy);
 // Calls of either so far (a test checks that conv2d takes them).
 std::size_t patch_conv2d_calls();
