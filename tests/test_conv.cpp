@@ -67,6 +67,27 @@ TEST_CASE("pooling: hand-computed values, ceil_mode, padding and count_include_p
   CHECK(equal(xg.grad().flatten(), tensor({0.0f, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1})));
 }
 
+TEST_CASE("2x2 / stride 2 max pool: float32's vector loop picks the same winners as the scalar one", "[conv][pool]") {
+  // Widths with one partial vector of outputs (2, 5 and 27: odd, the last column unread), exactly
+  // one (32), a full and a partial one (35), two (64); values from {0, 1, 2}, so most windows tie
+  // (the first in row-major order wins). float64 runs the scalar loop.
+  Generator gen(5);
+  for (const std::int64_t width : {2, 5, 27, 32, 35, 64}) {
+    INFO("width " << width);
+    const Tensor x = randint(0, 3, {3, 2, 6, width}, {DType::Float64}, &gen);
+    auto run = [&](DType t) {
+      Tensor xt = x.to(t).detach().requires_grad_();
+      const Tensor y = max_pool2d(xt, {2, 2});
+      y.backward(arange(1, static_cast<double>(y.numel()) + 1, 1, {t}).reshape(y.shape()));  // a distinct weight a window
+      return std::pair{y.detach(), xt.grad()};
+    };
+    const auto [y32, g32] = run(DType::Float32);
+    const auto [y64, g64] = run(DType::Float64);
+    CHECK(equal(y32.to(DType::Float64), y64));
+    CHECK(equal(g32.to(DType::Float64), g64));
+  }
+}
+
 TEST_CASE("oneDNN convolution matches the reference kernels, forward and both backward passes", "[conv]") {
   struct Case {
     Shape x, w;

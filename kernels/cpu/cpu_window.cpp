@@ -5,10 +5,15 @@
 // outputs (so results do not depend on the thread count).
 #include <tinynn/core/detail/dispatch.h>
 
+#include <algorithm>
+
 #include "../common/window_reference.h"
 #include "conv_patches.h"
 #include "cpu_backend.h"
 #include "strided_loop.h"
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #ifdef TINYNN_HAVE_ONEDNN
 #include "onednn_conv.h"
 #endif
@@ -93,8 +98,85 @@ void max_pool_interior_sized(const PoolPlan& pl, T* y, std::int64_t* indices, co
 // 2x2 windows at stride 2 (the usual CNN pool): a tree of three comparisons per output (top pair,
 // bottom pair, then the two winners; the first wins ties, so the winner is the row-major scan's),
 // as selects rather than branches (on real data each comparison is a coin toss for the branch
-// predictor). NaN is left out of the selects; a plane holding one is redone by the general kernel,
-// where a NaN wins as in PyTorch.
+// predictor). NaN is left out of the selects; returns whether the plane holds one.
+template <class T>
+bool max_pool_2x2_stride2_plane(const T* in, std::int64_t w, std::int64_t p, std::int64_t q, T* y, std::int64_t* indices) {
+  bool nan = false;
+  for (std::int64_t i = 0; i < p; ++i) {
+    const T* r0 = in + 2 * i * w;
+    const T* r1 = r0 + w;
+    const std::int64_t base = 2 * i * w;
+    for (std::int64_t j = 0; j < q; ++j) {
+      const T a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+      nan |= (a != a) | (b != b) | (c != c) | (d != d);
+      const T top = b > a ? b : a, bottom = d > c ? d : c;
+      const std::int64_t top_at = base + 2 * j + (b > a ? 1 : 0), bottom_at = base + w + 2 * j + (d > c ? 1 : 0);
+      y[i * q + j] = bottom > top ? bottom : top;
+      indices[i * q + j] = bottom > top ? bottom_at : top_at;
+    }
+  }
+  return nan;
+}
+
+#if defined(__AVX512F__)
+// GCC 12's AVX-512 conversion intrinsics start from an "undefined" register that it then reports
+// as maybe uninitialized (a false positive inside its own header).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+// The same for float, 16 outputs a vector: each input row's 32 values split into even and odd
+// columns, the same three comparisons, the winners' indices in int32 lanes widened to int64.
+template <>
+bool max_pool_2x2_stride2_plane(const float* in, std::int64_t w, std::int64_t p, std::int64_t q, float* y,
+                                std::int64_t* indices) {
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), one = _mm512_set1_epi32(1);
+  const __m512i even = _mm512_add_epi32(lane, lane), odd = _mm512_add_epi32(even, one);
+  const auto first = [](std::int64_t count) {  // a mask of the first `count` lanes (none below 1, all from 16)
+    return static_cast<__mmask16>(count >= 16 ? 0xFFFF : count <= 0 ? 0 : (1u << count) - 1);
+  };
+  __mmask16 nan = 0;
+  for (std::int64_t i = 0; i < p; ++i) {
+    const float* r0 = in + 2 * i * w;
+    const float* r1 = r0 + w;
+    for (std::int64_t j = 0; j < q; j += 16) {
+      const std::int64_t outs = std::min<std::int64_t>(16, q - j);
+      const __mmask16 lo = first(2 * outs), hi = first(2 * outs - 16), out_mask = first(outs);
+      // One input row's winners of each column pair, and which were the odd (second) column.
+      auto row = [&](const float* r, __m512& best, __mmask16& took_odd) {
+        const __m512 v0 = _mm512_maskz_loadu_ps(lo, r + 2 * j), v1 = _mm512_maskz_loadu_ps(hi, r + 2 * j + 16);
+        nan |= _mm512_cmp_ps_mask(v0, v0, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(v1, v1, _CMP_UNORD_Q);
+        const __m512 a = _mm512_permutex2var_ps(v0, even, v1), b = _mm512_permutex2var_ps(v0, odd, v1);
+        took_odd = _mm512_cmp_ps_mask(b, a, _CMP_GT_OQ);
+        best = _mm512_mask_blend_ps(took_odd, a, b);
+      };
+      __m512 top, bottom;
+      __mmask16 top_odd, bottom_odd;
+      row(r0, top, top_odd);
+      row(r1, bottom, bottom_odd);
+      const __mmask16 took_bottom = _mm512_cmp_ps_mask(bottom, top, _CMP_GT_OQ);
+      _mm512_mask_storeu_ps(y + i * q + j, out_mask, _mm512_mask_blend_ps(took_bottom, top, bottom));
+      // Where in the plane: row 2i or 2i + 1, column 2 (j + lane) or one more.
+      const __m512i column = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(2 * i * w + 2 * j)), even);
+      const __m512i top_at = _mm512_mask_add_epi32(column, top_odd, column, one);
+      const __m512i bottom_at =
+          _mm512_add_epi32(_mm512_mask_add_epi32(column, bottom_odd, column, one), _mm512_set1_epi32(static_cast<int>(w)));
+      const __m512i at = _mm512_mask_blend_epi32(took_bottom, top_at, bottom_at);
+      _mm512_mask_storeu_epi64(indices + i * q + j, static_cast<__mmask8>(out_mask),
+                               _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(at, 0)));
+      _mm512_mask_storeu_epi64(indices + i * q + j + 8, static_cast<__mmask8>(out_mask >> 8),
+                               _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(at, 1)));
+    }
+  }
+  return nan != 0;
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
+
+// One plane a task; a plane holding a NaN is redone by the general kernel, where a NaN wins as in
+// PyTorch.
 template <class T>
 void max_pool_2x2_stride2(const PoolPlan& plan, T* y, std::int64_t* indices, const T* x) {
   const std::int64_t planes = plan.n * plan.c;
@@ -104,21 +186,7 @@ void max_pool_2x2_stride2(const PoolPlan& plan, T* y, std::int64_t* indices, con
     const T* in = x + plane * plan.h * w;
     T* yp = y + plane * out;
     std::int64_t* ip = indices + plane * out;
-    bool nan = false;
-    for (std::int64_t i = 0; i < p; ++i) {
-      const T* r0 = in + 2 * i * w;
-      const T* r1 = r0 + w;
-      const std::int64_t base = 2 * i * w;
-      for (std::int64_t j = 0; j < q; ++j) {
-        const T a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
-        nan |= (a != a) | (b != b) | (c != c) | (d != d);
-        const T top = b > a ? b : a, bottom = d > c ? d : c;
-        const std::int64_t top_at = base + 2 * j + (b > a ? 1 : 0), bottom_at = base + w + 2 * j + (d > c ? 1 : 0);
-        yp[i * q + j] = bottom > top ? bottom : top;
-        ip[i * q + j] = bottom > top ? bottom_at : top_at;
-      }
-    }
-    if (nan)
+    if (max_pool_2x2_stride2_plane(in, w, p, q, yp, ip))
       for (std::int64_t i = 0; i < p; ++i)
         for (std::int64_t j = 0; j < q; ++j) yp[i * q + j] = window::max_pool_at(plan, in, i, j, &ip[i * q + j]);
   });
