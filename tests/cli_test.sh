@@ -470,6 +470,30 @@ cnn)
       validate "$src/configs/fashion_mnist_cnn.json" --set 'model.layers[0].out_channels=0'
   expect_error 2 "config: data.augment: augmentation is for image data" \
       validate "$src/configs/xor.json" --set data.augment.horizontal_flip=true
+  expect_error 2 "config: model.layers[0]: conv2d takes image samples [C, H, W], but the data's samples are [2]: image layers need image data" \
+      validate "$src/configs/spirals.json" --set 'model.layers[0]={"type": "conv2d", "out_channels": 4}'
+  # A normalization over features on images is refused (it would normalize each pixel on its own).
+  expect_error 2 "config: model.layers[1]: batchnorm normalizes feature vectors [F], but its input is [32, 28, 28]: use batchnorm2d" \
+      validate "$src/configs/fashion_mnist_cnn.json" --set 'model.layers[1].type=batchnorm'
+  # A batch norm that would see one value per channel (a last batch of one sample after global
+  # pooling) is a config error before training, in validate and train alike.
+  printf '{"data": {"type": "idx", "dir": "%s", "max_train": 20, "max_test": 50}, "training": {"batch_size": 17},
+    "model": {"layers": [{"type": "conv2d", "out_channels": 4}, {"type": "adaptive_avg_pool2d"}, {"type": "batchnorm2d"},
+    {"type": "flatten"}, {"type": "linear"}]}}' "$fashion" >gap_bn.json
+  for command in validate train; do
+    expect_error 2 "config: model.layers[2]: batchnorm2d in training needs more than one value per channel, but the last training batch holds one sample (18 samples, training.batch_size 17): set training.drop_last: true" \
+        $command gap_bn.json
+  done
+  run 0 validate gap_bn.json --set training.drop_last=true
+  # --overwrite replaces a run only once the new one is set up: a config that fails first leaves
+  # the old run's checkpoints and metrics as they were.
+  cp cnn/last.safetensors kept.safetensors
+  expect_error 3 "data directory 'nowhere' does not exist" \
+      train "$src/configs/fashion_mnist_cnn.json" --run-dir cnn --overwrite --set data.dir=nowhere
+  expect_error 2 "batchnorm normalizes feature vectors" \
+      train "$src/configs/fashion_mnist_cnn.json" --run-dir cnn --overwrite --set 'model.layers[1].type=batchnorm'
+  cmp cnn/last.safetensors kept.safetensors || fail "a failed --overwrite run removed the previous run's checkpoint"
+  [ -s cnn/best.safetensors ] && [ -s cnn/metrics.jsonl ] || fail "a failed --overwrite run removed the previous run's files"
   ;;
 export)
   # Every shipped config, a model with every exportable layer type and a compressed checkpoint are

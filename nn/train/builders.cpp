@@ -7,6 +7,7 @@
 
 #include "../../autograd/autograd.h"
 #include "../../core/creation.h"
+#include "../normalization.h"
 #include "detail/config_document.h"
 
 namespace tinynn::nn {
@@ -105,6 +106,35 @@ std::string model_summary(const Config& c, Sequential& model, const Shape& sampl
   return out;
 }
 
+void check_batch_norm_batches(const Config& c, Sequential& model, const Shape& sample_shape,
+                               const std::vector<std::size_t>& ends, std::int64_t train_size) {
+  const std::int64_t batch = c.training.batch_size, rest = train_size % batch;
+  const std::int64_t smallest = c.training.drop_last || rest == 0 ? std::min(batch, train_size) : rest;
+  if (smallest != 1 || ends.size() != c.layers.size()) return;
+  NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  Shape batch_shape{1};
+  batch_shape.insert(batch_shape.end(), sample_shape.begin(), sample_shape.end());
+  Tensor x = zeros(batch_shape, {DType::Float32, model.parameters().empty() ? Device::cpu() : model.parameters()[0].device()});
+  std::size_t module = 0;
+  for (std::size_t i = 0; i < c.layers.size(); ++i)
+    for (; module < ends[i]; ++module) {
+      // A batch norm's statistics in training are over the batch and, for images, the positions:
+      // one value per channel has no variance (PyTorch refuses it too).
+      if (dynamic_cast<const BatchNorm*>(model[module].get()) != nullptr && x.dim() >= 2 && x.numel() == x.shape()[1]) {
+        model.train(was_training);
+        const TypedSpec& l = c.layers[i];
+        throw ConfigError(fmt::format(
+            "config: {}: {} in training needs more than one value per channel, but {} training batch holds one sample "
+            "({} samples, training.batch_size {}): {}", l.path, l.type, batch == 1 ? "every" : "the last", train_size, batch,
+            batch == 1 ? "use a larger training.batch_size" : "set training.drop_last: true, or another training.batch_size"));
+      }
+      x = model[module]->forward(x);
+    }
+  model.train(was_training);
+}
+
 std::string check_run(Config& c) {
   resolve_device(c.training.device);
   const DataSplits data = load_data(c);
@@ -116,6 +146,7 @@ std::string check_run(Config& c) {
   make_loss(c, data.train);
   auto optimizer = make_optimizer(c, *model);
   make_scheduler(c, *optimizer);
+  check_batch_norm_batches(c, *model, data.train.sample_shape(), layer_ends, data.train.size());
   return model_summary(c, *model, data.train.sample_shape(), layer_ends);
 }
 

@@ -31,6 +31,12 @@ LossFn make_loss(const Config& config, const Dataset& train);
 std::string model_summary(const Config& config, Sequential& model, const Shape& sample_shape,
                           const std::vector<std::size_t>& layer_ends);
 
+// Throws a ConfigError naming the layer when a batch norm would see one value per channel in
+// training: a training batch of one sample (the last, or all of them) reaching a batch norm over
+// features or over a 1x1 image. `train_size`: the training samples.
+void check_batch_norm_batches(const Config& config, Sequential& model, const Shape& sample_shape,
+                              const std::vector<std::size_t>& layer_ends, std::int64_t train_size);
+
 // Every check train() makes before its first step, writing nothing: the device, the data (read
 // and split), the model against the data's shape and outputs, the loss, optimizer and schedule.
 // Returns the model summary. `tinynn validate` runs it.

@@ -88,6 +88,14 @@ void flatten_input(LayerBuild& b) {
   }
 }
 
+// A normalization over features takes feature vectors: on images it would normalize each pixel of
+// each channel on its own (what PyTorch's BatchNorm1d and LayerNorm([F]) refuse there).
+void require_features(const TypedSpec& l, const LayerBuild& b, const char* for_images) {
+  if (b.shape.size() != 1)
+    throw ConfigError(fmt::format("config: {}: {} normalizes feature vectors [F], but its input is {}: {}", l.path, l.type,
+                                  shape_str(b.shape), b.shape.size() == 3 ? for_images : "add a flatten layer before it"));
+}
+
 // ---- layers --------------------------------------------------------------------------------
 
 // The keys every layer with a weight (and maybe a bias) takes: init, and L1/L2 per parameter.
@@ -137,6 +145,10 @@ Size2 size2(const KeyValues& v, const std::string& key) {
 // An image layer takes samples [C, H, W]; its output shape comes from running it once, in eval
 // mode, on a zero sample, so every shape rule of the op is checked here with the layer's path.
 void add_image_layer(const TypedSpec& l, LayerBuild& b, const std::shared_ptr<Module>& layer) {
+  if (b.shape.size() != 3 && b.model.size() == 0)
+    throw ConfigError(fmt::format("config: {}: {} takes image samples [C, H, W], but the data's samples are {}: image "
+                                  "layers need image data (IDX images or an image folder)", l.path, l.type,
+                                  shape_str(b.shape)));
   if (b.shape.size() != 3)
     throw ConfigError(fmt::format("config: {}: {} takes image samples [C, H, W], but its input is {}; image layers go "
                                   "before flatten and linear layers", l.path, l.type, shape_str(b.shape)));
@@ -157,7 +169,7 @@ void add_image_layer(const TypedSpec& l, LayerBuild& b, const std::shared_ptr<Mo
 void build_conv2d(const TypedSpec& l, LayerBuild& b) {
   const KeyValues& v = l.values;
   if (v.integer("out_channels") < 1)
-    throw ConfigError(fmt::format("config: {}.out_channels: required: the number of filters (output channels)", l.path));
+    throw ConfigError(fmt::format("config: {}.out_channels: required, at least 1: the number of filters (output channels)", l.path));
   const std::int64_t in = b.shape.size() == 3 ? b.shape[0] : 1, groups = v.integer("groups");
   if (in % groups != 0 || v.integer("out_channels") % groups != 0)
     throw ConfigError(fmt::format("config: {}.groups: {} input channels and {} output channels must both be divisible by "
@@ -226,7 +238,7 @@ std::vector<LayerType> make_layer_types() {
                   {number_key("eps", 1e-5, "added to the variance", 0, 1, true),
                    number_key("momentum", 0.1, "running-statistics update factor", 0, 1)},
                   [](const TypedSpec& l, LayerBuild& b) {
-                    flatten_input(b);
+                    require_features(l, b, "use batchnorm2d for image samples (or a flatten layer before it)");
                     b.model.add(std::make_shared<BatchNorm1d>(b.shape[0], l.values.number("eps"), l.values.number("momentum")));
                   }});
   {
@@ -268,7 +280,7 @@ std::vector<LayerType> make_layer_types() {
   rows.push_back({"layernorm", "LayerNorm over the features",
                   {number_key("eps", 1e-5, "added to the variance", 0, 1, true)},
                   [](const TypedSpec& l, LayerBuild& b) {
-                    flatten_input(b);
+                    require_features(l, b, "add a flatten layer before it (or use batchnorm2d for image samples)");
                     b.model.add(std::make_shared<LayerNorm>(Shape{b.shape[0]}, l.values.number("eps")));
                   }});
   return rows;

@@ -326,6 +326,7 @@ class Run {
     const std::int64_t outputs = classification_ ? data_.train.num_classes : data_.train.targets.shape()[1];
     std::vector<std::size_t> layer_ends;
     model_ = build_model(config, data_.train.sample_shape(), outputs, &gen_, &layer_ends);
+    check_batch_norm_batches(config, *model_, data_.train.sample_shape(), layer_ends, data_.train.size());
     model_->to(device_);
     loss_fn_ = make_loss(config, data_.train);
     optimizer_ = make_optimizer(config, *model_);
@@ -367,6 +368,7 @@ class Run {
         if (l) l->set_shard(rank_, world_);
 
     if (resume_) resume();  // every rank reads the same checkpoint: the same weights, optimizer and generator state
+    if (main_ && !resume_) clear_replaced_run();
     if (main_) write_file_atomically((dir_ / "config.json").string(), config.resolved.dump(2) + "\n");
     if (config.output.progress != "none") {
       log_ << model_summary(config, *model_, data_.train.sample_shape(), layer_ends);
@@ -420,7 +422,8 @@ class Run {
   }
 
  private:
-  // Only rank 0 touches the run directory: creates it, locks it, refuses to replace a previous run.
+  // Only rank 0 touches the run directory: creates it, locks it, refuses to replace a previous run
+  // unless asked (clear_replaced_run then removes it, once this run is set up).
   void prepare_run_directory(const TrainOptions& options) {
     for (const fs::path& d : {dir_, checkpoint_dir_}) {
       std::error_code ec;
@@ -434,11 +437,15 @@ class Run {
       throw CheckpointError(fmt::format("tinynn: the run directory '{}' holds a previous run ('{}'); continue it with "
                                         "--resume, replace it with --overwrite, or choose another --run-dir",
                                         dir_.string(), last_path_.string()));
-    if (!resume_) {  // nothing of a replaced run may be taken for this one's (metrics, "last good checkpoint")
-      std::error_code ec;
-      for (const fs::path& f : {dir_ / "metrics.jsonl", dir_ / "metrics.csv", dir_ / "curves.svg", last_path_, best_path_})
-        fs::remove(f, ec);
-    }
+  }
+
+  // Nothing of a replaced run may be taken for this one's (metrics, "last good checkpoint"); removed
+  // only once this run has its data, model and loaders, so a config that fails before training
+  // starts leaves the replaced run as it was.
+  void clear_replaced_run() {
+    std::error_code ec;
+    for (const fs::path& f : {dir_ / "metrics.jsonl", dir_ / "metrics.csv", dir_ / "curves.svg", last_path_, best_path_})
+      fs::remove(f, ec);
   }
 
   // The checkpoint's progress record: where the run stands, its generator and early-stopping state.
