@@ -70,39 +70,61 @@ std::shared_ptr<Sequential> build_model(const Config& c, const Shape& sample_sha
   return model;
 }
 
-std::string model_summary(const Config& c, Sequential& model, const Shape& sample_shape,
-                          const std::vector<std::size_t>& ends) {
-  if (ends.size() != c.layers.size() || ends.empty() || ends.back() != model.size())
-    throw ValueError("tinynn::nn::model_summary: the model was not built from this config");
+namespace {
+
+// One zero sample through the model in eval mode, with no graph: visit(layer, module, input) before
+// each module of config layer `layer`, then done(layer, output) after the layer's last. The
+// model's mode is restored, also when a visit throws.
+template <class Visit, class Done>
+void walk_layers(Sequential& model, const Shape& sample_shape, const std::vector<std::size_t>& ends, const Visit& visit,
+                 const Done& done) {
   NoGradGuard no_grad;
-  const bool was_training = model.is_training();
+  struct Restore {
+    Sequential& model;
+    bool training;
+    ~Restore() { model.train(training); }
+  } restore{model, model.is_training()};
   model.eval();
   Shape batch_shape{1};
   batch_shape.insert(batch_shape.end(), sample_shape.begin(), sample_shape.end());
   Tensor x = zeros(batch_shape, {DType::Float32, model.parameters().empty() ? Device::cpu() : model.parameters()[0].device()});
-  std::string out = fmt::format("{:<18} {:<12} {:<28} {:<14} {:>12}\n", "layer", "type", "settings", "output shape", "parameters");
   std::size_t module = 0;
-  for (std::size_t i = 0; i < c.layers.size(); ++i) {
-    const TypedSpec& l = c.layers[i];
-    std::int64_t params = 0;
+  for (std::size_t i = 0; i < ends.size(); ++i) {
     for (; module < ends[i]; ++module) {
+      visit(i, *model[module], x);
       x = model[module]->forward(x);
-      params += model[module]->parameter_count();
     }
-    std::string settings;
-    for (const KeySpec& k : find_layer_type(l.type)->keys) {
-      const KeyValue& value = l.values.all().at(k.name);
-      if (value == k.fallback) continue;
-      // A window size written once when square, as configs usually write it ("padding=1").
-      const auto* pair = std::get_if<std::vector<std::int64_t>>(&value);
-      const std::string text = k.pair && pair && (*pair)[0] == (*pair)[1] ? std::to_string((*pair)[0]) : key_value_text(value, false);
-      settings += fmt::format("{}{}={}", settings.empty() ? "" : " ", k.name, text);
-    }
-    const Shape sample(x.shape().begin() + 1, x.shape().end());
-    out += fmt::format("{:<18} {:<12} {:<28} {:<14} {:>12}\n", l.path, l.type, settings, shape_str(sample), params);
+    done(i, x);
   }
+}
+
+}  // namespace
+
+std::string model_summary(const Config& c, Sequential& model, const Shape& sample_shape,
+                          const std::vector<std::size_t>& ends) {
+  if (ends.size() != c.layers.size() || ends.empty() || ends.back() != model.size())
+    throw ValueError("tinynn::nn::model_summary: the model was not built from this config");
+  std::string out = fmt::format("{:<18} {:<12} {:<28} {:<14} {:>12}\n", "layer", "type", "settings", "output shape", "parameters");
+  std::int64_t params = 0;
+  walk_layers(
+      model, sample_shape, ends, [&](std::size_t, const Module& m, const Tensor&) { params += m.parameter_count(); },
+      [&](std::size_t i, const Tensor& x) {
+        const TypedSpec& l = c.layers[i];
+        std::string settings;
+        for (const KeySpec& k : find_layer_type(l.type)->keys) {
+          const KeyValue& value = l.values.all().at(k.name);
+          if (value == k.fallback) continue;
+          // A window size written once when square, as configs usually write it ("padding=1").
+          const auto* pair = std::get_if<std::vector<std::int64_t>>(&value);
+          const std::string text =
+              k.pair && pair && (*pair)[0] == (*pair)[1] ? std::to_string((*pair)[0]) : key_value_text(value, false);
+          settings += fmt::format("{}{}={}", settings.empty() ? "" : " ", k.name, text);
+        }
+        const Shape sample(x.shape().begin() + 1, x.shape().end());
+        out += fmt::format("{:<18} {:<12} {:<28} {:<14} {:>12}\n", l.path, l.type, settings, shape_str(sample), params);
+        params = 0;
+      });
   out += fmt::format("total parameters: {}\n", model.parameter_count());
-  model.train(was_training);
   return out;
 }
 
@@ -111,28 +133,19 @@ void check_batch_norm_batches(const Config& c, Sequential& model, const Shape& s
   const std::int64_t batch = c.training.batch_size, rest = train_size % batch;
   const std::int64_t smallest = c.training.drop_last || rest == 0 ? std::min(batch, train_size) : rest;
   if (smallest != 1 || ends.size() != c.layers.size()) return;
-  NoGradGuard no_grad;
-  const bool was_training = model.is_training();
-  model.eval();
-  Shape batch_shape{1};
-  batch_shape.insert(batch_shape.end(), sample_shape.begin(), sample_shape.end());
-  Tensor x = zeros(batch_shape, {DType::Float32, model.parameters().empty() ? Device::cpu() : model.parameters()[0].device()});
-  std::size_t module = 0;
-  for (std::size_t i = 0; i < c.layers.size(); ++i)
-    for (; module < ends[i]; ++module) {
-      // A batch norm's statistics in training are over the batch and, for images, the positions:
-      // one value per channel has no variance (PyTorch refuses it too).
-      if (dynamic_cast<const BatchNorm*>(model[module].get()) != nullptr && x.dim() >= 2 && x.numel() == x.shape()[1]) {
-        model.train(was_training);
+  walk_layers(
+      model, sample_shape, ends,
+      [&](std::size_t i, const Module& m, const Tensor& x) {
+        // A batch norm's statistics in training are over the batch and, for images, the positions:
+        // one value per channel has no variance (PyTorch refuses it too).
+        if (dynamic_cast<const BatchNorm*>(&m) == nullptr || x.dim() < 2 || x.numel() != x.shape()[1]) return;
         const TypedSpec& l = c.layers[i];
         throw ConfigError(fmt::format(
             "config: {}: {} in training needs more than one value per channel, but {} training batch holds one sample "
             "({} samples, training.batch_size {}): {}", l.path, l.type, batch == 1 ? "every" : "the last", train_size, batch,
             batch == 1 ? "use a larger training.batch_size" : "set training.drop_last: true, or another training.batch_size"));
-      }
-      x = model[module]->forward(x);
-    }
-  model.train(was_training);
+      },
+      [](std::size_t, const Tensor&) {});
 }
 
 std::string check_run(Config& c) {
