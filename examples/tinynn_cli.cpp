@@ -11,8 +11,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -150,7 +150,7 @@ void check_replaceable(const std::string& path, const std::string& extension, co
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return;
   if (std::filesystem::path(path).extension() != extension || std::filesystem::is_directory(path, ec))
-    throw nn::ConfigError(fmt::format("tinynn {}: '{}' exists and is not a {} file; refusing to replace it", command, path, extension));
+    throw nn::ConfigError(fmt::format("{}: '{}' exists and is not a {} file; refusing to replace it", command, path, extension));
 }
 
 // Each test sample as the data holds it (before scaling and normalization), its label or targets,
@@ -266,6 +266,11 @@ int run_inspect(const std::string& checkpoint, std::int64_t top, bool as_json) {
 
 int run_compress(const std::string& checkpoint, const nn::CompressOptions& options, const std::string& output,
                  bool evaluate, const std::optional<std::string>& device_name) {
+  check_replaceable(output, ".safetensors", "compress");
+  std::error_code ec;
+  if (std::filesystem::equivalent(output, checkpoint, ec))
+    throw nn::ConfigError(fmt::format("compress: -o '{}' is the checkpoint being compressed; write the compressed "
+                                      "model to another file", output));
   const nn::TrainingProgress progress = nn::read_progress(checkpoint);
   nn::Config config = nn::checkpoint_config(progress, checkpoint);
   if (progress.sample_shape.empty())
@@ -345,6 +350,30 @@ int run_predict(const std::string& checkpoint, const std::vector<std::string>& i
   return in.failures.empty() ? kOk : kData;
 }
 
+// A number of at least `lo` (whole when `whole`). CLI11's own checks print their range as
+// "0.000000 to 179769313486231570814527...": these say what is wanted.
+CLI::Validator number_at_least(double lo, bool whole) {
+  const std::string want = fmt::format("expected {} of at least {}", whole ? "a whole number" : "a number", lo);
+  return CLI::Validator(
+      [lo, whole, want](std::string& text) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(text, v) || v < lo || (whole && v != std::floor(v))) return want + ", got " + text;
+        return {};
+      },
+      whole ? fmt::format("INT>={}", lo) : fmt::format("NUMBER>={}", lo));
+}
+
+// A share in (0, 1].
+CLI::Validator share() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(text, v) || !(v > 0 && v <= 1)) return "expected a share in (0, 1], got " + text;
+        return {};
+      },
+      "(0, 1]");
+}
+
 int exit_code_for(const std::exception& e) {
   if (dynamic_cast<const nn::ConfigError*>(&e) || dynamic_cast<const nn::ExportError*>(&e)) return kUsage;
   if (dynamic_cast<const nn::DataError*>(&e)) return kData;
@@ -379,7 +408,7 @@ int main(int argc, char** argv) {
   train->add_flag("--resume", train_options.resume, "Continue from RUN_DIR/last.safetensors");
   train->add_flag("--overwrite", train_options.overwrite, "Replace the results of a previous run in RUN_DIR");
   train->add_option("--run-dir", train_options.run_dir, "Where results go (overrides output.run_dir)");
-  train->add_option("--threads", threads, "CPU threads (0: every core; overrides training.threads)")->check(CLI::NonNegativeNumber);
+  train->add_option("--threads", threads, "CPU threads (0: every core; overrides training.threads)")->check(number_at_least(0, true));
 
   auto* eval = app.add_subcommand("eval", "Evaluate a checkpoint on the config's test set");
   eval->add_option("config", config_path, "JSON config (optional: the checkpoint carries its own; a given one must agree with it)")
@@ -415,9 +444,9 @@ int main(int argc, char** argv) {
 
   auto* compress = app.add_subcommand("compress", "Replace dense layers by truncated-SVD factorizations (two smaller layers)");
   compress->add_option("checkpoint", checkpoint, "A .safetensors checkpoint written by train")->required();
-  auto* rank_opt = compress->add_option("--rank", rank, "Singular values kept per layer")->check(CLI::PositiveNumber);
+  auto* rank_opt = compress->add_option("--rank", rank, "Singular values kept per layer")->check(number_at_least(1, true));
   auto* energy_opt = compress->add_option("--energy", energy, "Keep the fewest singular values holding this share of sum(S^2), e.g. 0.95")
-                         ->check(CLI::Range(1e-9, 1.0));
+                         ->check(share());
   rank_opt->excludes(energy_opt);
   compress->add_option("--output,-o", output, "Where to write the compressed checkpoint")->required();
   compress->add_flag("--no-eval", no_eval, "Skip measuring test accuracy before and after");

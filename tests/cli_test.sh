@@ -457,6 +457,11 @@ cnn)
   run 0 inspect cnn/last.safetensors --top 3
   grep -qE '^0\.weight +\[32, 1, 3, 3\] ' out.txt && grep -qE '^4\.weight +\[64, 32, 3, 3\] +[0-9.]+ +[0-9.]+ +64 ' out.txt \
       || { cat out.txt; fail "inspect lists the conv weights"; }
+  cp cnn/last.safetensors kept.safetensors
+  expect_error 2 "compress: -o 'cnn/../cnn/last.safetensors' is the checkpoint being compressed" \
+      compress cnn/last.safetensors --rank 16 -o cnn/../cnn/last.safetensors
+  cmp cnn/last.safetensors kept.safetensors || fail "compress replaced its own input"
+  expect_error 2 "--rank: expected a whole number of at least 1, got 0" compress cnn/last.safetensors --rank 0 -o x.safetensors
   run 0 compress cnn/last.safetensors --rank 16 -o cnn/small.safetensors
   grep -q 'parameters: 421834 -> ' out.txt || { cat out.txt; fail "compress the CNN"; }
   run 0 eval --checkpoint cnn/small.safetensors --set data.max_test=500
@@ -487,7 +492,6 @@ cnn)
   run 0 validate gap_bn.json --set training.drop_last=true
   # --overwrite replaces a run only once the new one is set up: a config that fails first leaves
   # the old run's checkpoints and metrics as they were.
-  cp cnn/last.safetensors kept.safetensors
   expect_error 3 "data directory 'nowhere' does not exist" \
       train "$src/configs/fashion_mnist_cnn.json" --run-dir cnn --overwrite --set data.dir=nowhere
   expect_error 2 "batchnorm normalizes feature vectors" \

@@ -43,7 +43,8 @@ void* CachingAllocator::allocate(std::size_t nbytes) {
   if (p == nullptr) {
     release_cached();  // give the cache back and try once more before failing
     p = source_.obtain(size);
-    if (p == nullptr) throw Error(fmt::format("tinynn: out of memory allocating {} bytes on {}", nbytes, source_.device));
+    if (p == nullptr)
+      throw OutOfMemoryError(fmt::format("tinynn: out of memory allocating {} bytes on {}", nbytes, source_.device));
   }
   std::lock_guard<std::mutex> lock(mutex_);
   ++stats_.system_allocations;

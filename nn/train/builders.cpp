@@ -61,7 +61,12 @@ std::shared_ptr<Sequential> build_model(const Config& c, const Shape& sample_sha
     const bool last_dense = std::none_of(c.layers.begin() + static_cast<long>(i) + 1, c.layers.end(),
                                          [](const TypedSpec& l) { return find_layer_type(l.type)->dense; });
     LayerBuild b{*model, shape, outputs, last_dense, gen};
-    find_layer_type(c.layers[i].type)->build(c.layers[i], b);
+    try {
+      find_layer_type(c.layers[i].type)->build(c.layers[i], b);
+    } catch (const OutOfMemoryError& e) {  // a typo in units or channels, more often than a small machine
+      throw ConfigError(fmt::format("config: {}: {} needs more memory than there is ({}): fewer units or channels?",
+                                    c.layers[i].path, c.layers[i].type, e.what()));
+    }
     if (layer_ends) layer_ends->push_back(model->size());
   }
   if (shape.size() != 1 || shape[0] != outputs)
