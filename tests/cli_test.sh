@@ -127,7 +127,7 @@ bad_configs)
   expect_error 2 "training.epochs: expected an integer, got \"many\"" validate "$src/configs/xor.json" --set training.epochs=many
   expect_error 2 "model.layers[0].units: 0 is out of range" validate "$src/configs/xor.json" --set 'model.layers[0].units=0'
   expect_error 2 "model.layers[1].type: unknown layer 'tanhh'" validate "$src/configs/xor.json" --set 'model.layers[1].type=tanhh'
-  expect_error 2 "optimizer.type: unknown optimizer 'adamax'; known: sgd, adam, adamw, rmsprop, adagrad" validate "$src/configs/xor.json" --set optimizer.type=adamax
+  expect_error 2 "optimizer.type: unknown optimizer 'adamax' (did you mean 'adam'?); known: sgd, adam, adamw, rmsprop, adagrad" validate "$src/configs/xor.json" --set optimizer.type=adamax
   expect_error 2 "loss.type: 'mse' does not fit classification data" validate "$src/configs/xor.json" --set loss.type=mse
   expect_error 2 "model.layers[2].units: the last linear layer has 5 outputs but the data needs 2" train "$src/configs/xor.json" --set 'model.layers[2].units=5'
   expect_error 2 "training.device: unknown device 'gpu'" validate "$src/configs/xor.json" --set training.device=gpu
@@ -490,6 +490,12 @@ cnn)
         $command gap_bn.json
   done
   run 0 validate gap_bn.json --set training.drop_last=true
+  expect_error 2 "config: data.augment.crop_padding: 14 pixels on each side of 28x28 images: at most 13" \
+      validate "$src/configs/fashion_mnist_cnn.json" --set data.augment.crop_padding=14
+  expect_error 2 "config: data.image_size: applies to image_folder data only" \
+      validate "$src/configs/fashion_mnist_cnn.json" --set 'data.image_size=[14,14]'
+  expect_error 2 "unknown layer 'maxpool2d' (did you mean 'max_pool2d'?)" \
+      validate "$src/configs/fashion_mnist_cnn.json" --set 'model.layers[3].type=maxpool2d'
   # --overwrite replaces a run only once the new one is set up: a config that fails first leaves
   # the old run's checkpoints and metrics as they were.
   expect_error 3 "data directory 'nowhere' does not exist" \

@@ -102,7 +102,7 @@ TEST_CASE("JSON defaults are the C++ options' defaults", "[config][registry]") {
 
 TEST_CASE("layer, loss and scheduler types: unknown names and their own keys", "[config][registry]") {
   CHECK_THROWS_WITH(parse(R"("model": {"layers": [{"type": "conv9d"}]})"),
-                    Catch::Contains("model.layers[0].type: unknown layer 'conv9d'; known: linear, relu"));
+                    Catch::Contains("model.layers[0].type: unknown layer 'conv9d' (did you mean 'conv2d'?); known: linear, relu"));
   CHECK_THROWS_WITH(parse(R"("model": {"layers": [{"type": "relu", "p": 0.5}, {"type": "linear"}]})"),
                     Catch::Contains("model.layers[0].p: unknown key"));
   CHECK_THROWS_WITH(parse(R"("model": {"layers": [{"type": "linear"}]}, "loss": {"type": "mse", "delta": 2})"),

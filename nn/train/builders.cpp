@@ -30,6 +30,13 @@ DataSplits load_data(Config& c) {
     s.train = make_synthetic(d.synthetic, d.samples, d.noise, c.training.seed);
     s.test = make_synthetic(d.synthetic, d.test_samples, d.noise, c.training.seed + 1);
   }
+  const Shape image = s.train.sample_shape();
+  // Under half a side, every crop keeps more than half of the image; beyond, crops of mostly (or
+  // only) padding would train the model on blanks.
+  if (d.crop_padding > 0 && image.size() == 3 && 2 * d.crop_padding >= std::min(image[1], image[2]))
+    throw ConfigError(fmt::format("config: data.augment.crop_padding: {} pixels on each side of {}x{} images: at most {} "
+                                  "(under half a side; it is the padding, not the crop size: 2-4 is usual at 28x28)",
+                                  d.crop_padding, image[1], image[2], (std::min(image[1], image[2]) - 1) / 2));
   if (d.max_train > 0 && s.train.size() > d.max_train) s.train = s.train.subset(arange(d.max_train));
   if (d.max_test > 0 && s.test.size() > d.max_test) s.test = s.test.subset(arange(d.max_test));
   if (!d.class_names.empty()) {
