@@ -454,6 +454,9 @@ cnn)
   { printf 'P5\n28 28\n255\n'; head -c 784 /dev/zero; } >blank.pgm
   run 0 predict --checkpoint cnn/last.safetensors blank.pgm --top 2
   grep -qE '^blank.pgm: .+ \([0-9.]+%\), .+ \([0-9.]+%\)$' out.txt || { cat out.txt; fail "CNN predict"; }
+  # A model trained without data.image_size takes images of its size only (training resized none).
+  { printf 'P5\n20 20\n255\n'; head -c 400 /dev/zero; } >small.pgm
+  expect_error 3 "image 'small.pgm' is 20x20, but the model takes 28x28 images" predict --checkpoint cnn/last.safetensors small.pgm
   run 0 inspect cnn/last.safetensors --top 3
   grep -qE '^0\.weight +\[32, 1, 3, 3\] ' out.txt && grep -qE '^4\.weight +\[64, 32, 3, 3\] +[0-9.]+ +[0-9.]+ +64 ' out.txt \
       || { cat out.txt; fail "inspect lists the conv weights"; }

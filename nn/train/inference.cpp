@@ -81,7 +81,14 @@ class InputReader {
     const int channels = shape_.size() == 3 ? static_cast<int>(shape_[0]) : 1;
     const auto size = std::make_pair(static_cast<int>(shape_[shape_.size() - 2]), static_cast<int>(shape_.back()));
     try {
-      const Tensor image = load_image(path, channels, size).contiguous();
+      // Resized only when training resized its images (data.image_size), as training would have.
+      const bool resize = !config_.data.image_size.empty();
+      const Tensor image = load_image(path, channels, resize ? std::optional(size) : std::nullopt).contiguous();
+      const Shape& got = image.shape();
+      if (got[1] != size.first || got[2] != size.second)
+        return fail(path, fmt::format("image '{}' is {}x{}, but the model takes {}x{} images (it was trained without "
+                                      "data.image_size, so images are not resized: resize it first)",
+                                      path, got[1], got[2], size.first, size.second));
       add(path, image.to_vector<float>().data());
     } catch (const DataError& e) {
       fail(path, e.what());

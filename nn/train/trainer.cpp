@@ -376,6 +376,11 @@ class Run {
                           data_.train.size(), data_.validation.size(), data_.test.size(),
                           shape_str(data_.train.sample_shape()),
                           classification_ ? fmt::format(", {} classes", outputs) : std::string(), device_.str(), num_threads());
+      const SchedulerType* schedule = find_scheduler_type(config.scheduler.type);
+      if (schedule != nullptr && schedule->closed_form && config.scheduler.values.integer("warmup_epochs") >= t_.epochs)
+        log_ << fmt::format("note: scheduler.warmup_epochs ({}) covers the whole run of {} epoch{}: the learning rate stays "
+                            "below optimizer.lr throughout\n", config.scheduler.values.integer("warmup_epochs"), t_.epochs,
+                            t_.epochs == 1 ? "" : "s");
       if (world_ > 1)
         log_ << fmt::format("data-parallel: {} ranks ({}), {} threads each; global batch {} ({} to {} samples per rank)\n",
                             world_, dist::description(), num_threads(), t_.batch_size, t_.batch_size / world_,
