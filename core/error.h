@@ -15,6 +15,6 @@ class DeviceError : public Error { using Error::Error; };          // wrong, mis
 class IndexError : public Error { using Error::Error; };           // axis or element index out of range
 class ValueError : public Error { using Error::Error; };           // a bad argument value
 class NotImplementedError : public Error { using Error::Error; };  // valid request, not built for this backend
-class OutOfMemoryError : public Error { using Error::Error; };     // the device has not the memory asked for
+class OutOfMemoryError : public Error { using Error::Error; };     // the device lacks the memory asked for
 
 }  // namespace tinynn

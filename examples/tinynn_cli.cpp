@@ -489,7 +489,7 @@ int main(int argc, char** argv) {
     if (predict->parsed()) return run_predict(checkpoint, images, top, as_json, device);
     if (inspect->parsed()) return run_inspect(checkpoint, top_k, as_json);
     if (compress->parsed()) {
-      if (rank == 0 && energy == 0) throw nn::ConfigError("tinynn compress: give --rank K or --energy SHARE");
+      if (rank == 0 && energy == 0) throw nn::ConfigError("compress: give --rank K or --energy SHARE");
       return run_compress(checkpoint, {rank, energy}, output, !no_eval, device);
     }
   } catch (const std::exception& e) {

@@ -120,6 +120,33 @@ TEST_CASE("layer, loss and scheduler types: unknown names and their own keys", "
   CHECK(nn::parse_config(resolved, "again.json").resolved.dump() == resolved);
 }
 
+TEST_CASE("batchnorm on image samples: refused in a new config, kept in a trained model's", "[config][registry]") {
+  // Before the rule, batchnorm flattened image samples; checkpoints trained so must still load.
+  const nn::Config c = parse(R"("model": {"layers": [{"type": "batchnorm"}, {"type": "linear"}]})");
+  Generator gen(1);
+  CHECK_THROWS_WITH(nn::build_model(c, {2, 3, 3}, 4, &gen),
+                    Catch::Contains("model.layers[0]: batchnorm normalizes feature vectors [F], but its input is [2, 3, 3]: "
+                                    "use batchnorm2d for image samples"));
+  auto trained = nn::build_model(c, {2, 3, 3}, 4, &gen, nullptr, /*trained=*/true);
+  CHECK(trained->forward(ones({5, 2, 3, 3})).shape() == Shape{5, 4});
+  // A batch of one sample reaching a batch norm over features, on one process and split over two.
+  std::vector<std::size_t> ends;
+  auto model = nn::build_model(parse(R"("model": {"layers": [{"type": "linear", "units": 3}, {"type": "batchnorm"},
+                                                             {"type": "linear"}]})"), {6}, 4, &gen, &ends);
+  nn::Config config = parse(R"("model": {"layers": [{"type": "linear", "units": 3}, {"type": "batchnorm"}, {"type": "linear"}]})");
+  config.training.batch_size = 8;
+  CHECK_THROWS_WITH(nn::check_batch_norm_batches(config, *model, {6}, ends, 17),
+                    Catch::Contains("model.layers[1]: batchnorm in training needs more than one value per channel, but the "
+                                    "last training batch holds one sample (17 samples"));
+  CHECK_NOTHROW(nn::check_batch_norm_batches(config, *model, {6}, ends, 18));
+  CHECK_THROWS_WITH(nn::check_batch_norm_batches(config, *model, {6}, ends, 19, 2),  // a last batch of 3 over 2 ranks
+                    Catch::Contains("the last training batch (3) leaves a rank of 2 one sample"));
+  CHECK_NOTHROW(nn::check_batch_norm_batches(config, *model, {6}, ends, 20, 2));
+  config.training.drop_last = true;
+  CHECK_NOTHROW(nn::check_batch_norm_batches(config, *model, {6}, ends, 17));
+  CHECK(model->is_training());  // the check's eval-mode pass leaves the mode as it was
+}
+
 TEST_CASE("the model summary lists every config layer by its registry type", "[config][registry]") {
   const nn::Config c = parse(R"("model": {"layers": [{"type": "linear", "units": 8, "l2": 0.01}, {"type": "leaky_relu", "slope": 0.2},
                                                      {"type": "dropout", "p": 0.5}, {"type": "linear"}]})");

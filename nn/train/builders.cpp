@@ -30,13 +30,6 @@ DataSplits load_data(Config& c) {
     s.train = make_synthetic(d.synthetic, d.samples, d.noise, c.training.seed);
     s.test = make_synthetic(d.synthetic, d.test_samples, d.noise, c.training.seed + 1);
   }
-  const Shape image = s.train.sample_shape();
-  // Under half a side, every crop keeps more than half of the image; beyond, crops of mostly (or
-  // only) padding would train the model on blanks.
-  if (d.crop_padding > 0 && image.size() == 3 && 2 * d.crop_padding >= std::min(image[1], image[2]))
-    throw ConfigError(fmt::format("config: data.augment.crop_padding: {} pixels on each side of {}x{} images: at most {} "
-                                  "(under half a side; it is the padding, not the crop size: 2-4 is usual at 28x28)",
-                                  d.crop_padding, image[1], image[2], (std::min(image[1], image[2]) - 1) / 2));
   if (d.max_train > 0 && s.train.size() > d.max_train) s.train = s.train.subset(arange(d.max_train));
   if (d.max_test > 0 && s.test.size() > d.max_test) s.test = s.test.subset(arange(d.max_test));
   if (!d.class_names.empty()) {
@@ -60,19 +53,36 @@ DataSplits load_data(Config& c) {
   return s;
 }
 
+void check_training_config(const Config& c, const Shape& sample_shape) {
+  const DataSpec& d = c.data;
+  // Keys of one data type set on another would be silently ignored (a resolved config holds every
+  // key at its default, so only values away from it count).
+  if (d.type != "image_folder" && d.channels != 1)
+    throw ConfigError("config: data.channels: applies to image_folder data only (idx images are grayscale), not " + d.type);
+  if (d.type != "image_folder" && !d.image_size.empty())
+    throw ConfigError("config: data.image_size: applies to image_folder data only (idx images keep their size), not " + d.type);
+  // Under half a side, every crop keeps more than half of each side of the image; beyond, some
+  // crops would hold padding only.
+  if (d.crop_padding > 0 && sample_shape.size() == 3 && 2 * d.crop_padding >= std::min(sample_shape[1], sample_shape[2]))
+    throw ConfigError(fmt::format("config: data.augment.crop_padding: {} pixels on each side of {}x{} images: at most {} "
+                                  "(under half a side; it is the padding, not the crop size: 2-4 is usual at 28x28)",
+                                  d.crop_padding, sample_shape[1], sample_shape[2],
+                                  (std::min(sample_shape[1], sample_shape[2]) - 1) / 2));
+}
+
 std::shared_ptr<Sequential> build_model(const Config& c, const Shape& sample_shape, std::int64_t outputs, Generator* gen,
-                                        std::vector<std::size_t>* layer_ends) {
+                                        std::vector<std::size_t>* layer_ends, bool trained) {
   auto model = std::make_shared<Sequential>();
   Shape shape = sample_shape;
   for (std::size_t i = 0; i < c.layers.size(); ++i) {
     const bool last_dense = std::none_of(c.layers.begin() + static_cast<long>(i) + 1, c.layers.end(),
                                          [](const TypedSpec& l) { return find_layer_type(l.type)->dense; });
-    LayerBuild b{*model, shape, outputs, last_dense, gen};
+    LayerBuild b{*model, shape, outputs, last_dense, gen, trained};
     try {
       find_layer_type(c.layers[i].type)->build(c.layers[i], b);
     } catch (const OutOfMemoryError& e) {  // a typo in units or channels, more often than a small machine
-      throw ConfigError(fmt::format("config: {}: {} needs more memory than there is ({}): fewer units or channels?",
-                                    c.layers[i].path, c.layers[i].type, e.what()));
+      throw ConfigError(fmt::format("config: {}: {} needs more memory than there is ({}); is a units or channels "
+                                    "value mistyped?", c.layers[i].path, c.layers[i].type, e.what()));
     }
     if (layer_ends) layer_ends->push_back(model->size());
   }
@@ -141,10 +151,17 @@ std::string model_summary(const Config& c, Sequential& model, const Shape& sampl
 }
 
 void check_batch_norm_batches(const Config& c, Sequential& model, const Shape& sample_shape,
-                               const std::vector<std::size_t>& ends, std::int64_t train_size) {
+                               const std::vector<std::size_t>& ends, std::int64_t train_size, int world) {
   const std::int64_t batch = c.training.batch_size, rest = train_size % batch;
-  const std::int64_t smallest = c.training.drop_last || rest == 0 ? std::min(batch, train_size) : rest;
-  if (smallest != 1 || ends.size() != c.layers.size()) return;
+  // The batches' sizes: full ones, and a last partial one unless dropped. A rank takes g / world
+  // rows of a batch of g, or one more: some rank holds a single row when 0 < g < 2 world.
+  std::vector<std::int64_t> sizes;
+  if (train_size >= batch) sizes.push_back(batch);
+  if (rest > 0 && !c.training.drop_last) sizes.push_back(rest);
+  std::int64_t lone = 0;  // a batch size that leaves some rank one row
+  for (const std::int64_t g : sizes)
+    if (g < 2 * static_cast<std::int64_t>(world)) lone = g;
+  if (lone == 0 || ends.size() != c.layers.size()) return;
   walk_layers(
       model, sample_shape, ends,
       [&](std::size_t i, const Module& m, const Tensor& x) {
@@ -152,10 +169,15 @@ void check_batch_norm_batches(const Config& c, Sequential& model, const Shape& s
         // one value per channel has no variance (PyTorch refuses it too).
         if (dynamic_cast<const BatchNorm*>(&m) == nullptr || x.dim() < 2 || x.numel() != x.shape()[1]) return;
         const TypedSpec& l = c.layers[i];
+        const bool last = lone != batch;
+        const std::string which = last ? "the last training batch" : "every training batch";
         throw ConfigError(fmt::format(
-            "config: {}: {} in training needs more than one value per channel, but {} training batch holds one sample "
-            "({} samples, training.batch_size {}): {}", l.path, l.type, batch == 1 ? "every" : "the last", train_size, batch,
-            batch == 1 ? "use a larger training.batch_size" : "set training.drop_last: true, or another training.batch_size"));
+            "config: {}: {} in training needs more than one value per channel, but {} ({} samples, training.batch_size "
+            "{}): {}", l.path, l.type,
+            world > 1 ? fmt::format("{} ({}) leaves a rank of {} one sample", which, lone, world) : which + " holds one sample",
+            train_size, batch,
+            last && train_size > batch ? "set training.drop_last: true, or another training.batch_size"
+                                       : "use a larger training.batch_size (or more data)"));
       },
       [](std::size_t, const Tensor&) {});
 }
@@ -171,6 +193,7 @@ std::string check_run(Config& c) {
   make_loss(c, data.train);
   auto optimizer = make_optimizer(c, *model);
   make_scheduler(c, *optimizer);
+  check_training_config(c, data.train.sample_shape());
   check_batch_norm_batches(c, *model, data.train.sample_shape(), layer_ends, data.train.size());
   return model_summary(c, *model, data.train.sample_shape(), layer_ends);
 }

@@ -302,12 +302,7 @@ void read_sections(const json& doc, Config& c, json& out) {
   d.horizontal_flip = augment.boolean("horizontal_flip", false);
   if ((d.crop_padding > 0 || d.horizontal_flip) && d.type != "idx" && d.type != "image_folder")
     fail("data.augment", "augmentation is for image data (idx or image_folder), not " + d.type);
-  // Keys of one data type set on another would be silently ignored (a resolved config holds every
-  // key at its default, so only values away from it count).
-  if (d.type != "image_folder" && d.channels != 1)
-    fail("data.channels", "applies to image_folder data only (idx images are grayscale), not " + d.type);
-  if (d.type != "image_folder" && !d.image_size.empty())
-    fail("data.image_size", "applies to image_folder data only (idx images keep their size), not " + d.type);
+
   if ((d.type == "idx" || d.type == "image_folder") && d.dir.empty()) fail("data.dir", "required for " + d.type + " data");
   if (d.type == "csv" && (d.train_path.empty() || d.test_path.empty()))
     fail(d.train_path.empty() ? "data.train_path" : "data.test_path", "required for csv data");

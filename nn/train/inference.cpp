@@ -155,7 +155,7 @@ Config checkpoint_config(const TrainingProgress& progress, const std::string& ch
 std::shared_ptr<Sequential> load_trained_model(const Config& config, const std::string& checkpoint, const Shape& sample_shape,
                                                std::int64_t outputs) {
   Generator gen(config.training.seed);
-  auto model = build_model(config, sample_shape, outputs, &gen);
+  auto model = build_model(config, sample_shape, outputs, &gen, nullptr, /*trained=*/true);
   load_checkpoint(checkpoint, *model);
   return model;
 }

@@ -38,7 +38,8 @@ struct PredictionInputs {
 // order), or a CSV file with one sample per row: sample_shape's element count of numbers, or one
 // more holding a label (data.label_column of a CSV-trained config, else the last), which is
 // dropped. A first row that is not all numbers is a header. Images are read with the model's
-// channels and resized to its height and width. What cannot be read goes to `failures` (a whole
+// channels, and resized to its height and width only when training resized (data.image_size);
+// an image of another size is a failure. What cannot be read goes to `failures` (a whole
 // file, or one CSV row) and the rest is kept.
 PredictionInputs read_prediction_inputs(const std::vector<std::string>& paths, const Config& config,
                                         const Shape& sample_shape);

@@ -88,12 +88,15 @@ void flatten_input(LayerBuild& b) {
   }
 }
 
-// A normalization over features takes feature vectors: on images it would normalize each pixel of
-// each channel on its own (what PyTorch's BatchNorm1d and LayerNorm([F]) refuse there).
-void require_features(const TypedSpec& l, const LayerBuild& b, const char* for_images) {
-  if (b.shape.size() != 1)
-    throw ConfigError(fmt::format("config: {}: {} normalizes feature vectors [F], but its input is {}: {}", l.path, l.type,
-                                  shape_str(b.shape), b.shape.size() == 3 ? for_images : "add a flatten layer before it"));
+// batchnorm takes feature vectors: on image samples it would normalize each pixel of each channel
+// on its own (PyTorch's BatchNorm1d refuses them), and a batchnorm2d was likely meant. A
+// checkpoint's model trained before this rule keeps its implicit flatten.
+void features_for_batchnorm(const TypedSpec& l, LayerBuild& b) {
+  if (b.shape.size() != 1 && !b.trained)
+    throw ConfigError(fmt::format("config: {}: batchnorm normalizes feature vectors [F], but its input is {}: {}", l.path,
+                                  shape_str(b.shape), b.shape.size() == 3 ? "use batchnorm2d for image samples (or a flatten "
+                                                                            "layer before it)" : "add a flatten layer before it"));
+  flatten_input(b);
 }
 
 // ---- layers --------------------------------------------------------------------------------
@@ -238,7 +241,7 @@ std::vector<LayerType> make_layer_types() {
                   {number_key("eps", 1e-5, "added to the variance", 0, 1, true),
                    number_key("momentum", 0.1, "running-statistics update factor", 0, 1)},
                   [](const TypedSpec& l, LayerBuild& b) {
-                    require_features(l, b, "use batchnorm2d for image samples (or a flatten layer before it)");
+                    features_for_batchnorm(l, b);
                     b.model.add(std::make_shared<BatchNorm1d>(b.shape[0], l.values.number("eps"), l.values.number("momentum")));
                   }});
   {
@@ -277,10 +280,10 @@ std::vector<LayerType> make_layer_types() {
                     add_image_layer(l, b, std::make_shared<BatchNorm2d>(b.shape.size() == 3 ? b.shape[0] : 1, l.values.number("eps"),
                                                                         l.values.number("momentum")));
                   }});
-  rows.push_back({"layernorm", "LayerNorm over the features",
+  rows.push_back({"layernorm", "LayerNorm over the features (a non-flat input is flattened first: over all of a sample's values)",
                   {number_key("eps", 1e-5, "added to the variance", 0, 1, true)},
                   [](const TypedSpec& l, LayerBuild& b) {
-                    require_features(l, b, "add a flatten layer before it (or use batchnorm2d for image samples)");
+                    flatten_input(b);
                     b.model.add(std::make_shared<LayerNorm>(Shape{b.shape[0]}, l.values.number("eps")));
                   }});
   return rows;

@@ -36,6 +36,7 @@ struct LayerBuild {
   std::int64_t outputs;  // classes, or regression targets, of the data
   bool last_dense;       // no factorizable (dense) layer follows this one
   Generator* gen;
+  bool trained = false;  // rebuilding a checkpoint's model (see build_model)
 };
 
 struct LayerType {

@@ -134,7 +134,7 @@ Compression compress_dense_layers(const Config& config, const Sequential& model,
 
   // Build the new model and fill it: factorized layers from their factors, the rest copied.
   Generator gen(0);
-  result.model = build_model(result.config, sample_shape, outputs, &gen);
+  result.model = build_model(result.config, sample_shape, outputs, &gen, nullptr, /*trained=*/true);
   std::size_t j = 0, factor = 0, dense = 0;
   for (std::size_t i = 0; i < model.size(); ++i, ++j) {
     const bool is_linear = std::dynamic_pointer_cast<Linear>(model[i]) != nullptr;

@@ -325,8 +325,9 @@ class Run {
     classification_ = data_.train.is_classification();
     const std::int64_t outputs = classification_ ? data_.train.num_classes : data_.train.targets.shape()[1];
     std::vector<std::size_t> layer_ends;
-    model_ = build_model(config, data_.train.sample_shape(), outputs, &gen_, &layer_ends);
-    check_batch_norm_batches(config, *model_, data_.train.sample_shape(), layer_ends, data_.train.size());
+    model_ = build_model(config, data_.train.sample_shape(), outputs, &gen_, &layer_ends, /*trained=*/resume_);
+    if (!resume_) check_training_config(config, data_.train.sample_shape());
+    check_batch_norm_batches(config, *model_, data_.train.sample_shape(), layer_ends, data_.train.size(), world_);
     model_->to(device_);
     loss_fn_ = make_loss(config, data_.train);
     optimizer_ = make_optimizer(config, *model_);
@@ -368,6 +369,8 @@ class Run {
         if (l) l->set_shard(rank_, world_);
 
     if (resume_) resume();  // every rank reads the same checkpoint: the same weights, optimizer and generator state
+    // Every rank set up (one that failed ends the job before this barrier lets rank 0 go on).
+    if (world_ > 1) dist::barrier();
     if (main_ && !resume_) clear_replaced_run();
     if (main_) write_file_atomically((dir_ / "config.json").string(), config.resolved.dump(2) + "\n");
     if (config.output.progress != "none") {
@@ -377,7 +380,8 @@ class Run {
                           shape_str(data_.train.sample_shape()),
                           classification_ ? fmt::format(", {} classes", outputs) : std::string(), device_.str(), num_threads());
       const SchedulerType* schedule = find_scheduler_type(config.scheduler.type);
-      if (schedule != nullptr && schedule->closed_form && config.scheduler.values.integer("warmup_epochs") >= t_.epochs)
+      if (schedule != nullptr && schedule->closed_form && config.scheduler.values.integer("warmup_epochs") >= t_.epochs &&
+          config.scheduler.values.number("warmup_start_factor") < 1)
         log_ << fmt::format("note: scheduler.warmup_epochs ({}) covers the whole run of {} epoch{}: the learning rate stays "
                             "below optimizer.lr throughout\n", config.scheduler.values.integer("warmup_epochs"), t_.epochs,
                             t_.epochs == 1 ? "" : "s");
