@@ -20,6 +20,7 @@
 #include <tinynn/core/detail/window_ops.h>
 #include <tinynn/tinynn.h>
 
+#include "../kernels/cpu/onednn_conv.h"
 #include "bench_util.h"
 #include "onednn_direct.h"
 
@@ -58,12 +59,16 @@ dnnl::memory filled_memory(const dnnl::memory::desc& d, const dnnl::engine& engi
   return m;
 }
 
-// The algorithm tinynn's convolutions pick, as ConvDescs::algorithm (kernels/cpu/onednn_conv.h)
-// does for one group: oneDNN's choice from 16 input channels (Winograd where it has one), direct
-// below.
-dnnl::algorithm tinynn_algorithm(const ConvShape& s) {
-  return s.c >= 16 ? dnnl::algorithm::convolution_auto : dnnl::algorithm::convolution_direct;
+// The shape's plan (stride 1, the output as large as the padding allows).
+ConvPlan plan_of(const ConvShape& s) {
+  ConvPlan plan;
+  plan.n = s.n, plan.c = s.c, plan.h = s.h, plan.w = s.w, plan.k = s.k, plan.r = plan.s = s.r;
+  plan.p = s.h + 2 * s.pad - s.r + 1, plan.q = s.w + 2 * s.pad - s.r + 1, plan.pad_h = plan.pad_w = s.pad;
+  return plan;
 }
+
+// The algorithm tinynn's convolutions pick for the shape (ConvDescs::algorithm).
+dnnl::algorithm tinynn_algorithm(const ConvShape& s) { return cpu::conv_descs(plan_of(s)).algorithm; }
 
 // One argument of a primitive as a caller holding a plain NCHW/OIHW tensor passes it: the plain
 // memory and, where the primitive wants another layout, the reorder into (or out of) it.
@@ -234,9 +239,7 @@ int main(int argc, char** argv) {
     const Tensor x = randn({s.n, s.c, s.h, s.w}, {}, &gen), w = randn({s.k, s.c, s.r, s.r}, {}, &gen), b = randn({s.k}, {}, &gen);
     const Tensor y = conv2d(x, w, b, {1, 1}, {s.pad, s.pad});
     const Tensor gy = randn(y.shape(), {}, &gen);
-    ConvPlan plan;
-    plan.n = s.n, plan.c = s.c, plan.h = s.h, plan.w = s.w, plan.k = s.k, plan.r = plan.s = s.r;
-    plan.p = y.shape()[2], plan.q = y.shape()[3], plan.pad_h = plan.pad_w = s.pad;
+    const ConvPlan plan = plan_of(s);
     DirectConv direct(s, tinynn_algorithm(s));
     // Each pass against the primitive on its own layouts, then against a caller holding NCHW.
     auto pair = [&](const std::string& name, auto&& ours, auto&& theirs) {

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -350,28 +351,22 @@ int run_predict(const std::string& checkpoint, const std::vector<std::string>& i
   return in.failures.empty() ? kOk : kData;
 }
 
-// A number of at least `lo` (whole when `whole`). CLI11's own checks print their range as
-// "0.000000 to 179769313486231570814527...": these say what is wanted.
-CLI::Validator number_at_least(double lo, bool whole) {
-  const std::string want = fmt::format("expected {} of at least {}", whole ? "a whole number" : "a number", lo);
+// A number that `fits`, else "expected WANT, got TEXT". CLI11's own range checks print their range
+// as "0.000000 to 179769313486231570814527...": these say what is wanted.
+CLI::Validator number_check(std::string want, std::string name, std::function<bool(double)> fits) {
   return CLI::Validator(
-      [lo, whole, want](std::string& text) -> std::string {
+      [want, fits](std::string& text) -> std::string {
         double v = 0;
-        if (!CLI::detail::lexical_cast(text, v) || v < lo || (whole && v != std::floor(v))) return want + ", got " + text;
-        return {};
+        return CLI::detail::lexical_cast(text, v) && fits(v) ? "" : "expected " + want + ", got " + text;
       },
-      whole ? fmt::format("INT>={}", lo) : fmt::format("NUMBER>={}", lo));
+      std::move(name));
 }
-
-// A share in (0, 1].
+CLI::Validator whole_at_least(int lo) {
+  return number_check(fmt::format("a whole number of at least {}", lo), fmt::format("INT>={}", lo),
+                      [lo](double v) { return v >= lo && v == std::floor(v); });
+}
 CLI::Validator share() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        double v = 0;
-        if (!CLI::detail::lexical_cast(text, v) || !(v > 0 && v <= 1)) return "expected a share in (0, 1], got " + text;
-        return {};
-      },
-      "(0, 1]");
+  return number_check("a share in (0, 1]", "(0, 1]", [](double v) { return v > 0 && v <= 1; });
 }
 
 int exit_code_for(const std::exception& e) {
@@ -408,7 +403,7 @@ int main(int argc, char** argv) {
   train->add_flag("--resume", train_options.resume, "Continue from RUN_DIR/last.safetensors");
   train->add_flag("--overwrite", train_options.overwrite, "Replace the results of a previous run in RUN_DIR");
   train->add_option("--run-dir", train_options.run_dir, "Where results go (overrides output.run_dir)");
-  train->add_option("--threads", threads, "CPU threads (0: every core; overrides training.threads)")->check(number_at_least(0, true));
+  train->add_option("--threads", threads, "CPU threads (0: every core; overrides training.threads)")->check(whole_at_least(0));
 
   auto* eval = app.add_subcommand("eval", "Evaluate a checkpoint on the config's test set");
   eval->add_option("config", config_path, "JSON config (optional: the checkpoint carries its own; a given one must agree with it)")
@@ -444,7 +439,7 @@ int main(int argc, char** argv) {
 
   auto* compress = app.add_subcommand("compress", "Replace dense layers by truncated-SVD factorizations (two smaller layers)");
   compress->add_option("checkpoint", checkpoint, "A .safetensors checkpoint written by train")->required();
-  auto* rank_opt = compress->add_option("--rank", rank, "Singular values kept per layer")->check(number_at_least(1, true));
+  auto* rank_opt = compress->add_option("--rank", rank, "Singular values kept per layer")->check(whole_at_least(1));
   auto* energy_opt = compress->add_option("--energy", energy, "Keep the fewest singular values holding this share of sum(S^2), e.g. 0.95")
                          ->check(share());
   rank_opt->excludes(energy_opt);
@@ -467,9 +462,8 @@ int main(int argc, char** argv) {
     for (const CLI::App* sub : app.get_subcommands({})) commands.push_back(sub->get_name());
     const std::string first = argc > 1 ? argv[1] : "";
     if (!first.empty() && first[0] != '-' && std::find(commands.begin(), commands.end(), first) == commands.end()) {
-      const std::string guess = nn::closest_name(first, commands);
-      print_error(fmt::format("unknown command '{}'{}; commands: {}", first,
-                              guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess), fmt::join(commands, ", ")));
+      print_error(fmt::format("unknown command '{}'{}; commands: {}", first, nn::did_you_mean(first, commands),
+                              fmt::join(commands, ", ")));
     } else {
       print_error(fmt::format("{} (see tinynn {}--help)", e.what(), first.empty() || first[0] == '-' ? "" : first + " "));
     }

@@ -34,7 +34,7 @@ constexpr std::int64_t pairs(std::int64_t taps) { return taps * (taps + 1) / 2; 
 bool patches_fit(const ConvPlan& p) {
   // A worker's copies of one image (sized inside the parallel region, where an allocation failure
   // could not be thrown) stay under 16M floats: larger images go to oneDNN.
-  const std::int64_t image_floats = (p.c * p.s + p.c * p.r * p.s) * ((p.h + 2 * p.pad_h) * p.q + kWidth);
+  const std::int64_t image_floats = (p.c * p.s + p.c * p.r * p.s) * patch_plan(p).column_plane();
   return p.groups == 1 && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 && p.dil_w == 1 && p.c * p.r * p.s >= 1 &&
          p.c * p.r * p.s <= kMaxPatchTaps && image_floats <= (std::int64_t{1} << 24);
 }
@@ -66,15 +66,18 @@ namespace {
 
 std::atomic<std::size_t> g_patch_conv_calls{0};
 
-// One image of a bare convolution's input as its kernel columns see it: for input channel c and
-// kernel column s, plane (c S + s) holds padded row after padded row of the columns s .. s + Q - 1
-// (zero outside x), Q wide, so that tap (c, r, s) of output position o = i Q + j is
-// plane[o + r Q]: 16 positions in a row of the flattened output plane are one contiguous load
-// even where they cross an output row. `plane` floats a plane (16 of slack for the last vector).
-void fill_column_planes(const PatchPlan& pl, const float* image, std::int64_t plane, float* out) {
+// One image of a bare convolution's input as its kernel columns see it, in the calling thread's
+// buffer: for input channel c and kernel column s, plane (c S + s) (PatchPlan::column_plane floats)
+// holds padded row after padded row of the columns s .. s + Q - 1 (zero outside x), Q wide, so that
+// tap (c, r, s) of output position o = i Q + j is plane[o + r Q]: 16 positions in a row of the
+// flattened output plane are one contiguous load even where they cross an output row.
+const float* column_planes(const PatchPlan& pl, const float* image) {
+  thread_local std::vector<float> planes;
+  const std::int64_t plane = pl.column_plane();
+  planes.resize(static_cast<std::size_t>(pl.c * pl.s * plane));
   for (std::int64_t c = 0; c < pl.c; ++c)
     for (std::int64_t s = 0; s < pl.s; ++s) {
-      float* o = out + (c * pl.s + s) * plane;
+      float* o = planes.data() + (c * pl.s + s) * plane;
       std::fill(o, o + plane, 0.0f);
       const std::int64_t j0 = std::max<std::int64_t>(0, pl.pad_w - s), j1 = std::min(pl.q, pl.w + pl.pad_w - s);
       for (std::int64_t h = 0; h < pl.h; ++h) {
@@ -83,12 +86,13 @@ void fill_column_planes(const PatchPlan& pl, const float* image, std::int64_t pl
         for (std::int64_t j = j0; j < j1; ++j) row[j] = in[j + s - pl.pad_w];
       }
     }
+  return planes.data();
 }
 
-// Where tap t = (c R + r) S + s of output position o lies in fill_column_planes' layout: at
+// Where tap t = (c R + r) S + s of output position o lies in column_planes' layout: at
 // column_offset + o (plane c S + s, row r).
-std::int64_t column_offset(const PatchPlan& pl, std::int64_t column_plane, std::int64_t t) {
-  return (t / (pl.r * pl.s) * pl.s + t % pl.s) * column_plane + t / pl.s % pl.r * pl.q;
+std::int64_t column_offset(const PatchPlan& pl, std::int64_t t) {
+  return (t / (pl.r * pl.s) * pl.s + t % pl.s) * pl.column_plane() + t / pl.s % pl.r * pl.q;
 }
 
 // p advanced to the next multiple of 64 bytes (p from a buffer with 16 floats to spare).
@@ -138,7 +142,7 @@ Positions load_first(const float* p, std::int64_t count) {
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=fast")
 
-// Shapes: see conv_patches.h. One image a task, its input laid out by fill_column_planes (a few
+// Shapes: see conv_patches.h. One image a task, its input laid out by column_planes (a few
 // KB, in L1). Output positions go 16 at a time along the flattened [P Q] plane, so every store
 // but a plane's last is a whole vector (at 28 x 28: 49 aligned vectors a plane, where vectors
 // along each row of 28 were 56, half of them masked, most split across cache lines); each loads
@@ -147,20 +151,18 @@ Positions load_first(const float* p, std::int64_t count) {
 void patch_conv2d(const ConvPlan& cp, float* y, const float* x, const float* w, const float* bias) {
   ++g_patch_conv_calls;
   const PatchPlan pl = patch_plan(cp);
-  const std::int64_t taps = pl.taps(), plane_size = pl.p * pl.q, column_plane = pl.padded_h() * pl.q + kWidth;
+  const std::int64_t taps = pl.taps(), plane_size = pl.p * pl.q;
   std::int64_t offset[kMaxPatchTaps];
-  for (std::int64_t t = 0; t < taps; ++t) offset[t] = column_offset(pl, column_plane, t);
+  for (std::int64_t t = 0; t < taps; ++t) offset[t] = column_offset(pl, t);
   with_taps(taps, [&](auto taps_c) {
     constexpr int T = decltype(taps_c)::value;
     parallel_chunks_if(pl.n, pl.n * cp.k * plane_size * T, [&](std::int64_t begin, std::int64_t end) {
-      thread_local std::vector<float> planes;
-      planes.resize(static_cast<std::size_t>(pl.c * pl.s * column_plane));
       for (std::int64_t n = begin; n < end; ++n) {
-        fill_column_planes(pl, x + n * pl.c * pl.h * pl.w, column_plane, planes.data());
+        const float* planes = column_planes(pl, x + n * pl.c * pl.h * pl.w);
         float* image_out = y + n * cp.k * plane_size;
         for (std::int64_t o = 0; o < plane_size; o += kWidth) {
           Positions v[T];
-          for (int t = 0; t < T; ++t) v[t] = *reinterpret_cast<const UnalignedPositions*>(planes.data() + offset[t] + o);
+          for (int t = 0; t < T; ++t) v[t] = *reinterpret_cast<const UnalignedPositions*>(planes + offset[t] + o);
           const std::int64_t lanes = std::min(kWidth, plane_size - o);
           auto channel = [&](std::int64_t k) {
             const float* wk = w + k * T;
@@ -214,7 +216,7 @@ void nine_tap_sums(std::int64_t plane_size, const float* g, const float* h, cons
 
 }  // namespace
 
-// Shapes: see conv_patches.h. One image a task, its input laid out by fill_column_planes, then each
+// Shapes: see conv_patches.h. One image a task, its input laid out by column_planes, then each
 // tap's values copied to an aligned plane of their own (in L1; every channel pair reads them
 // again, and loads straddling cache lines, as rows of 28 floats do, take two load slots). One pass
 // over two output channels' gy planes gives all their taps' sums (fewer taps: the last repeated,
@@ -224,23 +226,22 @@ void patch_conv2d_backward_weight(const ConvPlan& cp, float* gw, const float* x,
   static_assert(kMaxPatchTaps == 9, "nine_tap_sums covers every tap");
   ++g_patch_conv_calls;
   const PatchPlan pl = patch_plan(cp);
-  const std::int64_t taps = pl.taps(), plane_size = pl.p * pl.q, column_plane = pl.padded_h() * pl.q + kWidth;
+  const std::int64_t taps = pl.taps(), plane_size = pl.p * pl.q;
   const std::int64_t slot = cp.k * taps, tap_plane = (plane_size + kWidth - 1) / kWidth * kWidth;
   thread_local std::vector<double> partial;  // [N][K][taps]
   partial.resize(static_cast<std::size_t>(pl.n * slot));
   double* partial_data = partial.data();  // the calling thread's: in a worker, `partial` is the worker's own
   parallel_chunks_if(pl.n, pl.n * cp.k * plane_size * taps, [&](std::int64_t begin, std::int64_t end) {
-    thread_local std::vector<float> planes, patch_store;
-    planes.resize(static_cast<std::size_t>(pl.c * pl.s * column_plane));
+    thread_local std::vector<float> patch_store;
     // Zero past each plane's positions: gy's lanes there are zero, but 0 x (an input NaN) is not.
     patch_store.assign(static_cast<std::size_t>(taps * tap_plane + kWidth), 0.0f);
     float* patches = aligned64(patch_store.data());
     const float* tap[kMaxPatchTaps];
     for (std::int64_t t = 0; t < kMaxPatchTaps; ++t) tap[t] = patches + std::min(t, taps - 1) * tap_plane;
     for (std::int64_t n = begin; n < end; ++n) {
-      fill_column_planes(pl, x + n * pl.c * pl.h * pl.w, column_plane, planes.data());
+      const float* planes = column_planes(pl, x + n * pl.c * pl.h * pl.w);
       for (std::int64_t t = 0; t < taps; ++t) {
-        const float* from = planes.data() + column_offset(pl, column_plane, t);
+        const float* from = planes + column_offset(pl, t);
         std::copy(from, from + plane_size, patches + t * tap_plane);
       }
       for (std::int64_t k = 0; k < cp.k; k += 2) {

@@ -42,6 +42,9 @@ struct PatchPlan {
   std::int64_t taps() const { return c * r * s; }  // tap t = (c R + r) S + s, as OIHW weights
   std::int64_t padded_h() const { return h + 2 * pad_h; }
   std::int64_t padded_w() const { return w + 2 * pad_w + 16; }  // room for a vector past the last column
+  // One plane of the bare passes' column layout (conv_patches.cpp): padded rows Q wide, and room
+  // for a vector past the last.
+  std::int64_t column_plane() const { return padded_h() * q + 16; }
   std::int64_t positions() const { return n * p * q; }
   // Where tap t of the patch at padded position (h, w) lies in an image of PatchMoments::padded:
   // row(n, 0, h)[tap_offset(t) + w].

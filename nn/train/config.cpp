@@ -67,9 +67,7 @@ class Reader {
     if (!j.is_object()) fail(path_, fmt::format("expected an object, got {}", show(j)));
     for (const auto& [key, value] : j.items()) {
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      const std::string best = closest_name(key, allowed);
-      fail(at(key), fmt::format("unknown key{}; allowed keys: {}", best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best),
-                                join(allowed)));
+      fail(at(key), fmt::format("unknown key{}; allowed keys: {}", did_you_mean(key, allowed), join(allowed)));
     }
     out_ = json::object();
   }
@@ -202,9 +200,7 @@ TypedSpec read_typed(const json& j, const std::string& path, const std::string& 
   if (row == nullptr) {
     std::vector<std::string> names;
     for (const Row& r : rows) names.push_back(r.name);
-    const std::string best = closest_name(type, names);
-    fail(path + ".type", fmt::format("unknown {} '{}'{}; known: {}", what, type,
-                                     best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best), join(names)));
+    fail(path + ".type", fmt::format("unknown {} '{}'{}; known: {}", what, type, did_you_mean(type, names), join(names)));
   }
   std::vector<KeySpec> keys = row->keys;
   if constexpr (std::is_same_v<Row, SchedulerType>)
@@ -302,7 +298,6 @@ void read_sections(const json& doc, Config& c, json& out) {
   d.horizontal_flip = augment.boolean("horizontal_flip", false);
   if ((d.crop_padding > 0 || d.horizontal_flip) && d.type != "idx" && d.type != "image_folder")
     fail("data.augment", "augmentation is for image data (idx or image_folder), not " + d.type);
-
   if ((d.type == "idx" || d.type == "image_folder") && d.dir.empty()) fail("data.dir", "required for " + d.type + " data");
   if (d.type == "csv" && (d.train_path.empty() || d.test_path.empty()))
     fail(d.train_path.empty() ? "data.train_path" : "data.test_path", "required for csv data");
@@ -358,6 +353,11 @@ std::string closest_name(const std::string& word, const std::vector<std::string>
   for (const auto& name : names)
     if (const auto d = edit_distance(word, name); d < best_distance) best = name, best_distance = d;
   return best;
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& names) {
+  const std::string best = closest_name(word, names);
+  return best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best);
 }
 
 namespace detail {

@@ -107,6 +107,8 @@ Config parse_config(const std::string& text, const std::string& source, const st
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 // The name of `names` within two edits of `word` (a typo's likely meaning), or "" when none is.
 std::string closest_name(const std::string& word, const std::vector<std::string>& names);
+// " (did you mean 'NAME'?)" for closest_name's answer, or "" when there is none: for messages.
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& names);
 
 // The device a config asks for, resolved ("auto" is CUDA when present). A malformed name is a
 // ConfigError; a device that is not present is a DeviceError naming `path`.
