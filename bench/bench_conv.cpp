@@ -1,12 +1,12 @@
 // The image ops of the shipped CNN configs: each convolution pass through tinynn::conv2d against
 // the oneDNN primitive for it (the algorithm and, for backward data, the layouts tinynn picks;
 // where tinynn runs its own loops, the 1 -> 32 forward and weight gradient, the primitive it
-// stands in for) called directly, twice: with its data already in the layouts oneDNN picked (the
-// floor: tinynn's time includes reordering its plain NCHW tensors), and as a caller holding NCHW
-// tensors must call it (reorders in and out by oneDNN's own reorder primitives, weights included:
-// they change every step). Then the conv
-// blocks, the step floors, pooling and batch norm on their own. Prints one TSV line per
-// measurement:
+// stands in for) called directly, twice: each side with its data already in the layouts it takes
+// (oneDNN's picks; tinynn's channel-blocked twins, as convolutions in a row leave them, its output
+// left so), and as a caller holding NCHW tensors must call it (oneDNN: reorders in and out by its
+// own reorder primitives, weights included, as they change every step; tinynn: plain inputs, its
+// output read as plain after the pass). Then the conv blocks, the step floors, pooling and batch
+// norm on their own. Prints one TSV line per measurement:
 //   name <tab> shape <tab> tinynn_ms <tab> direct_ms (or -) <tab> direct / tinynn
 #include <dnnl.hpp>
 
@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include <tinynn/core/backend.h>
+#include <tinynn/core/detail/channel_blocked.h>
 #include <tinynn/core/detail/window_ops.h>
 #include <tinynn/tinynn.h>
 
@@ -220,6 +222,18 @@ struct DirectBlock {
   std::size_t forward_steps = 0;
 };
 
+// A copy of t [N, C, H, W] that also holds its values in the channel-blocked layout of `lanes` lanes
+// (core/detail/channel_blocked.h), as a convolution that wrote it leaves it; t itself where C is no
+// multiple of the lanes (or there are none).
+Tensor in_blocked_layout(const Tensor& t, int lanes) {
+  const Shape& s = t.shape();
+  if (lanes == 0 || s[1] % lanes != 0) return t;
+  const Tensor copy = t.clone();
+  const Tensor blocked = t.reshape({s[0], s[1] / lanes, lanes, s[2], s[3]}).permute({0, 1, 3, 4, 2}).contiguous();
+  detail::set_channel_blocked(copy, blocked, true);
+  return copy;
+}
+
 void report(const std::string& name, const std::string& shape, double tinynn_s, double direct_s) {
   if (direct_s > 0)
     std::printf("%s\t%s\t%.3f\t%.3f\t%.2f\n", name.c_str(), shape.c_str(), tinynn_s * 1e3, direct_s * 1e3, direct_s / tinynn_s);
@@ -241,18 +255,28 @@ int main(int argc, char** argv) {
     const Tensor gy = randn(y.shape(), {}, &gen);
     const ConvPlan plan = plan_of(s);
     DirectConv direct(s, tinynn_algorithm(s));
-    // Each pass against the primitive on its own layouts, then against a caller holding NCHW.
-    auto pair = [&](const std::string& name, auto&& ours, auto&& theirs) {
-      const auto [t_direct, t_ours] = bench::interleaved_median_seconds([&] { theirs(false); }, ours, rounds, 3);
+    // x and gy as the convolution before or after leaves them: their values also in the layout
+    // tinynn's passes take (where they take one), as the primitive's own layouts are for it.
+    const int lanes = backend_for(Device::cpu()).conv2d_layouts(plan, DType::Float32, ConvPass::BackwardWeight, false).lanes;
+    const Tensor x_in_layout = in_blocked_layout(x, lanes), gy_in_layout = in_blocked_layout(gy, lanes);
+    // Each pass against the primitive on its own layouts (tinynn's inputs in its layouts, its output
+    // left in its layout), then against a caller holding NCHW (tinynn's inputs plain, its output
+    // read as plain NCHW after the pass: the reorders on both sides).
+    auto pair = [&](const std::string& name, auto&& ours_in_layout, auto&& ours_plain, auto&& theirs) {
+      const auto [t_direct, t_ours] = bench::interleaved_median_seconds([&] { theirs(false); }, ours_in_layout, rounds, 3);
       report(name, shape_text(s), t_ours, t_direct);
-      const auto [t_plain, t_ours_again] = bench::interleaved_median_seconds([&] { theirs(true); }, ours, rounds, 3);
-      report(name + " (direct on NCHW)", shape_text(s), t_ours_again, t_plain);
+      const auto [t_plain, t_ours_plain] = bench::interleaved_median_seconds([&] { theirs(true); }, ours_plain, rounds, 3);
+      report(name + " (NCHW in and out)", shape_text(s), t_ours_plain, t_plain);
     };
-    pair("conv2d forward", [&] { conv2d(x, w, b, {1, 1}, {s.pad, s.pad}); }, [&](bool plain) { direct.run_forward(plain); });
-    pair("conv2d backward data", [&] { detail::conv2d_backward_data(gy, w, plan); },
-         [&](bool plain) { direct.run_backward_data(plain); });
-    pair("conv2d backward weight", [&] { detail::conv2d_backward_weight(x, gy, plan); },
-         [&](bool plain) { direct.run_backward_weights(plain); });
+    pair(
+        "conv2d forward", [&] { conv2d(x_in_layout, w, b, {1, 1}, {s.pad, s.pad}); },
+        [&] { conv2d(x, w, b, {1, 1}, {s.pad, s.pad}).raw_data(); }, [&](bool plain) { direct.run_forward(plain); });
+    pair(
+        "conv2d backward data", [&] { detail::conv2d_backward_data(gy_in_layout, w, plan); },
+        [&] { detail::conv2d_backward_data(gy, w, plan).raw_data(); }, [&](bool plain) { direct.run_backward_data(plain); });
+    pair(
+        "conv2d backward weight", [&] { detail::conv2d_backward_weight(x_in_layout, gy_in_layout, plan); },
+        [&] { detail::conv2d_backward_weight(x, gy, plan); }, [&](bool plain) { direct.run_backward_weights(plain); });
   }
   // The shipped configs' blocks (conv -> batch norm -> ReLU -> max pool) through tinynn::conv_block,
   // forward and backward, against the same primitives chained directly.

@@ -135,6 +135,25 @@ struct ConvPlan {
   std::int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1, groups = 1;
 };
 
+// Where a convolution's or a fused conv block's tensors are in the channel-blocked layout
+// [N][C/B][H][W][B] (core/detail/channel_blocked.h), B the lanes the backend gave (ConvLayouts,
+// ConvBlockSizes); null: plain NCHW. Each one given takes the place of its plain pointer, which is
+// null then: forward x (read) and y (written); backward x and gy (read) and gx (written).
+struct ChannelBlockedArgs {
+  const void* x = nullptr;
+  void* y = nullptr;
+  const void* gy = nullptr;
+  void* gx = nullptr;
+};
+// Which tensors of one convolution pass a backend reads or writes in the channel-blocked layout of
+// `lanes` lanes (the fields of ChannelBlockedArgs), so that convolutions in a row pass them on without
+// reorders (lanes 0: none). A choice the caller may take, not a demand: plain is always accepted.
+enum class ConvPass { Forward, BackwardData, BackwardWeight };
+struct ConvLayouts {
+  int lanes = 0;
+  bool x = false, y = false, gy = false, gx = false;
+};
+
 // Pooling over contiguous x [N, C, H, W] -> y [N, C, P, Q]. Window (i, j) covers rows
 // i sh - ph + a dh (a < kh) and columns j sw - pw + b dw (b < kw), those inside the input.
 // Max: y is the largest (the first, scanning rows then columns, on ties) and indices[n, c, i, j] its
@@ -186,24 +205,13 @@ constexpr int kConvBlockSaved = 5;
 struct ConvBlockSizes {
   bool fused = false;                            // false: the caller composes the four ops
   // Bytes of each saved buffer (training). saved[0] is the backend's copy of x, which it keeps
-  // none of when x comes blocked (ConvBlockBlocked::x).
+  // none of when x comes blocked (ChannelBlockedArgs::x).
   std::int64_t saved[kConvBlockSaved] = {};
   // Training: which of the block's tensors it can take in the channel-blocked layout of `lanes`
-  // lanes (ConvBlockBlocked), so that two blocks in a row pass them on without a reorder.
+  // lanes (ChannelBlockedArgs), so that two blocks in a row pass them on without a reorder.
   int lanes = 0;
   bool blocked_x = false, blocked_y = false, blocked_gy = false, blocked_gx = false;
 };
-// Where a fused block's tensors are in the channel-blocked layout [N][C/B][H][W][B], B =
-// ConvBlockSizes::lanes (core/detail/channel_blocked.h); null: plain NCHW. Each one given takes the
-// place of its plain pointer, which is null then: forward x (read) and y (written); backward x and
-// gy (read) and gx (written).
-struct ConvBlockBlocked {
-  const void* x = nullptr;
-  void* y = nullptr;
-  const void* gy = nullptr;
-  void* gx = nullptr;
-};
-
 // n Philox draws from (seed, counter) into a contiguous tensor; the layout of words per element is
 // core/random.h's (random_draw).
 enum class RandomDistribution {
@@ -352,10 +360,18 @@ class Backend {
   // returns the sum over all of l1 |p| + l2 p^2 (accumulated in double, in a fixed order). A
   // backend without it throws NotImplementedError (the penalty is then a loss term).
   virtual double penalty_gradients(DType t, const PenaltyTensors* tensors, std::size_t count, double scale) = 0;
-  // Convolution (see ConvPlan), Float32/Float64; bias may be null.
-  virtual void conv2d(const ConvPlan& plan, DType t, void* y, const void* x, const void* w, const void* bias) = 0;
-  virtual void conv2d_backward_data(const ConvPlan& plan, DType t, void* gx, const void* gy, const void* w) = 0;
-  virtual void conv2d_backward_weight(const ConvPlan& plan, DType t, void* gw, const void* x, const void* gy) = 0;
+  // Convolution (see ConvPlan), Float32/Float64; bias may be null. `blocked` holds the tensors the
+  // caller passes in the channel-blocked layout, only those conv2d_layouts named for the plan and pass.
+  virtual ConvLayouts conv2d_layouts(const ConvPlan& plan, DType t, ConvPass pass, bool bias) = 0;
+  virtual void conv2d(const ConvPlan& plan, DType t, void* y, const void* x, const void* w, const void* bias,
+                      const ChannelBlockedArgs& blocked) = 0;
+  virtual void conv2d_backward_data(const ConvPlan& plan, DType t, void* gx, const void* gy, const void* w,
+                                    const ChannelBlockedArgs& blocked) = 0;
+  virtual void conv2d_backward_weight(const ConvPlan& plan, DType t, void* gw, const void* x, const void* gy,
+                                      const ChannelBlockedArgs& blocked) = 0;
+  // blocked [N, C/B, H, W, B] float32 -> plain [N, C, H, W] (a channel-blocked twin read as plain).
+  // false: the backend has no kernel of its own for it, and the caller copies through copy().
+  virtual bool channel_blocked_to_plain(const std::int64_t (&nchw)[4], int lanes, void* plain, const void* blocked) = 0;
   // Pooling (see PoolPlan), Float32/Float64; avg_pool2d_backward writes gx = (d y / d x)^T gy.
   virtual void max_pool2d(const PoolPlan& plan, DType t, void* y, std::int64_t* indices, const void* x) = 0;
   virtual void avg_pool2d(const PoolPlan& plan, DType t, void* y, const void* x) = 0;
@@ -373,10 +389,10 @@ class Backend {
   virtual ConvBlockSizes conv_block_sizes(const ConvBlockPlan& plan) = 0;
   virtual void conv_block_forward(const ConvBlockPlan& plan, void* y, void* mean, void* var, void* const* saved, const void* x,
                                   const void* w, const void* bias, const void* gamma, const void* beta,
-                                  const ConvBlockBlocked& blocked) = 0;
+                                  const ChannelBlockedArgs& blocked) = 0;
   virtual void conv_block_backward(const ConvBlockPlan& plan, void* gx, void* gw, void* gbias, void* ggamma, void* gbeta,
                                    const void* gy, const void* const* saved, const void* mean, const void* var, const void* x,
-                                   const void* w, const void* gamma, const void* beta, const ConvBlockBlocked& blocked) = 0;
+                                   const void* w, const void* gamma, const void* beta, const ChannelBlockedArgs& blocked) = 0;
   // Factorizations and solves (LAPACK on the CPU). Throws NotImplementedError where a backend
   // has none.
   virtual void linalg(const LinalgPlan& plan) = 0;

@@ -9,16 +9,19 @@
 namespace tinynn::detail {
 
 void ChannelBlocked::materialize(void* plain) const {
-  // Both as [N, C/B, B, H, W]: plain is contiguous so; blocked holds lane l of block b at stride 1.
   const Shape& s = blocked_.shape();  // [N, C/B, H, W, B]
   const std::int64_t n = s[0], cb = s[1], h = s[2], w = s[3], b = s[4];
+  Backend& backend = backend_for(blocked_.device());
+  const std::int64_t nchw[4] = {n, cb * b, h, w};
+  if (backend.channel_blocked_to_plain(nchw, static_cast<int>(b), plain, blocked_.raw_data())) return;
+  // Both as [N, C/B, B, H, W]: plain is contiguous so; blocked holds lane l of block b at stride 1.
   ElementwisePlan<2> plan;
   plan.ndim = 5;
   const std::int64_t shape[5] = {n, cb, b, h, w};
   const std::int64_t to[5] = {cb * b * h * w, b * h * w, h * w, w, 1};
   const std::int64_t from[5] = {cb * h * w * b, h * w * b, 1, w * b, b};
   for (int d = 0; d < 5; ++d) plan.shape[d] = shape[d], plan.strides[0][d] = to[d], plan.strides[1][d] = from[d];
-  backend_for(blocked_.device()).copy(plan, DType::Float32, plain, DType::Float32, blocked_.raw_data());
+  backend.copy(plan, DType::Float32, plain, DType::Float32, blocked_.raw_data());
 }
 
 Tensor channel_blocked_buffer(const Shape& plain, int lanes, Device device) {

@@ -11,6 +11,7 @@
 #include "backend.h"
 #include "creation.h"
 #include "detail/autograd_hooks.h"
+#include "detail/channel_blocked.h"
 #include "detail/plan.h"
 #include "detail/window_ops.h"
 #include "error.h"
@@ -78,14 +79,40 @@ PoolPlan detail::pool_plan(const char* fn, const Tensor& x, Size2 kernel, std::o
 
 namespace detail {
 
+namespace {
+
+// A convolution pass's tensors in the channel-blocked layout (channel_blocked.h) where the backend
+// takes them so (Backend::conv2d_layouts): an input whose storage holds them (its twin, which the
+// convolution before wrote) goes as that, with no reorder; an output the backend writes so becomes
+// its tensor's twin, the plain values written only when something reads them (a convolution after
+// does not).
+Tensor blocked_input(const Tensor& t, bool taken, int lanes) { return taken ? channel_blocked_of(t, lanes) : Tensor(); }
+Tensor blocked_output(const Tensor& t, bool written, int lanes) {
+  return written ? channel_blocked_buffer(t.shape(), lanes, t.device()) : Tensor();
+}
+void* data_or_null(const Tensor& t) { return t.defined() ? t.raw_data() : nullptr; }
+// The plain values of t as the pass reads them: none when it reads the blocked ones.
+Tensor plain_unless(const Tensor& t, const Tensor& blocked) { return blocked.defined() ? Tensor() : t.contiguous(); }
+
+}  // namespace
+
 // x [N, C, H, W], w [K, C/G, R, S], bias [K] or undefined -> y [N, K, P, Q]
 Tensor conv2d_planned(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvPlan& plan) {
-  const Tensor xc = x.contiguous(), wc = w.to(x.dtype()).contiguous();
+  Backend& backend = backend_for(x.device());
+  const Tensor wc = w.to(x.dtype()).contiguous();
   const Tensor bc = bias.defined() ? bias.to(x.dtype()).contiguous() : Tensor();
   Tensor y = empty({plan.n, plan.k, plan.p, plan.q}, x.dtype(), x.device());
   if (y.numel() > 0) {
-    if (plan.c == 0) y = bias.defined() ? (zeros_like(y) + bc.reshape({1, plan.k, 1, 1})).contiguous() : zeros_like(y);
-    else backend_for(x.device()).conv2d(plan, x.dtype(), y.raw_data(), xc.raw_data(), wc.raw_data(), bc.defined() ? bc.raw_data() : nullptr);
+    if (plan.c == 0) {
+      y = bias.defined() ? (zeros_like(y) + bc.reshape({1, plan.k, 1, 1})).contiguous() : zeros_like(y);
+    } else {
+      const ConvLayouts l = backend.conv2d_layouts(plan, x.dtype(), ConvPass::Forward, bias.defined());
+      const Tensor x_blocked = blocked_input(x, l.x, l.lanes), y_blocked = blocked_output(y, l.y, l.lanes);
+      const Tensor xc = plain_unless(x, x_blocked);
+      backend.conv2d(plan, x.dtype(), y_blocked.defined() ? nullptr : y.raw_data(), data_or_null(xc), wc.raw_data(),
+                     data_or_null(bc), {data_or_null(x_blocked), data_or_null(y_blocked), nullptr, nullptr});
+      if (y_blocked.defined()) set_channel_blocked(y, y_blocked, false);
+    }
   }
   OpRecord rec{OpKind::Conv2d, bias.defined() ? std::vector<Tensor>{x, w, bias} : std::vector<Tensor>{x, w}};
   rec.conv = plan;
@@ -94,11 +121,20 @@ Tensor conv2d_planned(const Tensor& x, const Tensor& w, const Tensor& bias, cons
 
 // gy [N, K, P, Q], w [K, C/G, R, S] -> gx [N, C, H, W]
 Tensor conv2d_backward_data(const Tensor& gy, const Tensor& w, const ConvPlan& plan) {
-  const Tensor gc = gy.contiguous(), wc = w.to(gy.dtype()).contiguous();
+  Backend& backend = backend_for(gy.device());
+  const Tensor wc = w.to(gy.dtype()).contiguous();
   Tensor gx = empty({plan.n, plan.c, plan.h, plan.w}, gy.dtype(), gy.device());
   if (gx.numel() > 0) {
-    if (plan.k == 0 || gy.numel() == 0) gx = zeros_like(gx);
-    else backend_for(gy.device()).conv2d_backward_data(plan, gy.dtype(), gx.raw_data(), gc.raw_data(), wc.raw_data());
+    if (plan.k == 0 || gy.numel() == 0) {
+      gx = zeros_like(gx);
+    } else {
+      const ConvLayouts l = backend.conv2d_layouts(plan, gy.dtype(), ConvPass::BackwardData, false);
+      const Tensor gy_blocked = blocked_input(gy, l.gy, l.lanes), gx_blocked = blocked_output(gx, l.gx, l.lanes);
+      const Tensor gc = plain_unless(gy, gy_blocked);
+      backend.conv2d_backward_data(plan, gy.dtype(), gx_blocked.defined() ? nullptr : gx.raw_data(), data_or_null(gc),
+                                   wc.raw_data(), {nullptr, nullptr, data_or_null(gy_blocked), data_or_null(gx_blocked)});
+      if (gx_blocked.defined()) set_channel_blocked(gx, gx_blocked, false);
+    }
   }
   OpRecord rec{OpKind::Conv2dBackwardData, {gy, w}};
   rec.conv = plan;
@@ -107,11 +143,19 @@ Tensor conv2d_backward_data(const Tensor& gy, const Tensor& w, const ConvPlan& p
 
 // x [N, C, H, W], gy [N, K, P, Q] -> gw [K, C/G, R, S]
 Tensor conv2d_backward_weight(const Tensor& x, const Tensor& gy, const ConvPlan& plan) {
-  const Tensor xc = x.contiguous(), gc = gy.to(x.dtype()).contiguous();
+  Backend& backend = backend_for(x.device());
   Tensor gw = empty({plan.k, plan.c / plan.groups, plan.r, plan.s}, x.dtype(), x.device());
   if (gw.numel() > 0) {
-    if (plan.n == 0 || gy.numel() == 0) gw = zeros_like(gw);
-    else backend_for(x.device()).conv2d_backward_weight(plan, x.dtype(), gw.raw_data(), xc.raw_data(), gc.raw_data());
+    if (plan.n == 0 || gy.numel() == 0) {
+      gw = zeros_like(gw);
+    } else {
+      const ConvLayouts l =
+          gy.dtype() == x.dtype() ? backend.conv2d_layouts(plan, x.dtype(), ConvPass::BackwardWeight, false) : ConvLayouts{};
+      const Tensor x_blocked = blocked_input(x, l.x, l.lanes), gy_blocked = blocked_input(gy, l.gy, l.lanes);
+      const Tensor xc = plain_unless(x, x_blocked), gc = gy_blocked.defined() ? Tensor() : gy.to(x.dtype()).contiguous();
+      backend.conv2d_backward_weight(plan, x.dtype(), gw.raw_data(), data_or_null(xc), data_or_null(gc),
+                                     {data_or_null(x_blocked), nullptr, data_or_null(gy_blocked), nullptr});
+    }
   }
   OpRecord rec{OpKind::Conv2dBackwardWeight, {x, gy}};
   rec.conv = plan;

@@ -77,7 +77,7 @@ Tensor conv_block(const Tensor& x, const Tensor& w, const Tensor& bias, const Te
   Tensor var = o.training ? empty({c.k}, x.dtype(), x.device()) : running_var.clone();
   // The channel-blocked layout (detail/channel_blocked.h) in place of reorders: x's where the block
   // before left it (then the backend keeps no copy of x), y's for the block after.
-  ConvBlockBlocked blocked;
+  ChannelBlockedArgs blocked;
   const Tensor x_blocked = o.training && sizes.blocked_x ? detail::channel_blocked_of(x, sizes.lanes) : Tensor();
   if (x_blocked.defined()) blocked.x = x_blocked.raw_data();
   std::vector<Tensor> saved;
@@ -128,7 +128,7 @@ std::vector<Tensor> conv_block_backward_kernel(const OpRecord& rec, const Tensor
   // block before when that block left x so (its backward reads it).
   Backend& backend = backend_for(g.device());
   const ConvBlockSizes sizes = backend.conv_block_sizes(plan);
-  ConvBlockBlocked blocked;
+  ChannelBlockedArgs blocked;
   const Tensor& x_blocked = rec.saved[2 + kConvBlockSaved];
   if (x_blocked.defined()) blocked.x = x_blocked.raw_data();
   const Tensor gy_blocked = sizes.blocked_gy ? channel_blocked_of(g, sizes.lanes) : Tensor();

@@ -11,6 +11,7 @@
 #endif
 
 using namespace tinynn;
+using test::left_blocked;
 
 namespace {
 
@@ -208,6 +209,72 @@ TEST_CASE("oneDNN convolution primitives are created once per shape", "[conv]") 
   const Tensor reference = conv2d(x, w);
   cpu::set_onednn_conv_enabled(true);
   CHECK(allclose(fast, reference, 1e-5, 1e-5));
+}
+#endif
+
+#ifdef TINYNN_HAVE_ONEDNN
+TEST_CASE("bare convolutions in a row pass activations and gradients in oneDNN's blocked layout, values unchanged",
+          "[conv]") {
+  // x [2, 16, 7, 7] -> 16 -> 32 -> 16 channels, 3x3, padding 1. Where oneDNN picks a channel-blocked
+  // layout (nChw16c with AVX-512, nChw8c with AVX2), each convolution leaves its output in it only
+  // (the plain values written when read), the next reads that, and each backward data pass leaves
+  // its gradient so for the pass before. Everything equals the reference kernels (oneDNN off);
+  // views and plain reads of the blocked outputs see the same values.
+  Generator gen(11);
+  const Tensor x0 = randn({2, 16, 7, 7}, {}, &gen), gz = randn({2, 16, 7, 7}, {}, &gen);
+  const std::vector<Tensor> w0 = {randn({16, 16, 3, 3}, {}, &gen) * 0.2, randn({32, 16, 3, 3}, {}, &gen) * 0.2,
+                                  randn({16, 32, 3, 3}, {}, &gen) * 0.2};
+  const Tensor b0 = randn({32}, {}, &gen);
+  struct Run {
+    std::vector<Tensor> values;  // y1, y2, y3, then the gradients of x, w1, w2, w3, y1, y2
+    bool y1_blocked = false, y2_blocked = false, g1_blocked = false;
+  };
+  auto run = [&]() {
+    const Tensor x = x0.clone().requires_grad_();
+    std::vector<Tensor> w;
+    for (const Tensor& t : w0) w.push_back(t.clone().requires_grad_());
+    const Tensor y1 = conv2d(x, w[0], b0.narrow(0, 0, 16), {1, 1}, {1, 1});
+    const Tensor y2 = conv2d(y1, w[1], Tensor(), {1, 1}, {1, 1});
+    const Tensor y3 = conv2d(y2, w[2], Tensor(), {1, 1}, {1, 1});
+    const std::vector<Tensor> g = grad({sum(y3 * gz)}, {x, w[0], w[1], w[2], y1, y2});
+    Run r;
+    r.y1_blocked = left_blocked(y1), r.y2_blocked = left_blocked(y2), r.g1_blocked = left_blocked(g[4]);
+    r.values = {y1.detach(), y2.detach(), y3.detach()};
+    r.values.insert(r.values.end(), g.begin(), g.end());
+    return r;
+  };
+  const Run fast = run();
+  cpu::set_onednn_conv_enabled(false);
+  const Run reference = run();
+  cpu::set_onednn_conv_enabled(true);
+  CHECK_FALSE(reference.y1_blocked);
+  const ConvLayouts layouts = backend_for(Device::cpu()).conv2d_layouts(detail::conv_plan(x0, w0[1], Tensor(), {1, 1}, {1, 1}, {1, 1}, 1),
+                                                                         DType::Float32, ConvPass::Forward, false);
+  if (layouts.lanes == 0) {
+    WARN("oneDNN picks no channel-blocked layout on this machine: only the values are checked");
+  } else {
+    CHECK(fast.y1_blocked);
+    CHECK(fast.y2_blocked);
+    CHECK(fast.g1_blocked);
+  }
+  // A view of a blocked-only output reads its plain values (written from the blocked ones first).
+  CHECK(allclose(fast.values[1].narrow(1, 3, 5), reference.values[1].narrow(1, 3, 5), 1e-4, 1e-4));
+  for (std::size_t i = 0; i < reference.values.size(); ++i) {
+    INFO("value " << i << " (y1, y2, y3, d x, d w1, d w2, d w3, d y1, d y2)");
+    CHECK(allclose(fast.values[i], reference.values[i], 1e-4, 1e-4));
+  }
+}
+
+TEST_CASE("a convolution's output written in place after it was left blocked: the next one reads the new values", "[conv]") {
+  Generator gen(12);
+  const Tensor x = randn({2, 16, 6, 6}, {}, &gen), w1 = randn({16, 16, 3, 3}, {}, &gen), w2 = randn({16, 16, 3, 3}, {}, &gen);
+  Tensor y = conv2d(x, w1, Tensor(), {1, 1}, {1, 1});
+  const bool was_blocked = left_blocked(y);
+  y.copy_(y + 1.0);  // the blocked copy is stale now
+  CHECK_FALSE(left_blocked(y));
+  const Tensor expected = conv2d(y.clone(), w2, Tensor(), {1, 1}, {1, 1});
+  CHECK(conv2d(y, w2, Tensor(), {1, 1}, {1, 1}).to_vector<float>() == expected.to_vector<float>());
+  if (!was_blocked) WARN("oneDNN picks no channel-blocked layout on this machine");
 }
 #endif
 

@@ -1,6 +1,5 @@
 // conv_block (conv2d -> batch_norm -> relu -> max_pool2d as one op): the fused oneDNN chain
 // against the four ops, forward, running statistics, gradients and gradients of gradients.
-#include <tinynn/core/detail/channel_blocked.h>
 #include <tinynn/core/detail/window_ops.h>
 
 #include "test_helpers.h"
@@ -9,6 +8,7 @@
 #include "../kernels/cpu/onednn_conv_block.h"
 
 using namespace tinynn;
+using test::left_blocked;
 
 namespace {
 
@@ -316,9 +316,6 @@ Tensor run_block(const Tensor& x, const BlockInputs& p, bool feeds_conv_block) {
   ConvBlockOptions o;
   o.padding = {1, 1}, o.pool_kernel = Size2{2, 2}, o.feeds_conv_block = feeds_conv_block;
   return conv_block(x, p.w, p.b, p.mean, p.var, p.gamma, p.beta, o);
-}
-bool left_blocked(const Tensor& t) {
-  return detail::channel_blocked_of(t, 16).defined() || detail::channel_blocked_of(t, 8).defined();
 }
 
 }  // namespace

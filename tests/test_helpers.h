@@ -11,9 +11,16 @@
 #include <string>
 #include <vector>
 
+#include <tinynn/core/detail/channel_blocked.h>
 #include <tinynn/tinynn.h>
 
 namespace tinynn::test {
+
+// Whether t's storage holds its values in a channel-blocked layout too (core/detail/channel_blocked.h):
+// a convolution or conv block left it so.
+inline bool left_blocked(const Tensor& t) {
+  return detail::channel_blocked_of(t, 16).defined() || detail::channel_blocked_of(t, 8).defined();
+}
 
 // Every element of t (row-major) equals `expected` within tol; the shape must match too.
 inline void check_values(const Tensor& t, const Shape& shape, const std::vector<double>& expected, double tol = 1e-6) {

@@ -1,7 +1,8 @@
 // A float32 [N, C, H, W] tensor's values also in the channel-blocked layout [N][C/B][H][W][B] (C a
 // multiple of B) that oneDNN's convolutions read and write: set on the tensor's storage (its twin,
-// core/storage.h) by the conv block that wrote them, and read by the next conv block in place of a
-// reorder; any other reader sees the plain values (written from the twin first where they were not).
+// core/storage.h) by the convolution or conv block that wrote them, and read by the next one in place
+// of a reorder; any other reader sees the plain values (written from the twin first where they were
+// not, by the backend's channel_blocked_to_plain where it has one).
 #pragma once
 #include "../storage.h"
 #include "../tensor.h"
@@ -11,7 +12,7 @@ namespace tinynn::detail {
 class ChannelBlocked final : public StorageTwin {
  public:
   explicit ChannelBlocked(Tensor blocked) : blocked_(std::move(blocked)) {}
-  // blocked [N, C/B, H, W, B] -> plain [N, C, H, W], through the device's copy.
+  // blocked [N, C/B, H, W, B] -> plain [N, C, H, W], through the device's channel_blocked_to_plain, else its copy.
   void materialize(void* plain) const override;
   const Tensor& blocked() const { return blocked_; }
 

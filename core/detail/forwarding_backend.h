@@ -108,17 +108,27 @@ class ForwardingBackend final : public Backend {
     return inner_.penalty_gradients(t, ts, n, scale);
   }
   void linalg(const LinalgPlan& p) override { const Timed timed(*this, "linalg"); inner_.linalg(p); }
-  void conv2d(const ConvPlan& p, DType t, void* y, const void* x, const void* w, const void* b) override {
+  ConvLayouts conv2d_layouts(const ConvPlan& p, DType t, ConvPass pass, bool bias) override {
+    return inner_.conv2d_layouts(p, t, pass, bias);
+  }
+  void conv2d(const ConvPlan& p, DType t, void* y, const void* x, const void* w, const void* b,
+              const ChannelBlockedArgs& blocked) override {
     const Timed timed(*this, "conv2d");
-    inner_.conv2d(p, t, y, x, w, b);
+    inner_.conv2d(p, t, y, x, w, b, blocked);
   }
-  void conv2d_backward_data(const ConvPlan& p, DType t, void* gx, const void* gy, const void* w) override {
+  void conv2d_backward_data(const ConvPlan& p, DType t, void* gx, const void* gy, const void* w,
+                            const ChannelBlockedArgs& blocked) override {
     const Timed timed(*this, "conv2d_backward_data");
-    inner_.conv2d_backward_data(p, t, gx, gy, w);
+    inner_.conv2d_backward_data(p, t, gx, gy, w, blocked);
   }
-  void conv2d_backward_weight(const ConvPlan& p, DType t, void* gw, const void* x, const void* gy) override {
+  void conv2d_backward_weight(const ConvPlan& p, DType t, void* gw, const void* x, const void* gy,
+                              const ChannelBlockedArgs& blocked) override {
     const Timed timed(*this, "conv2d_backward_weight");
-    inner_.conv2d_backward_weight(p, t, gw, x, gy);
+    inner_.conv2d_backward_weight(p, t, gw, x, gy, blocked);
+  }
+  bool channel_blocked_to_plain(const std::int64_t (&nchw)[4], int lanes, void* plain, const void* blocked) override {
+    const Timed timed(*this, "channel_blocked_to_plain");
+    return inner_.channel_blocked_to_plain(nchw, lanes, plain, blocked);
   }
   void max_pool2d(const PoolPlan& p, DType t, void* y, std::int64_t* i, const void* x) override {
     const Timed timed(*this, "max_pool2d");
@@ -148,13 +158,13 @@ class ForwardingBackend final : public Backend {
   }
   ConvBlockSizes conv_block_sizes(const ConvBlockPlan& p) override { return inner_.conv_block_sizes(p); }
   void conv_block_forward(const ConvBlockPlan& p, void* y, void* m, void* v, void* const* saved, const void* x, const void* w,
-                          const void* b, const void* gamma, const void* beta, const ConvBlockBlocked& blocked) override {
+                          const void* b, const void* gamma, const void* beta, const ChannelBlockedArgs& blocked) override {
     const Timed timed(*this, "conv_block_forward");
     inner_.conv_block_forward(p, y, m, v, saved, x, w, b, gamma, beta, blocked);
   }
   void conv_block_backward(const ConvBlockPlan& p, void* gx, void* gw, void* gb, void* ggamma, void* gbeta, const void* gy,
                            const void* const* saved, const void* m, const void* v, const void* x, const void* w,
-                           const void* gamma, const void* beta, const ConvBlockBlocked& blocked) override {
+                           const void* gamma, const void* beta, const ChannelBlockedArgs& blocked) override {
     const Timed timed(*this, "conv_block_backward");
     inner_.conv_block_backward(p, gx, gw, gb, ggamma, gbeta, gy, saved, m, v, x, w, gamma, beta, blocked);
   }

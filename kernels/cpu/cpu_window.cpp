@@ -4,8 +4,10 @@
 // of kernels/common/window_reference.h, one output element per call, threads taking ranges of
 // outputs (so results do not depend on the thread count).
 #include <tinynn/core/detail/dispatch.h>
+#include <tinynn/core/error.h>
 
 #include <algorithm>
+#include <string>
 
 #include "../common/window_reference.h"
 #include "conv_patches.h"
@@ -241,40 +243,78 @@ void avg_pool_backward(const PoolPlan& pl, T* gx, const T* gy) {
 
 }  // namespace
 
-void CpuBackend::conv2d(const ConvPlan& plan, DType t, void* y, const void* x, const void* w, const void* bias) {
-  if (t == DType::Float32 && patches_fit(plan)) {
+// The first layer's own loops (conv_patches.h) read and write plain NCHW; where the caller hands a
+// blocked tensor (only those conv2d_layouts named), the oneDNN primitive that takes it runs instead.
+ConvLayouts CpuBackend::conv2d_layouts(const ConvPlan& plan, DType t, ConvPass pass, bool bias) {
+  if (t != DType::Float32) return {};
+#ifdef TINYNN_HAVE_ONEDNN
+  if (pass == ConvPass::Forward && patches_fit(plan)) return {};  // the patch loops write y plain
+  return onednn_conv2d_layouts(plan, pass, bias);
+#else
+  (void)plan, (void)pass, (void)bias;
+  return {};
+#endif
+}
+
+bool CpuBackend::channel_blocked_to_plain(const std::int64_t (&nchw)[4], int lanes, void* plain, const void* blocked) {
+#ifdef TINYNN_HAVE_ONEDNN
+  return onednn_channel_blocked_to_plain(nchw, lanes, static_cast<float*>(plain), static_cast<const float*>(blocked));
+#else
+  (void)nchw, (void)lanes, (void)plain, (void)blocked;
+  return false;
+#endif
+}
+
+// A blocked argument was promised by conv2d_layouts, so oneDNN runs the pass: not running it is a bug.
+[[maybe_unused]] static void require_blocked_pass(bool ran, const char* pass) {
+  if (!ran) throw NotImplementedError(std::string("tinynn: (internal) ") + pass + " was given a channel-blocked tensor it cannot take");
+}
+
+void CpuBackend::conv2d(const ConvPlan& plan, DType t, void* y, const void* x, const void* w, const void* bias,
+                        const ChannelBlockedArgs& blocked) {
+  const bool any_blocked = blocked.x != nullptr || blocked.y != nullptr;
+  if (t == DType::Float32 && !any_blocked && patches_fit(plan)) {
     patch_conv2d(plan, static_cast<float*>(y), static_cast<const float*>(x), static_cast<const float*>(w),
                  static_cast<const float*>(bias));
     return;
   }
 #ifdef TINYNN_HAVE_ONEDNN
-  if (t == DType::Float32 && onednn_conv2d_f32(plan, static_cast<float*>(y), static_cast<const float*>(x),
-                                               static_cast<const float*>(w), static_cast<const float*>(bias)))
-    return;
+  const bool ran = t == DType::Float32 && onednn_conv2d_f32(plan, static_cast<float*>(y), static_cast<const float*>(x),
+                                                            static_cast<const float*>(w), static_cast<const float*>(bias), blocked);
+  if (any_blocked) require_blocked_pass(ran, "conv2d");
+  if (ran) return;
 #endif
   TINYNN_DISPATCH_FLOATING(t, conv_reference(plan, static_cast<T*>(y), static_cast<const T*>(x), static_cast<const T*>(w),
                                              static_cast<const T*>(bias)))
 }
 
-void CpuBackend::conv2d_backward_data(const ConvPlan& plan, DType t, void* gx, const void* gy, const void* w) {
+void CpuBackend::conv2d_backward_data(const ConvPlan& plan, DType t, void* gx, const void* gy, const void* w,
+                                      const ChannelBlockedArgs& blocked) {
 #ifdef TINYNN_HAVE_ONEDNN
-  if (t == DType::Float32 && onednn_conv2d_backward_data_f32(plan, static_cast<float*>(gx), static_cast<const float*>(gy),
-                                                             static_cast<const float*>(w)))
-    return;
+  const bool any_blocked = blocked.gy != nullptr || blocked.gx != nullptr;
+  const bool ran = t == DType::Float32 && onednn_conv2d_backward_data_f32(plan, static_cast<float*>(gx), static_cast<const float*>(gy),
+                                                                          static_cast<const float*>(w), blocked);
+  if (any_blocked) require_blocked_pass(ran, "conv2d_backward_data");
+  if (ran) return;
+#else
+  (void)blocked;
 #endif
   TINYNN_DISPATCH_FLOATING(t, conv_backward_data_reference(plan, static_cast<T*>(gx), static_cast<const T*>(gy),
                                                            static_cast<const T*>(w)))
 }
 
-void CpuBackend::conv2d_backward_weight(const ConvPlan& plan, DType t, void* gw, const void* x, const void* gy) {
-  if (t == DType::Float32 && patches_fit(plan)) {
+void CpuBackend::conv2d_backward_weight(const ConvPlan& plan, DType t, void* gw, const void* x, const void* gy,
+                                        const ChannelBlockedArgs& blocked) {
+  const bool any_blocked = blocked.x != nullptr || blocked.gy != nullptr;
+  if (t == DType::Float32 && !any_blocked && patches_fit(plan)) {
     patch_conv2d_backward_weight(plan, static_cast<float*>(gw), static_cast<const float*>(x), static_cast<const float*>(gy));
     return;
   }
 #ifdef TINYNN_HAVE_ONEDNN
-  if (t == DType::Float32 && onednn_conv2d_backward_weight_f32(plan, static_cast<float*>(gw), static_cast<const float*>(x),
-                                                               static_cast<const float*>(gy)))
-    return;
+  const bool ran = t == DType::Float32 && onednn_conv2d_backward_weight_f32(plan, static_cast<float*>(gw), static_cast<const float*>(x),
+                                                                            static_cast<const float*>(gy), blocked);
+  if (any_blocked) require_blocked_pass(ran, "conv2d_backward_weight");
+  if (ran) return;
 #endif
   TINYNN_DISPATCH_FLOATING(t, conv_backward_weight_reference(plan, static_cast<T*>(gw), static_cast<const T*>(x),
                                                              static_cast<const T*>(gy)))

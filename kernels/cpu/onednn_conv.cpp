@@ -1,7 +1,10 @@
 // oneDNN convolution. Each primitive is created with format `any`, so oneDNN picks the layouts its
 // fastest kernel wants (blocked nChw16c and the like on AVX-512); our tensors are plain NCHW/OIHW,
 // so an argument whose chosen layout differs is reordered into (or out of) a buffer the cache entry
-// owns. Primitives, reorders and buffers are made once per plan; a call only sets data pointers.
+// owns, unless the caller hands it in the chosen layout already: an activation or its gradient in the
+// channel-blocked layout (nChw16c on AVX-512) that another convolution wrote (core/conv.cpp keeps it
+// as the tensor's twin). Primitives, reorders and buffers are made once per plan; a call only sets
+// data pointers.
 #include "onednn_conv.h"
 
 #include <array>
@@ -34,12 +37,24 @@ Key key_of(const ConvPlan& p, Pass pass) {
           p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.dil_h, p.dil_w, p.groups};
 }
 
+// The lanes B of the channel-blocked layout [N][C/B][H][W][B] that `d` is (nChw16c or nChw8c with C a
+// multiple of B), else 0.
+int channel_blocked_lanes(const dnnl::memory::desc& d) {
+  const dims shape = d.dims();
+  if (shape.size() != 4 || d.data_type() != dt::f32) return 0;
+  for (const auto& [lanes, layout] : {std::pair{16, tag::nChw16c}, std::pair{8, tag::nChw8c}})
+    if (shape[1] % lanes == 0 && d == dnnl::memory::desc(shape, dt::f32, layout)) return lanes;
+  return 0;
+}
+
 // One primitive argument: the user's plain memory and, when oneDNN wants another layout, the
-// primitive's own memory and the reorder between them.
+// primitive's own memory and the reorder between them; and, when that layout is channel-blocked, a
+// handle for a caller's buffer in it.
 struct Arg {
   int id = 0;  // DNNL_ARG_*
   bool output = false;
-  dnnl::memory user, inner;
+  int lanes = 0;  // channel_blocked_lanes of the wanted layout
+  dnnl::memory user, inner, caller_blocked;
   std::optional<dnnl::reorder> reorder;
 
   Arg(int arg, bool is_output, const dnnl::memory::desc& plain, const dnnl::memory::desc& wanted, const dnnl::engine& e)
@@ -49,6 +64,8 @@ struct Arg {
     } else {
       inner = dnnl::memory(wanted, e);  // owned by the cache entry
       reorder = is_output ? dnnl::reorder(inner, user) : dnnl::reorder(user, inner);
+      lanes = channel_blocked_lanes(wanted);
+      if (lanes > 0) caller_blocked = dnnl::memory(wanted, e, nullptr);
     }
   }
 };
@@ -56,17 +73,28 @@ struct Arg {
 struct CachedConv {
   dnnl::primitive primitive;
   std::vector<Arg> args;
-  std::unordered_map<int, dnnl::memory> exec;  // the primitive's arguments (the args' inner memory)
+  std::unordered_map<int, dnnl::memory> exec;  // the primitive's arguments
 
-  void run(std::initializer_list<const void*> pointers, dnnl::stream& stream) {
+  // pointers[i]: argument i's plain buffer; blocked[i]: its buffer in the wanted channel-blocked
+  // layout (taken instead, with no reorder), or null.
+  void run(std::initializer_list<const void*> pointers, std::initializer_list<const void*> blocked, dnnl::stream& stream) {
     for (std::size_t i = 0; i < args.size(); ++i) {
       Arg& a = args[i];
+      const void* mine = blocked.begin()[i];
+      if (mine != nullptr) {
+        a.caller_blocked.set_data_handle(const_cast<void*>(mine));
+        exec[a.id] = a.caller_blocked;
+        continue;
+      }
+      exec[a.id] = a.inner;
       a.user.set_data_handle(const_cast<void*>(pointers.begin()[i]));
       if (a.reorder && !a.output) a.reorder->execute(stream, a.user, a.inner);
     }
     primitive.execute(stream, exec);
-    for (Arg& a : args)
-      if (a.reorder && a.output) a.reorder->execute(stream, a.inner, a.user);
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      Arg& a = args[i];
+      if (a.reorder && a.output && blocked.begin()[i] == nullptr) a.reorder->execute(stream, a.inner, a.user);
+    }
     stream.wait();
   }
 };
@@ -125,16 +153,13 @@ std::unique_ptr<CachedConv> create(const ConvPlan& p, Pass pass, const dnnl::eng
       break;
     }
   }
-  for (const Arg& a : entry->args) entry->exec[a.id] = a.inner;
   return entry;
 }
 
-// Looks the plan's primitive up (creating it once) and runs it on `pointers`, in the order the
-// entry's arguments were added (outputs first).
-bool run(const ConvPlan& p, Pass pass, std::initializer_list<const void*> pointers) {
-  if (!g_enabled || p.n == 0 || p.k == 0 || p.c == 0) return false;
-  OnednnRuntime& rt = onednn_runtime();
-  std::lock_guard<std::mutex> lock(rt.mutex);
+// The plan's cache entry for the pass, created at the first call; null where oneDNN cannot run it.
+// The caller holds the runtime's mutex.
+CachedConv* entry_of(const ConvPlan& p, Pass pass, OnednnRuntime& rt) {
+  if (!g_enabled || p.n == 0 || p.k == 0 || p.c == 0) return nullptr;
   const Key key = key_of(p, pass);
   auto it = cache().find(key);
   if (it == cache().end()) {
@@ -147,8 +172,17 @@ bool run(const ConvPlan& p, Pass pass, std::initializer_list<const void*> pointe
     it = cache().emplace(key, std::move(entry)).first;
     if (it->second) ++g_created;
   }
-  if (!it->second) return false;
-  it->second->run(pointers, rt.stream);
+  return it->second.get();
+}
+
+// Runs the plan's primitive for the pass on `pointers` and `blocked` (CachedConv::run), in the order
+// the entry's arguments were added (outputs first).
+bool run(const ConvPlan& p, Pass pass, std::initializer_list<const void*> pointers, std::initializer_list<const void*> blocked) {
+  OnednnRuntime& rt = onednn_runtime();
+  std::lock_guard<std::mutex> lock(rt.mutex);
+  CachedConv* entry = entry_of(p, pass, rt);
+  if (entry == nullptr) return false;
+  entry->run(pointers, blocked, rt.stream);
   return true;
 }
 
@@ -180,17 +214,57 @@ ConvDescs conv_descs(const ConvPlan& p) {
 void set_onednn_conv_enabled(bool enabled) { g_enabled = enabled; }
 std::size_t onednn_conv_primitives_created() { return g_created; }
 
-bool onednn_conv2d_f32(const ConvPlan& plan, float* y, const float* x, const float* w, const float* bias) {
-  if (bias != nullptr) return run(plan, Pass::ForwardBias, {y, x, w, bias});
-  return run(plan, Pass::Forward, {y, x, w});
+ConvLayouts onednn_conv2d_layouts(const ConvPlan& plan, ConvPass pass, bool bias) {
+  OnednnRuntime& rt = onednn_runtime();
+  std::lock_guard<std::mutex> lock(rt.mutex);
+  const Pass which = pass == ConvPass::BackwardData     ? Pass::BackwardData
+                     : pass == ConvPass::BackwardWeight ? Pass::BackwardWeight
+                     : bias                             ? Pass::ForwardBias
+                                                        : Pass::Forward;
+  const CachedConv* e = entry_of(plan, which, rt);
+  if (e == nullptr) return {};
+  ConvLayouts l;
+  for (const Arg& a : e->args) l.lanes = l.lanes == 0 ? a.lanes : l.lanes;
+  if (l.lanes == 0) return {};
+  for (const Arg& a : e->args) {
+    if (a.lanes != l.lanes) continue;
+    if (a.id == DNNL_ARG_SRC) l.x = true;
+    if (a.id == DNNL_ARG_DST) l.y = true;
+    if (a.id == DNNL_ARG_DIFF_DST) l.gy = true;
+    if (a.id == DNNL_ARG_DIFF_SRC) l.gx = true;
+  }
+  return l;
 }
 
-bool onednn_conv2d_backward_data_f32(const ConvPlan& plan, float* gx, const float* gy, const float* w) {
-  return run(plan, Pass::BackwardData, {gx, gy, w});
+bool onednn_conv2d_f32(const ConvPlan& plan, float* y, const float* x, const float* w, const float* bias,
+                       const ChannelBlockedArgs& blocked) {
+  if (bias != nullptr) return run(plan, Pass::ForwardBias, {y, x, w, bias}, {blocked.y, blocked.x, nullptr, nullptr});
+  return run(plan, Pass::Forward, {y, x, w}, {blocked.y, blocked.x, nullptr});
 }
 
-bool onednn_conv2d_backward_weight_f32(const ConvPlan& plan, float* gw, const float* x, const float* gy) {
-  return run(plan, Pass::BackwardWeight, {gw, x, gy});
+bool onednn_conv2d_backward_data_f32(const ConvPlan& plan, float* gx, const float* gy, const float* w,
+                                     const ChannelBlockedArgs& blocked) {
+  return run(plan, Pass::BackwardData, {gx, gy, w}, {blocked.gx, blocked.gy, nullptr});
+}
+
+bool onednn_conv2d_backward_weight_f32(const ConvPlan& plan, float* gw, const float* x, const float* gy,
+                                       const ChannelBlockedArgs& blocked) {
+  return run(plan, Pass::BackwardWeight, {gw, x, gy}, {nullptr, blocked.x, blocked.gy});
+}
+
+bool onednn_channel_blocked_to_plain(const std::int64_t (&nchw)[4], int lanes, float* plain, const float* blocked) {
+  if (lanes != 8 && lanes != 16) return false;
+  OnednnRuntime& rt = onednn_runtime();
+  std::lock_guard<std::mutex> lock(rt.mutex);
+  static std::unordered_map<std::array<std::int64_t, 5>, std::unique_ptr<dnnl::reorder>, ArrayKeyHash> reorders;
+  auto& reorder = reorders[{nchw[0], nchw[1], nchw[2], nchw[3], lanes}];
+  const dims shape{nchw[0], nchw[1], nchw[2], nchw[3]};
+  const dnnl::memory::desc from(shape, dt::f32, lanes == 16 ? tag::nChw16c : tag::nChw8c), to(shape, dt::f32, tag::nchw);
+  if (!reorder) reorder = std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(rt.engine, from, rt.engine, to));
+  dnnl::memory src(from, rt.engine, const_cast<float*>(blocked)), dst(to, rt.engine, plain);
+  reorder->execute(rt.stream, src, dst);
+  rt.stream.wait();
+  return true;
 }
 
 }  // namespace tinynn::cpu

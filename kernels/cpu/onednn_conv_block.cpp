@@ -14,7 +14,7 @@
 // whether ReLU passed it. A first layer (a one-channel input, a 3x3 kernel: conv_patches.h) takes
 // its statistics, and its weight gradient when its input needs none, from the input's patches.
 // Two such blocks in a row pass the first one's output and the second one's input gradient in the
-// loops' blocked layout only, when core hands them so (ConvBlockBlocked): the first block's loops
+// loops' blocked layout only, when core hands them so (ChannelBlockedArgs): the first block's loops
 // write no plain output, the second block's convolution reads theirs without a reorder and writes
 // its input gradient without one, and the first block's loops read that.
 // In eval the batch norm is folded into the convolution's weights and bias and the ReLU is the
@@ -323,7 +323,7 @@ ConvBlockSizes onednn_conv_block_sizes(const ConvBlockPlan& plan) {
 
 void onednn_conv_block_forward(const ConvBlockPlan& plan, float* y, float* mean, float* var, void* const* saved,
                                const float* x, const float* w, const float* bias, const float* gamma, const float* beta,
-                               const ConvBlockBlocked& blocked) {
+                               const ChannelBlockedArgs& blocked) {
   float* y_blocked = static_cast<float*>(blocked.y);
   OnednnRuntime& rt = onednn_runtime();
   std::lock_guard<std::mutex> lock(rt.mutex);
@@ -373,7 +373,7 @@ void onednn_conv_block_forward(const ConvBlockPlan& plan, float* y, float* mean,
 
 void onednn_conv_block_backward(const ConvBlockPlan& plan, float* gx, float* gw, float* gbias, float* ggamma, float* gbeta,
                                 const float* gy, const void* const* saved, const float* mean, const float* var, const float* x,
-                                const float* w, const float* gamma, const float* beta, const ConvBlockBlocked& blocked) {
+                                const float* w, const float* gamma, const float* beta, const ChannelBlockedArgs& blocked) {
   OnednnRuntime& rt = onednn_runtime();
   std::lock_guard<std::mutex> lock(rt.mutex);
   Block& k = entry(plan, rt);

@@ -10,10 +10,10 @@ namespace tinynn::cpu {
 ConvBlockSizes onednn_conv_block_sizes(const ConvBlockPlan& plan);
 void onednn_conv_block_forward(const ConvBlockPlan& plan, float* y, float* mean, float* var, void* const* saved,
                                const float* x, const float* w, const float* bias, const float* gamma, const float* beta,
-                               const ConvBlockBlocked& blocked);
+                               const ChannelBlockedArgs& blocked);
 void onednn_conv_block_backward(const ConvBlockPlan& plan, float* gx, float* gw, float* gbias, float* ggamma, float* gbeta,
                                 const float* gy, const void* const* saved, const float* mean, const float* var, const float* x,
-                                const float* w, const float* gamma, const float* beta, const ConvBlockBlocked& blocked);
+                                const float* w, const float* gamma, const float* beta, const ChannelBlockedArgs& blocked);
 
 // How many plans (cache entries) run tinynn's own batch norm + ReLU + pool loops after the
 // convolution (blocked_bn_relu_pool.h) rather than oneDNN's primitives; for tests.

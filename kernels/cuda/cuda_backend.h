@@ -60,9 +60,14 @@ class CudaBackend final : public Backend {
                                 const void* bias, const void* y) override;
   void optimizer_step(const OptimizerStep& step, DType t, const OptimizerTensors* tensors, std::size_t count) override;
   double penalty_gradients(DType t, const PenaltyTensors* tensors, std::size_t count, double scale) override;
-  void conv2d(const ConvPlan& plan, DType t, void* y, const void* x, const void* w, const void* bias) override;
-  void conv2d_backward_data(const ConvPlan& plan, DType t, void* gx, const void* gy, const void* w) override;
-  void conv2d_backward_weight(const ConvPlan& plan, DType t, void* gw, const void* x, const void* gy) override;
+  ConvLayouts conv2d_layouts(const ConvPlan& plan, DType t, ConvPass pass, bool bias) override;
+  void conv2d(const ConvPlan& plan, DType t, void* y, const void* x, const void* w, const void* bias,
+              const ChannelBlockedArgs& blocked) override;
+  void conv2d_backward_data(const ConvPlan& plan, DType t, void* gx, const void* gy, const void* w,
+                            const ChannelBlockedArgs& blocked) override;
+  void conv2d_backward_weight(const ConvPlan& plan, DType t, void* gw, const void* x, const void* gy,
+                              const ChannelBlockedArgs& blocked) override;
+  bool channel_blocked_to_plain(const std::int64_t (&nchw)[4], int lanes, void* plain, const void* blocked) override;
   void max_pool2d(const PoolPlan& plan, DType t, void* y, std::int64_t* indices, const void* x) override;
   void avg_pool2d(const PoolPlan& plan, DType t, void* y, const void* x) override;
   void avg_pool2d_backward(const PoolPlan& plan, DType t, void* gx, const void* gy) override;
@@ -74,10 +79,10 @@ class CudaBackend final : public Backend {
   ConvBlockSizes conv_block_sizes(const ConvBlockPlan& plan) override;
   void conv_block_forward(const ConvBlockPlan& plan, void* y, void* mean, void* var, void* const* saved, const void* x,
                           const void* w, const void* bias, const void* gamma, const void* beta,
-                          const ConvBlockBlocked& blocked) override;
+                          const ChannelBlockedArgs& blocked) override;
   void conv_block_backward(const ConvBlockPlan& plan, void* gx, void* gw, void* gbias, void* ggamma, void* gbeta, const void* gy,
                            const void* const* saved, const void* mean, const void* var, const void* x, const void* w,
-                           const void* gamma, const void* beta, const ConvBlockBlocked& blocked) override;
+                           const void* gamma, const void* beta, const ChannelBlockedArgs& blocked) override;
   void linalg(const LinalgPlan& plan) override;
   // The cuSOLVER handle on this backend's stream, and its 64-bit API's default options; made on first use.
   cusolverDnHandle_t cusolver();

@@ -124,13 +124,13 @@ namespace tinynn::cuda {
 ConvBlockSizes CudaBackend::conv_block_sizes(const ConvBlockPlan&) { return {}; }
 
 void CudaBackend::conv_block_forward(const ConvBlockPlan&, void*, void*, void*, void* const*, const void*, const void*,
-                                     const void*, const void*, const void*, const ConvBlockBlocked&) {
+                                     const void*, const void*, const void*, const ChannelBlockedArgs&) {
   throw NotImplementedError("tinynn::conv_block: the CUDA backend composes the block (conv_block_sizes says so)");
 }
 
 void CudaBackend::conv_block_backward(const ConvBlockPlan&, void*, void*, void*, void*, void*, const void*, const void* const*,
                                       const void*, const void*, const void*, const void*, const void*, const void*,
-                                      const ConvBlockBlocked&) {
+                                      const ChannelBlockedArgs&) {
   throw NotImplementedError("tinynn::conv_block: the CUDA backend composes the block (conv_block_sizes says so)");
 }
 

@@ -80,17 +80,24 @@ __global__ void avg_pool_backward_kernel(PoolPlan pl, std::int64_t count, T* gx,
     TINYNN_CUDA_CHECK(cudaGetLastError());                                                  \
   } while (0)
 
-void CudaBackend::conv2d(const ConvPlan& pl, DType t, void* y, const void* x, const void* w, const void* bias) {
+// Plain NCHW only: conv2d_layouts names no blocked tensor, so `blocked` is always empty here.
+ConvLayouts CudaBackend::conv2d_layouts(const ConvPlan&, DType, ConvPass, bool) { return {}; }
+bool CudaBackend::channel_blocked_to_plain(const std::int64_t (&)[4], int, void*, const void*) { return false; }
+
+void CudaBackend::conv2d(const ConvPlan& pl, DType t, void* y, const void* x, const void* w, const void* bias,
+                         const ChannelBlockedArgs&) {
   TINYNN_DISPATCH_FLOATING(t, TINYNN_LAUNCH(conv_kernel<T>, pl.n * pl.k * pl.p * pl.q, pl, n_, static_cast<T*>(y),
                                             static_cast<const T*>(x), static_cast<const T*>(w), static_cast<const T*>(bias)))
 }
 
-void CudaBackend::conv2d_backward_data(const ConvPlan& pl, DType t, void* gx, const void* gy, const void* w) {
+void CudaBackend::conv2d_backward_data(const ConvPlan& pl, DType t, void* gx, const void* gy, const void* w,
+                                       const ChannelBlockedArgs&) {
   TINYNN_DISPATCH_FLOATING(t, TINYNN_LAUNCH(conv_backward_data_kernel<T>, pl.n * pl.c * pl.h * pl.w, pl, n_,
                                             static_cast<T*>(gx), static_cast<const T*>(gy), static_cast<const T*>(w)))
 }
 
-void CudaBackend::conv2d_backward_weight(const ConvPlan& pl, DType t, void* gw, const void* x, const void* gy) {
+void CudaBackend::conv2d_backward_weight(const ConvPlan& pl, DType t, void* gw, const void* x, const void* gy,
+                                         const ChannelBlockedArgs&) {
   TINYNN_DISPATCH_FLOATING(t, TINYNN_LAUNCH(conv_backward_weight_kernel<T>, pl.k * (pl.c / pl.groups) * pl.r * pl.s, pl, n_,
                                             static_cast<T*>(gw), static_cast<const T*>(x), static_cast<const T*>(gy)))
 }
