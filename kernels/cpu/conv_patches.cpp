@@ -78,13 +78,18 @@ const float* column_planes(const PatchPlan& pl, const float* image) {
   for (std::int64_t c = 0; c < pl.c; ++c)
     for (std::int64_t s = 0; s < pl.s; ++s) {
       float* o = planes.data() + (c * pl.s + s) * plane;
-      std::fill(o, o + plane, 0.0f);
-      const std::int64_t j0 = std::max<std::int64_t>(0, pl.pad_w - s), j1 = std::min(pl.q, pl.w + pl.pad_w - s);
+      // Each value written once (zero outside x): a fill of the whole plane first took a third of
+      // the time this function takes.
+      const std::int64_t j0 = std::max<std::int64_t>(0, pl.pad_w - s), j1 = std::max(j0, std::min(pl.q, pl.w + pl.pad_w - s));
+      std::fill(o, o + pl.pad_h * pl.q, 0.0f);
       for (std::int64_t h = 0; h < pl.h; ++h) {
         const float* in = image + (c * pl.h + h) * pl.w;  // output column j reads input column j + s - pad_w
         float* row = o + (h + pl.pad_h) * pl.q;
-        for (std::int64_t j = j0; j < j1; ++j) row[j] = in[j + s - pl.pad_w];
+        std::fill(row, row + j0, 0.0f);
+        std::copy(in + j0 + s - pl.pad_w, in + j1 + s - pl.pad_w, row + j0);
+        std::fill(row + j1, row + pl.q, 0.0f);
       }
+      std::fill(o + (pl.h + pl.pad_h) * pl.q, o + plane, 0.0f);
     }
   return planes.data();
 }
