@@ -64,7 +64,22 @@ struct IndexPlan {
   std::int64_t axis_stride = 0;  // stride of the addressed tensor along the axis
   std::int64_t axis_size = 0;    // valid indices are [0, axis_size)
   IndexCaller caller = IndexCaller::Gather;
+  // scatter_add into a tensor that holds no values yet: the backend zeroes each row it addresses
+  // (axis_size elements at axis_stride from each of the iteration's outer positions) before adding
+  // to it, and those rows are the whole of out. The axis is the iteration's innermost dimension
+  // (base stride 0 there). A max pool's gradient: each image plane zeroed and scattered into while
+  // it is in cache, where zeros first took a pass of their own.
+  bool zero_rows = false;
 };
+// The rows an IndexPlan with zero_rows addresses, as a plan over out alone (for a fill with zeros).
+inline ElementwisePlan<1> index_plan_rows(const IndexPlan& plan) {
+  ElementwisePlan<1> rows;
+  rows.ndim = plan.iter.ndim;
+  for (int d = 0; d < rows.ndim; ++d) rows.shape[d] = plan.iter.shape[d], rows.strides[0][d] = plan.iter.strides[2][d];
+  rows.shape[rows.ndim - 1] = plan.axis_size;
+  rows.strides[0][rows.ndim - 1] = plan.axis_stride;
+  return rows;
+}
 
 // out[batch, M, N] = a[batch, M, K] @ b[batch, K, N]; batch strides may be 0 (broadcast).
 // The output is contiguous. a and b may have any row/column strides (transposed views).

@@ -148,8 +148,11 @@ Tensor gather(const Tensor& x, std::int64_t axis, const Tensor& index) {
 
 namespace {
 
-// scatter_add, into a copy of x or (`into_x`: x is a fresh tensor nobody else holds) into x itself.
-Tensor scatter_add_impl(const Tensor& x, std::int64_t axis, const Tensor& index, const Tensor& src, bool into_x) {
+// scatter_add, into a copy of x or (`into_x`: x is a fresh tensor nobody else holds) into x itself;
+// `zero_rows`: x is fresh and holds no values yet, and the backend zeroes each row as it adds into it
+// (IndexPlan::zero_rows, which the caller's shapes must allow).
+Tensor scatter_add_impl(const Tensor& x, std::int64_t axis, const Tensor& index, const Tensor& src, bool into_x,
+                        bool zero_rows = false) {
   check_index_tensor("scatter_add", x, index);
   detail::check_same_device("scatter_add", x, src);
   const int ax = normalize_axis(axis, x.dim(), "scatter_add");
@@ -166,6 +169,7 @@ Tensor scatter_add_impl(const Tensor& x, std::int64_t axis, const Tensor& index,
   if (index.numel() > 0) {
     IndexPlan plan = index_plan(s, index, out, ax);
     plan.caller = IndexCaller::ScatterAdd;
+    plan.zero_rows = zero_rows;
     backend_for(x.device()).scatter_add(plan, x.dtype(), out.raw_data(),
                                         static_cast<const std::int64_t*>(index.raw_data()), s.raw_data());
   }
@@ -182,6 +186,13 @@ Tensor scatter_add(const Tensor& x, std::int64_t axis, const Tensor& index, cons
 
 namespace detail {
 Tensor scatter_add_to_zeros(const Tensor& like, std::int64_t axis, const Tensor& index, const Tensor& src) {
+  // The backend zeroes the rows itself where the index covers every row of the output along the
+  // axis, innermost in the iteration: a contiguous output with the axis last, and the index as large
+  // as it elsewhere and longer than 1 along it (a length-1 axis may be folded into the others).
+  const int ax = normalize_axis(axis, like.dim(), "scatter_add");
+  bool rows = like.dim() > 0 && ax == like.dim() - 1 && index.dim() == like.dim() && index.shape()[ax] > 1;
+  for (int d = 0; rows && d < ax; ++d) rows = index.shape()[d] == like.shape()[d];
+  if (rows) return scatter_add_impl(empty(like.shape(), like.dtype(), like.device()), axis, index, src, true, true);
   return scatter_add_impl(zeros_like(like.detach()), axis, index, src, true);
 }
 }  // namespace detail

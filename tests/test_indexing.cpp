@@ -1,6 +1,10 @@
 // Joining and picking: cat, stack, index_select, gather, scatter_add, one_hot.
 #include "test_helpers.h"
 
+#include <array>
+
+#include "../core/detail/plan.h"
+
 using namespace tinynn;
 using tinynn::test::check_values;
 
@@ -81,4 +85,37 @@ TEST_CASE("scatter_add over disjoint planes runs on several threads with the one
   // And the sums are right: plane 3's total is the sum of its sources.
   CHECK(sum(one.select(0, 3)).item() == Approx(sum(src.select(0, 3)).item()).epsilon(1e-4));
   TINYNN_REQUIRE_THROWS_CONTAINING(scatter_add(zeros({64, 4096}), 1, index + 4096, src), IndexError, "scatter_add");
+}
+
+TEST_CASE("gather's gradient scatters into rows the backend zeroes itself", "[indexing]") {
+  // The gradient of gather along the last axis with the index as large as x elsewhere (a max pool's)
+  // takes its output uninitialized and the backend zeroes each row as it scatters into it
+  // (IndexPlan::zero_rows); other shapes are zeroed first. Each after a tensor of 7s gave its memory back.
+  const Tensor index = tensor({{{0, 4, 4, 1}, {2, 2, 2, 2}}, {{3, 0, 1, 4}, {4, 4, 0, 0}}});  // [2, 2, 4]
+  auto gradient = [&](const Shape& x_shape, const Tensor& idx) {
+    (void)full(x_shape, 7.0).sum().item();  // freed at once: the gradient may get its memory
+    const Tensor x = zeros(x_shape).requires_grad_();
+    gather(x, -1, idx).sum().backward();
+    return x.grad();
+  };
+  check_values(gradient({2, 2, 5}, index), {2, 2, 5},
+               {1, 1, 0, 0, 2, /**/ 0, 0, 4, 0, 0, /**/ 1, 1, 0, 1, 1, /**/ 2, 0, 0, 0, 2});
+  // Index smaller than x outside the axis, and of length 1 along it: zeros first, as before.
+  check_values(gradient({2, 3, 5}, index), {2, 3, 5},
+               {1, 1, 0, 0, 2, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0});
+  check_values(gradient({2, 2, 3}, tensor({{{2}, {0}}, {{1}, {1}}})), {2, 2, 3}, {0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0});
+  // The backend itself, on a buffer of 7s: every row it addresses is zeroed before the adds.
+  const Tensor out = full({2, 2, 5}, 7.0), src = ones({2, 2, 4});
+  std::array<Shape, 3> strides{src.strides(), index.strides(), out.strides()};
+  strides[2][2] = 0;
+  IndexPlan plan;
+  plan.iter = detail::make_elementwise_plan<3>(index.shape(), strides);
+  plan.axis_stride = 1, plan.axis_size = 5, plan.caller = IndexCaller::ScatterAdd, plan.zero_rows = true;
+  backend_for(Device::cpu()).scatter_add(plan, DType::Float32, out.raw_data(), index.data_ptr<std::int64_t>(), src.raw_data());
+  check_values(out, {2, 2, 5}, {1, 1, 0, 0, 2, /**/ 0, 0, 4, 0, 0, /**/ 1, 1, 0, 1, 1, /**/ 2, 0, 0, 0, 2});
+  // A max pool's gradient: each window's winner gets its output's gradient, the rest zero.
+  (void)full({1, 2, 4, 4}, 7.0).sum().item();
+  const Tensor x = arange(0, 32, 1, {DType::Float32}).reshape({1, 2, 4, 4}).requires_grad_();
+  max_pool2d(x, {2, 2}).sum().backward();
+  check_values(x.grad(), {1, 2, 4, 4}, {0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, /**/ 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1});
 }

@@ -70,12 +70,31 @@ bool outer_axis_writes_disjoint(const IndexPlan& plan) {
 }  // namespace
 
 void CpuBackend::scatter_add(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) {
+  if (plan.zero_rows && (plan.iter.ndim == 0 || plan.iter.strides[2][plan.iter.ndim - 1] != 0))
+    throw NotImplementedError("tinynn: (internal) scatter_add's zero_rows needs the axis innermost");
   TINYNN_DISPATCH_ALL(t, {
     T* o = static_cast<T*>(out);
     const T* s = static_cast<const T*>(src);
     BadIndex bad;
-    // Bool adds as logical or.
+    // Bool adds as logical or. A run is one row of out along the axis (its base stride is 0 there),
+    // zeroed first when the plan says so.
     const auto run = [&](const std::int64_t* off, std::int64_t n, const std::int64_t* st) {
+      if (plan.axis_stride == 1 && st[0] == 1 && st[1] == 1 && st[2] == 0) {
+        // A contiguous row and contiguous sources and indices (a max pool's gradient): plain
+        // pointers, no stride arithmetic.
+        T* row = o + off[2];
+        const T* from = s + off[0];
+        const std::int64_t* at = index + off[1];
+        if (plan.zero_rows) std::fill(row, row + plan.axis_size, T(0));
+        for (std::int64_t i = 0; i < n; ++i) {
+          const std::int64_t j = at[i];
+          if (!bad.in_range(j, plan.axis_size)) return;
+          row[j] = static_cast<T>(row[j] + from[i]);
+        }
+        return;
+      }
+      if (plan.zero_rows)
+        for (std::int64_t k = 0; k < plan.axis_size; ++k) o[off[2] + k * plan.axis_stride] = T(0);
       for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t j = index[off[1] + i * st[1]];
         if (!bad.in_range(j, plan.axis_size)) return;

@@ -67,6 +67,7 @@ void CudaBackend::gather(const IndexPlan& plan, DType t, void* out, const std::i
 void CudaBackend::scatter_add(const IndexPlan& plan, DType t, void* out, const std::int64_t* index, const void* src) {
   if (plan.iter.numel() == 0) return;
   if (t == DType::Bool) throw NotImplementedError("tinynn::scatter_add: bool tensors are not supported on CUDA");
+  if (plan.zero_rows) fill(index_plan_rows(plan), t, out, 0.0);  // on the same stream, before the adds
   activate();
   launch_index<true>(*this, plan, t, out, index, src, error_flag_);
 }
