@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <new>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -34,6 +35,7 @@ enum Exit : int {
   kCheckpoint = 4,  // missing or corrupt checkpoint, unwritable run directory
   kDiverged = 5,    // non-finite loss or gradient with training.on_nonfinite = "stop"
   kDevice = 6,      // a device that is not present
+  kOutOfMemory = 7,  // a batch (or model) larger than the device's memory, once training runs
   kInterrupted = 130,
 };
 
@@ -387,7 +389,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", tinynn::version());
   app.footer(
       "Exit codes: 0 ok, 1 internal error, 2 invalid config or arguments (or a model ONNX cannot express), 3 data error, 4 checkpoint or run-directory "
-      "error, 5 training diverged, 6 device not present, 130 interrupted (a checkpoint was written).");
+      "error, 5 training diverged, 6 device not present, 7 out of memory, 130 interrupted (a checkpoint was written).");
 
   std::vector<std::string> sets;
   std::string config_path, checkpoint;
@@ -486,6 +488,12 @@ int main(int argc, char** argv) {
       if (rank == 0 && energy == 0) throw nn::ConfigError("compress: give --rank K or --energy SHARE");
       return run_compress(checkpoint, {rank, energy}, output, !no_eval, device);
     }
+  } catch (const tinynn::OutOfMemoryError& e) {
+    // A layer too large to build is a config error (build_model); this is a step's activations or
+    // a kernel's scratch (std::bad_alloc: a host buffer outside tinynn's allocator).
+    return fail(fmt::format("{}; a smaller training.batch_size (or model) needs less", e.what()), kOutOfMemory);
+  } catch (const std::bad_alloc&) {
+    return fail("out of memory; a smaller training.batch_size (or model) needs less", kOutOfMemory);
   } catch (const std::exception& e) {
     return fail(e.what(), exit_code_for(e));
   }

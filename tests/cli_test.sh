@@ -250,6 +250,10 @@ threads)
   done
   cmp t1/last.safetensors t2/last.safetensors || fail "1 and 2 threads differ"
   cmp t1/last.safetensors t3/last.safetensors || fail "1 and 3 threads differ"
+  # More threads than cores: trained all the same, with a note saying why it is slower.
+  more=$(($(nproc) + 1))
+  run 0 train "$src/configs/xor.json" --run-dir more --threads "$more" --set training.epochs=1
+  grep -q "note: $more threads on [0-9]* cores" err.txt || { cat err.txt; fail "no note for $more threads"; }
   ;;
 image_folder)
   # Two classes of 8x8 PGM images (dark and bright, with a little variation), train and test.
@@ -349,6 +353,12 @@ errors)
   one_line
   expect_error 2 "config" train --set training.epochs=1
   one_line
+  # A batch whose activations exceed memory (642 GB): its own exit code and a hint, nothing else kept.
+  printf '{"model": {"layers": [{"type": "conv2d", "out_channels": 4096, "kernel_size": 3, "padding": 1},
+    {"type": "relu"}, {"type": "max_pool2d", "kernel_size": 2}, {"type": "flatten"}, {"type": "linear"}]},
+    "data": {"type": "idx", "dir": "%s"}, "training": {"epochs": 1, "batch_size": 50000}}' "$fashion" >oom.json
+  expect_error 7 "out of memory allocating" train oom.json --run-dir oom
+  grep -q "a smaller training.batch_size" err.txt || fail "the out-of-memory error gives no hint"
   mkdir -p adir
   expect_error 4 "'adir': is a directory, not a checkpoint file" eval "$src/configs/xor.json" --checkpoint adir
   one_line

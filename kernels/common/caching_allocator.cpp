@@ -44,7 +44,8 @@ void* CachingAllocator::allocate(std::size_t nbytes) {
     release_cached();  // give the cache back and try once more before failing
     p = source_.obtain(size);
     if (p == nullptr)
-      throw OutOfMemoryError(fmt::format("tinynn: out of memory allocating {} bytes on {}", nbytes, source_.device));
+      throw OutOfMemoryError(fmt::format("tinynn: out of memory allocating {:.1f} GiB ({} bytes) on {}",
+                                         static_cast<double>(nbytes) / (1u << 30), nbytes, source_.device));
   }
   std::lock_guard<std::mutex> lock(mutex_);
   ++stats_.system_allocations;

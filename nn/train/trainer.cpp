@@ -379,6 +379,9 @@ class Run {
                           data_.train.size(), data_.validation.size(), data_.test.size(),
                           shape_str(data_.train.sample_shape()),
                           classification_ ? fmt::format(", {} classes", outputs) : std::string(), device_.str(), num_threads());
+      if (device_.is_cpu() && num_threads() > available_cores())
+        log_ << fmt::format("note: {} threads on {} cores: the threads beyond the cores wait for them, which is usually "
+                            "slower than one thread a core\n", num_threads(), available_cores());
       const SchedulerType* schedule = find_scheduler_type(config.scheduler.type);
       if (schedule != nullptr && schedule->closed_form && config.scheduler.values.integer("warmup_epochs") >= t_.epochs &&
           config.scheduler.values.number("warmup_start_factor") < 1)
