@@ -161,4 +161,17 @@ TEST_CASE("the model summary lists every config layer by its registry type", "[c
   CHECK_THAT(summary, Catch::Contains("dropout") && !Catch::Contains("p=0.5"));  // the default is not repeated
   CHECK_THAT(summary, Catch::Contains("model.layers[3]    linear") && Catch::Contains("[4]") && Catch::Contains("36\n"));
   CHECK_THAT(summary, Catch::EndsWith("total parameters: 92\n"));
+  // Settings longer than the column widen it: every row's output shape starts where the header's does.
+  const nn::Config wide = parse(R"("model": {"layers": [{"type": "linear", "units": 8, "l1": 0.00001, "l2": 0.0001, "bias": false},
+                                                        {"type": "linear"}]})");
+  layer_ends.clear();
+  auto wide_model = nn::build_model(wide, {2, 3}, 4, &gen, &layer_ends);
+  std::istringstream lines(nn::model_summary(wide, *wide_model, {2, 3}, layer_ends));
+  std::string header, first, second;
+  std::getline(lines, header), std::getline(lines, first), std::getline(lines, second);
+  INFO(header << "\n" << first << "\n" << second);
+  const std::size_t column = header.find("output shape");
+  CHECK(first.find("[8]") == column);
+  CHECK(second.find("[4]") == column);
+  CHECK(first.find("units=8 bias=false l1=1e-05 l2=0.0001 ") != std::string::npos);
 }

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 
 #include "../../autograd/autograd.h"
 #include "../../core/creation.h"
@@ -126,7 +127,8 @@ std::string model_summary(const Config& c, Sequential& model, const Shape& sampl
                           const std::vector<std::size_t>& ends) {
   if (ends.size() != c.layers.size() || ends.empty() || ends.back() != model.size())
     throw ValueError("tinynn::nn::model_summary: the model was not built from this config");
-  std::string out = fmt::format("{:<18} {:<12} {:<28} {:<14} {:>12}\n", "layer", "type", "settings", "output shape", "parameters");
+  // One row a config layer; each column as wide as its widest cell (long settings, deep paths).
+  std::vector<std::array<std::string, 5>> rows = {{"layer", "type", "settings", "output shape", "parameters"}};
   std::int64_t params = 0;
   walk_layers(
       model, sample_shape, ends, [&](std::size_t, const Module& m, const Tensor&) { params += m.parameter_count(); },
@@ -143,9 +145,16 @@ std::string model_summary(const Config& c, Sequential& model, const Shape& sampl
           settings += fmt::format("{}{}={}", settings.empty() ? "" : " ", k.name, text);
         }
         const Shape sample(x.shape().begin() + 1, x.shape().end());
-        out += fmt::format("{:<18} {:<12} {:<28} {:<14} {:>12}\n", l.path, l.type, settings, shape_str(sample), params);
+        rows.push_back({l.path, l.type, settings, shape_str(sample), std::to_string(params)});
         params = 0;
       });
+  std::array<std::size_t, 5> width = {18, 12, 28, 14, 12};  // at least these: the usual configs line up as before
+  for (const auto& row : rows)
+    for (std::size_t k = 0; k < row.size(); ++k) width[k] = std::max(width[k], row[k].size());
+  std::string out;
+  for (const auto& r : rows)
+    out += fmt::format("{:<{}} {:<{}} {:<{}} {:<{}} {:>{}}\n", r[0], width[0], r[1], width[1], r[2], width[2], r[3], width[3],
+                       r[4], width[4]);
   out += fmt::format("total parameters: {}\n", model.parameter_count());
   return out;
 }
