@@ -41,6 +41,8 @@ Tensor channel_blocked_of(const Tensor& t, int lanes) {
   return twin->blocked();
 }
 
+bool has_twin(const Tensor& t) { return t.defined() && t.impl()->storage->twin() != nullptr; }
+
 void set_channel_blocked(const Tensor& t, Tensor blocked, bool plain_written) {
   t.impl()->storage->set_twin(std::make_shared<ChannelBlocked>(std::move(blocked)), plain_written);
 }

@@ -149,8 +149,10 @@ Tensor conv2d_backward_weight(const Tensor& x, const Tensor& gy, const ConvPlan&
     if (plan.n == 0 || gy.numel() == 0) {
       gw = zeros_like(gw);
     } else {
-      const ConvLayouts l =
-          gy.dtype() == x.dtype() ? backend.conv2d_layouts(plan, x.dtype(), ConvPass::BackwardWeight, false) : ConvLayouts{};
+      // Asked only when an input comes blocked: the pass writes nothing blocked, and the question may
+      // cost a primitive (the first layer's weight gradient runs tinynn's own loop on plain inputs).
+      const bool blocked = (has_twin(x) || has_twin(gy)) && gy.dtype() == x.dtype();
+      const ConvLayouts l = blocked ? backend.conv2d_layouts(plan, x.dtype(), ConvPass::BackwardWeight, false) : ConvLayouts{};
       const Tensor x_blocked = blocked_input(x, l.x, l.lanes), gy_blocked = blocked_input(gy, l.gy, l.lanes);
       const Tensor xc = plain_unless(x, x_blocked), gc = gy_blocked.defined() ? Tensor() : gy.to(x.dtype()).contiguous();
       backend.conv2d_backward_weight(plan, x.dtype(), gw.raw_data(), data_or_null(xc), data_or_null(gc),

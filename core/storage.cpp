@@ -34,6 +34,9 @@ void Storage::materialize() const {
   const std::lock_guard<std::mutex> lock(mutex);
   if (!pending_.load(std::memory_order_relaxed)) return;
   twin_->materialize(data_);
+  // The plain bytes serve every reader from now on; kept, the twin would double the memory of an
+  // activation that autograd saves (a bare convolution's output before its ReLU).
+  twin_.reset();
   pending_.store(false, std::memory_order_release);
 }
 

@@ -11,7 +11,8 @@ namespace tinynn {
 
 // The same values as a storage's, in another layout that an op prefers (core/detail/channel_blocked.h),
 // written by the op that made them so that the next such op skips a reorder. Set on a storage
-// whose plain bytes may not hold the values yet: materialize() writes them there.
+// whose plain bytes may not hold the values yet: materialize() writes them there, and the storage
+// drops the twin then (one copy of the values, not two).
 class StorageTwin {
  public:
   virtual ~StorageTwin() = default;
@@ -56,8 +57,8 @@ class Storage {
   void* data_ = nullptr;
   std::size_t nbytes_ = 0;
   Device device_;
-  std::shared_ptr<const StorageTwin> twin_;
-  mutable std::atomic<bool> pending_{false};  // the plain bytes not written yet
+  mutable std::shared_ptr<const StorageTwin> twin_;  // mutable: the first data() drops it
+  mutable std::atomic<bool> pending_{false};         // the plain bytes not written yet
 };
 
 }  // namespace tinynn

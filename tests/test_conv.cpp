@@ -138,6 +138,10 @@ TEST_CASE("conv2d of few taps runs on the patch loops (forward, weight gradient)
       {{1, 1, 28, 28}, {32, 1, 3, 3}, {1, 1}}, {{2, 1, 16, 16}, {3, 1, 1, 1}, {0, 0}}, {{4, 9, 5, 5}, {2, 9, 1, 1}, {0, 0}},
       {{1, 1, 3, 4}, {2, 1, 3, 2}, {2, 1}}, {{2, 1, 3, 3}, {1, 1, 3, 3}, {0, 0}}, {{2, 1, 2, 3}, {3, 1, 1, 1}, {2, 2}},
       {{8, 1, 28, 28}, {32, 1, 3, 3}, {1, 1}},  // the last on all threads
+      // Padding wider than the output (kernel wider than the padded input's middle), and output as
+      // wide as the input with channels and padding on one side only, or a plane under 16 positions.
+      {{1, 1, 4, 1}, {1, 1, 1, 6}, {0, 3}}, {{2, 3, 7, 10}, {4, 3, 1, 3}, {0, 1}}, {{2, 2, 5, 6}, {3, 2, 3, 1}, {1, 0}},
+      {{2, 1, 3, 3}, {2, 1, 3, 3}, {1, 1}},
   };
   Generator gen(11);
   for (const Case& c : cases) {

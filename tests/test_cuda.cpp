@@ -375,11 +375,20 @@ TEST_CASE("CUDA: convolution, pooling and batch norm match the CPU, with gradien
   using V = std::vector<Tensor>;
   Generator gen(11);
   const Tensor x = randn({3, 4, 9, 7}, {}, &gen), w = randn({6, 2, 3, 2}, {}, &gen), b = randn({6}, {}, &gen);
-  // Float32 on the CPU runs oneDNN; the GPU runs the reference kernels: sums in another order.
+  // Float32 on the CPU runs oneDNN or tinynn's loops; the GPU runs cuDNN (FMA math, no TF32) or,
+  // in a build without it, the reference kernels: sums in another order.
   check_parity("conv2d groups, stride, padding, dilation", {x, w, b},
                [](const V& v) { return conv2d(v[0], v[1], v[2], {2, 1}, {1, 1}, {1, 2}, 2); }, 1e-4);
   check_parity("conv2d 1x1, batch 1", {x.narrow(0, 0, 1), randn({5, 4, 1, 1}, {}, &gen)},
                [](const V& v) { return conv2d(v[0], v[1]); }, 1e-4);
+  // The shipped CNNs' convolutions (a few images), and float64 (cuDNN's double kernels).
+  check_parity("conv2d 1 -> 32, 28 x 28", {randn({4, 1, 28, 28}, {}, &gen), randn({32, 1, 3, 3}, {}, &gen), randn({32}, {}, &gen)},
+               [](const V& v) { return conv2d(v[0], v[1], v[2], {1, 1}, {1, 1}); }, 1e-4);
+  check_parity("conv2d 32 -> 64, 14 x 14",
+               {randn({4, 32, 14, 14}, {}, &gen), randn({64, 32, 3, 3}, {}, &gen) * 0.1, randn({64}, {}, &gen)},
+               [](const V& v) { return conv2d(v[0], v[1], v[2], {1, 1}, {1, 1}); }, 1e-4);
+  check_parity("conv2d float64", {x.to(DType::Float64), w.to(DType::Float64), b.to(DType::Float64)},
+               [](const V& v) { return conv2d(v[0], v[1], v[2], {1, 2}, {0, 1}, {1, 1}, 2); }, 1e-10);
   check_parity("max_pool2d 2x2", {x}, [](const V& v) { return max_pool2d(v[0], {2, 2}); });
   check_parity("max_pool2d padding, dilation, ceil_mode", {x},
                [](const V& v) { return max_pool2d(v[0], {3, 2}, Size2{2, 2}, {1, 1}, {2, 1}, true); });

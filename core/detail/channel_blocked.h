@@ -24,6 +24,8 @@ class ChannelBlocked final : public StorageTwin {
 Tensor channel_blocked_buffer(const Shape& plain, int lanes, Device device);
 // t's values in that layout when t is the whole of a storage whose twin holds them; else undefined.
 Tensor channel_blocked_of(const Tensor& t, int lanes);
+// Whether t's storage has a twin (of any layout): a cheap test before asking a backend about layouts.
+bool has_twin(const Tensor& t);
 // Sets the twin of t (a fresh tensor, the whole of its storage): `blocked` from channel_blocked_buffer.
 // plain_written false: t's plain values are written from it when first read.
 void set_channel_blocked(const Tensor& t, Tensor blocked, bool plain_written);

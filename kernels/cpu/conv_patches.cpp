@@ -80,7 +80,9 @@ const float* column_planes(const PatchPlan& pl, const float* image) {
       float* o = planes.data() + (c * pl.s + s) * plane;
       // Each value written once (zero outside x): a fill of the whole plane first took a third of
       // the time this function takes.
-      const std::int64_t j0 = std::max<std::int64_t>(0, pl.pad_w - s), j1 = std::max(j0, std::min(pl.q, pl.w + pl.pad_w - s));
+      // Columns [j0, j1) read x; both within the row (padding may be wider than the output).
+      const std::int64_t j0 = std::clamp<std::int64_t>(pl.pad_w - s, 0, pl.q);
+      const std::int64_t j1 = std::clamp<std::int64_t>(pl.w + pl.pad_w - s, j0, pl.q);
       std::fill(o, o + pl.pad_h * pl.q, 0.0f);
       for (std::int64_t h = 0; h < pl.h; ++h) {
         const float* in = image + (c * pl.h + h) * pl.w;  // output column j reads input column j + s - pad_w

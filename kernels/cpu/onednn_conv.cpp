@@ -223,16 +223,22 @@ ConvLayouts onednn_conv2d_layouts(const ConvPlan& plan, ConvPass pass, bool bias
                                                         : Pass::Forward;
   const CachedConv* e = entry_of(plan, which, rt);
   if (e == nullptr) return {};
+  // The activations and their gradients only (a weight's layout may look channel-blocked too).
+  auto flag = [](ConvLayouts& l, int id) -> bool* {
+    switch (id) {
+      case DNNL_ARG_SRC: return &l.x;
+      case DNNL_ARG_DST: return &l.y;
+      case DNNL_ARG_DIFF_DST: return &l.gy;
+      case DNNL_ARG_DIFF_SRC: return &l.gx;
+      default: return nullptr;
+    }
+  };
   ConvLayouts l;
-  for (const Arg& a : e->args) l.lanes = l.lanes == 0 ? a.lanes : l.lanes;
+  for (const Arg& a : e->args)
+    if (l.lanes == 0 && flag(l, a.id) != nullptr) l.lanes = a.lanes;
   if (l.lanes == 0) return {};
-  for (const Arg& a : e->args) {
-    if (a.lanes != l.lanes) continue;
-    if (a.id == DNNL_ARG_SRC) l.x = true;
-    if (a.id == DNNL_ARG_DST) l.y = true;
-    if (a.id == DNNL_ARG_DIFF_DST) l.gy = true;
-    if (a.id == DNNL_ARG_DIFF_SRC) l.gx = true;
-  }
+  for (const Arg& a : e->args)
+    if (bool* f = flag(l, a.id); f != nullptr && a.lanes == l.lanes) *f = true;
   return l;
 }
 

@@ -1,13 +1,14 @@
-// CUDA convolution and pooling: one thread per output element running the same per-element
-// reference functions as the CPU (kernels/common/window_reference.h), so both backends compute
-// the same sums in the same order. A correct baseline, not a fast one: cuDNN is the fast path to
-// add when a GPU is at hand to measure it.
+// CUDA convolution and pooling. Convolution runs on cuDNN (cudnn_conv.h) where the build has it
+// and it takes the plan; else, and for pooling, one thread per output element runs the same
+// per-element reference functions as the CPU (kernels/common/window_reference.h): the same sums
+// in the same order, a correct baseline rather than a fast one.
 #include <tinynn/core/detail/dispatch.h>
 
 #include "../common/window_reference.h"
 #include "cuda_backend.h"
 #include "cuda_check.h"
 #include "cuda_plan.cuh"
+#include "cudnn_conv.h"
 
 namespace tinynn::cuda {
 
@@ -86,18 +87,21 @@ bool CudaBackend::channel_blocked_to_plain(const std::int64_t (&)[4], int, void*
 
 void CudaBackend::conv2d(const ConvPlan& pl, DType t, void* y, const void* x, const void* w, const void* bias,
                          const ChannelBlockedArgs&) {
+  if (cudnn_conv2d(*this, pl, t, y, x, w, bias)) return;
   TINYNN_DISPATCH_FLOATING(t, TINYNN_LAUNCH(conv_kernel<T>, pl.n * pl.k * pl.p * pl.q, pl, n_, static_cast<T*>(y),
                                             static_cast<const T*>(x), static_cast<const T*>(w), static_cast<const T*>(bias)))
 }
 
 void CudaBackend::conv2d_backward_data(const ConvPlan& pl, DType t, void* gx, const void* gy, const void* w,
                                        const ChannelBlockedArgs&) {
+  if (cudnn_conv2d_backward_data(*this, pl, t, gx, gy, w)) return;
   TINYNN_DISPATCH_FLOATING(t, TINYNN_LAUNCH(conv_backward_data_kernel<T>, pl.n * pl.c * pl.h * pl.w, pl, n_,
                                             static_cast<T*>(gx), static_cast<const T*>(gy), static_cast<const T*>(w)))
 }
 
 void CudaBackend::conv2d_backward_weight(const ConvPlan& pl, DType t, void* gw, const void* x, const void* gy,
                                          const ChannelBlockedArgs&) {
+  if (cudnn_conv2d_backward_weight(*this, pl, t, gw, x, gy)) return;
   TINYNN_DISPATCH_FLOATING(t, TINYNN_LAUNCH(conv_backward_weight_kernel<T>, pl.k * (pl.c / pl.groups) * pl.r * pl.s, pl, n_,
                                             static_cast<T*>(gw), static_cast<const T*>(x), static_cast<const T*>(gy)))
 }
