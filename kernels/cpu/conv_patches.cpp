@@ -195,7 +195,11 @@ void patch_conv2d(const ConvPlan& cp, float* y, const float* x, const float* w, 
   // for every image: made once. No copy of the input at all (the column planes took 7 % of the pass).
   if (pl.q == pl.w) {
     const std::int64_t vectors = (plane_size + kWidth - 1) / kWidth;
-    std::vector<__mmask16> masks(static_cast<std::size_t>(taps * vectors));
+    // The calling thread's buffer, kept between calls (no allocation a step); the workers read it
+    // through the pointer (by name a thread_local would be each worker's own).
+    thread_local std::vector<__mmask16> mask_buffer;
+    mask_buffer.assign(static_cast<std::size_t>(taps * vectors), 0);
+    __mmask16* const masks = mask_buffer.data();
     std::int64_t shift[kMaxPatchTaps];
     for (std::int64_t t = 0; t < taps; ++t) {
       const std::int64_t c = t / (pl.r * pl.s), dr = t / pl.s % pl.r - pl.pad_h, ds = t % pl.s - pl.pad_w;
@@ -206,7 +210,7 @@ void patch_conv2d(const ConvPlan& cp, float* y, const float* x, const float* w, 
           const std::int64_t pos = v * kWidth + l, row = pos / pl.q + dr, col = pos % pl.q + ds;
           if (pos < plane_size && row >= 0 && row < pl.h && col >= 0 && col < pl.w) bits |= 1u << l;
         }
-        masks[static_cast<std::size_t>(t * vectors + v)] = static_cast<__mmask16>(bits);
+        masks[t * vectors + v] = static_cast<__mmask16>(bits);
       }
     }
     with_taps(taps, [&](auto taps_c) {
@@ -219,7 +223,7 @@ void patch_conv2d(const ConvPlan& cp, float* y, const float* x, const float* w, 
             Positions taps_v[T];
             for (int t = 0; t < T; ++t)
               // The address may lie before or past the image where every lane reading there is masked off.
-              taps_v[t] = reinterpret_cast<Positions>(_mm512_maskz_loadu_ps(masks[static_cast<std::size_t>(t * vectors + v)],
+              taps_v[t] = reinterpret_cast<Positions>(_mm512_maskz_loadu_ps(masks[t * vectors + v],
                                                                             image + o + shift[t]));
             four_channels_at_a_time<T>(cp.k, w, bias, taps_v, image_out + o, plane_size, std::min(kWidth, plane_size - o));
           }
